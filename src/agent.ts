@@ -1,0 +1,97 @@
+// Wiring: the configured sources, the reconciler loop and the effects, on real ports.
+import { asyncScheduler, merge, Observable, type SchedulerLike } from 'rxjs';
+import type { AgentOptions } from './cli/options.js';
+import type { EventBody } from './core/events.js';
+import { reconcileLoop, type LoopStep } from './core/loop.js';
+import { initialState } from './core/state.js';
+import type { SourceKind } from './core/static-pod.js';
+import { podActions } from './effects/pod-actions.js';
+import { createReporter } from './effects/report.js';
+import type { CriRuntime } from './runtime/cri/types.js';
+import type { EventLogWriter } from './runtime/event-log.js';
+import { nodeHost, readHostDns } from './runtime/host.js';
+import { nodeHttp } from './runtime/http-fetch.js';
+import type { Logger } from './runtime/logger.js';
+import { nodeManifestFs } from './runtime/manifest-fs.js';
+import { manifestDirectory } from './streams/manifest-dir.js';
+import { manifestUrl } from './streams/manifest-url.js';
+import { runtimeContainerEvents } from './streams/runtime-events.js';
+import { runtimeRelist } from './streams/runtime-relist.js';
+
+export interface AgentDeps {
+  readonly cri: CriRuntime;
+  readonly log: Logger;
+  readonly eventLog?: EventLogWriter;
+  readonly scheduler?: SchedulerLike;
+}
+
+export function configuredSources(options: AgentOptions): SourceKind[] {
+  return [...(options.podManifestPath ? (['file'] as const) : []), ...(options.manifestUrl ? (['http'] as const) : [])];
+}
+
+/** Runs the agent until `stop` emits; resolves when the loop has wound down. */
+export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Observable<unknown>): Promise<void> {
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const { log } = deps;
+  const hostDns = await readHostDns(options.resolvConf);
+
+  const sources: Observable<EventBody>[] = [];
+  if (options.podManifestPath) {
+    sources.push(
+      manifestDirectory(nodeManifestFs, {
+        path: options.podManifestPath,
+        nodeName: options.nodeName,
+        checkFrequencyMs: options.fileCheckFrequencyMs,
+        onSkipped: (file, why) => log.info({ file }, `not a manifest, skipped: ${why}`),
+        onScanError: (err) => log.error({ err: (err as Error).message, path: options.podManifestPath }, 'manifest directory scan failed; retrying'),
+      }, scheduler),
+    );
+  }
+  if (options.manifestUrl) {
+    sources.push(
+      manifestUrl(nodeHttp, {
+        url: options.manifestUrl,
+        headers: options.manifestUrlHeaders,
+        nodeName: options.nodeName,
+        checkFrequencyMs: options.httpCheckFrequencyMs,
+      }, scheduler),
+    );
+  }
+  const events$ = runtimeContainerEvents(deps.cri, (why) => log.info(why));
+  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs }, scheduler, events$));
+
+  const loop$ = reconcileLoop({
+    initial: initialState(configuredSources(options), scheduler.now()),
+    inputs: merge(...sources),
+    effects: podActions({
+      cri: deps.cri,
+      host: nodeHost,
+      spec: {
+        nodeName: options.nodeName,
+        podLogsDir: options.podLogsDir,
+        rootDir: options.rootDir,
+        clusterDNS: options.clusterDNS,
+        clusterDomain: options.clusterDomain,
+        hostDns,
+      },
+      log,
+      now: () => scheduler.now(),
+      concurrency: options.maxParallelPods,
+    }),
+    scheduler,
+    stop,
+  });
+
+  const report = createReporter(log);
+  await new Promise<void>((resolve, reject) => {
+    loop$.subscribe({
+      next: (s: LoopStep) => {
+        deps.eventLog?.write(s.event);
+        report(s);
+        for (const a of s.actions) log.debug({ action: a.kind, pod: a.podFullName, id: a.id }, 'action issued');
+      },
+      error: reject,
+      complete: resolve,
+    });
+  });
+}

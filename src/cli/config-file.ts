@@ -1,0 +1,98 @@
+// The --config file: a KubeletConfiguration (kubelet.config.k8s.io/v1beta1). The fields that
+// matter to static pods are read; the others are accepted (a real kubelet config has many) and
+// listed once at start, so nobody thinks they took effect.
+import { readFile } from 'node:fs/promises';
+import { parseManifestText, formatFieldPath } from '../core/manifest/parse.js';
+import { parseDuration } from './duration.js';
+
+export interface ConfigFileSettings {
+  staticPodPath?: string;
+  staticPodURL?: string;
+  staticPodURLHeader?: Record<string, string[]>;
+  fileCheckFrequencyMs?: number;
+  httpCheckFrequencyMs?: number;
+  containerRuntimeEndpoint?: string;
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  podLogsDir?: string;
+  /** Fields present in the file that staticlet does not use. */
+  ignored: string[];
+}
+
+const USED = new Set([
+  'apiVersion', 'kind', 'staticPodPath', 'staticPodURL', 'staticPodURLHeader', 'fileCheckFrequency',
+  'httpCheckFrequency', 'containerRuntimeEndpoint', 'clusterDNS', 'clusterDomain', 'podLogsDir',
+]);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export async function readConfigFile(path: string): Promise<ConfigFileSettings> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: ${(err as Error).message}`);
+  }
+  return parseConfigText(text, path);
+}
+
+export function parseConfigText(text: string, path: string): ConfigFileSettings {
+  const parsed = parseManifestText(text, path);
+  if (!parsed.ok) {
+    const p = parsed.problems[0]!;
+    throw new ConfigError(`${path}:${p.line ?? '?'}: ${p.message}`);
+  }
+  const doc = parsed.documents[0];
+  if (!doc || parsed.documents.length !== 1) throw new ConfigError(`${path}: expected one KubeletConfiguration document`);
+  const fail = (field: (string | number)[], message: string): never => {
+    const at = doc.locate(field);
+    throw new ConfigError(`${path}:${at?.line ?? '?'}: ${formatFieldPath(field)}: ${message}`);
+  };
+  const v = doc.value;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail([], 'must be a mapping');
+  const obj = v as Record<string, unknown>;
+  if (obj.kind !== 'KubeletConfiguration') fail(['kind'], `must be "KubeletConfiguration", found ${JSON.stringify(obj.kind)}`);
+  if (obj.apiVersion !== 'kubelet.config.k8s.io/v1beta1') fail(['apiVersion'], `must be "kubelet.config.k8s.io/v1beta1", found ${JSON.stringify(obj.apiVersion)}`);
+
+  const str = (key: string): string | undefined => {
+    const val = obj[key];
+    if (val === undefined || val === null) return undefined;
+    if (typeof val !== 'string') fail([key], 'must be a string');
+    return val as string;
+  };
+  const duration = (key: string): number | undefined => {
+    const s = str(key);
+    if (s === undefined) return undefined;
+    const ms = parseDuration(s);
+    if (ms instanceof Error) fail([key], ms.message);
+    return ms as number;
+  };
+  const out: ConfigFileSettings = { ignored: Object.keys(obj).filter((k) => !USED.has(k)) };
+  const set = <K extends keyof ConfigFileSettings>(key: K, value: ConfigFileSettings[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set('staticPodPath', str('staticPodPath'));
+  set('staticPodURL', str('staticPodURL'));
+  set('containerRuntimeEndpoint', str('containerRuntimeEndpoint'));
+  set('clusterDomain', str('clusterDomain'));
+  set('podLogsDir', str('podLogsDir'));
+  set('fileCheckFrequencyMs', duration('fileCheckFrequency'));
+  set('httpCheckFrequencyMs', duration('httpCheckFrequency'));
+  if (obj.clusterDNS !== undefined && obj.clusterDNS !== null) {
+    if (!Array.isArray(obj.clusterDNS) || obj.clusterDNS.some((s) => typeof s !== 'string')) fail(['clusterDNS'], 'must be a list of IP addresses');
+    out.clusterDNS = obj.clusterDNS as string[];
+  }
+  if (obj.staticPodURLHeader !== undefined && obj.staticPodURLHeader !== null) {
+    const h = obj.staticPodURLHeader;
+    if (typeof h !== 'object' || Array.isArray(h)) fail(['staticPodURLHeader'], 'must map header names to lists of values');
+    const headers: Record<string, string[]> = {};
+    for (const [name, values] of Object.entries(h as Record<string, unknown>)) {
+      if (!Array.isArray(values) || values.some((x) => typeof x !== 'string')) fail(['staticPodURLHeader', name], 'must be a list of strings');
+      headers[name] = values as string[];
+    }
+    out.staticPodURLHeader = headers;
+  }
+  return out;
+}

@@ -1,0 +1,166 @@
+// Command-line flags, kubelet-compatible where they overlap. Flags override the --config file.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ConfigError, readConfigFile, type ConfigFileSettings } from './config-file.js';
+import { parseDuration } from './duration.js';
+import { DEFAULTS, type AgentOptions } from './options.js';
+
+const FLAGS = {
+  'pod-manifest-path': { type: 'string' },
+  'manifest-url': { type: 'string' },
+  'manifest-url-header': { type: 'string', multiple: true },
+  config: { type: 'string' },
+  'container-runtime-endpoint': { type: 'string' },
+  'hostname-override': { type: 'string' },
+  'cluster-dns': { type: 'string', multiple: true },
+  'cluster-domain': { type: 'string' },
+  'file-check-frequency': { type: 'string' },
+  'http-check-frequency': { type: 'string' },
+  'pod-logs-dir': { type: 'string' },
+  'root-dir': { type: 'string' },
+  'resolv-conf': { type: 'string' },
+  'relist-period': { type: 'string' },
+  'max-parallel-pods': { type: 'string' },
+  'event-log': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export const USAGE = `Usage: staticlet [flags]            run static pods from a directory and/or a URL
+       staticlet replay EVENT-LOG    print the actions the reconciler decides for a recorded event log
+
+Sources (at least one):
+  --pod-manifest-path=DIR|FILE     manifest directory (or one file); .yaml, .yml, .json; dot-files ignored
+  --manifest-url=URL               URL of a Pod, PodList or List, fetched periodically
+  --manifest-url-header=NAME:VALUE[,NAME:VALUE]   header for the URL (repeatable)
+  --config=FILE                    a KubeletConfiguration file (staticPodPath, staticPodURL, ...); flags win
+
+Node and runtime:
+  --container-runtime-endpoint=EP  CRI socket (default ${DEFAULTS.containerRuntimeEndpoint})
+  --hostname-override=NAME         node name (default: the host name, lower-cased)
+  --cluster-dns=IP[,IP]            DNS servers for pods with dnsPolicy ClusterFirst
+  --cluster-domain=DOMAIN          cluster domain for the pods' DNS search list
+  --file-check-frequency=DUR       directory rescan period (default 20s)
+  --http-check-frequency=DUR       URL poll period (default 20s)
+  --pod-logs-dir=DIR               root of the pods' log directories (default ${DEFAULTS.podLogsDir})
+  --root-dir=DIR                   state directory, emptyDir volumes (default ${DEFAULTS.rootDir})
+  --resolv-conf=FILE               the node's resolver config for dnsPolicy Default (default /etc/resolv.conf)
+  --relist-period=DUR              how often the runtime is relisted (default 1s)
+  --max-parallel-pods=N            pods worked on at once (default ${DEFAULTS.maxParallelPods})
+
+Observability:
+  --event-log=FILE                 append every event as a JSON line (replay it with 'staticlet replay')
+  --log-level=LEVEL                debug, info, warn, error (default info)
+  -h, --help, --version`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type ParsedCommand =
+  | { kind: 'run'; options: AgentOptions; ignoredConfigFields: string[] }
+  | { kind: 'replay'; file: string }
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+export async function parseCommand(argv: readonly string[]): Promise<ParsedCommand> {
+  if (argv[0] === 'replay') {
+    if (argv.length !== 2 || argv[1]!.startsWith('-')) throw new UsageError('usage: staticlet replay EVENT-LOG');
+    return { kind: 'replay', file: argv[1]! };
+  }
+  let values: Partial<Record<keyof typeof FLAGS, string | string[] | boolean>>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: true }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!);
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+
+  const flag = (name: keyof typeof FLAGS): string | undefined => values[name] as string | undefined;
+  const list = (name: keyof typeof FLAGS): string[] | undefined => values[name] as string[] | undefined;
+  const duration = (name: keyof typeof FLAGS): number | undefined => {
+    const text = flag(name);
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms instanceof Error) throw new UsageError(`--${name}: ${ms.message}`);
+    if (ms <= 0) throw new UsageError(`--${name}: must be more than zero`);
+    return ms;
+  };
+
+  let file: ConfigFileSettings = { ignored: [] };
+  const configPath = flag('config');
+  if (configPath !== undefined) {
+    try {
+      file = await readConfigFile(configPath);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+
+  const headerFlags = list('manifest-url-header');
+  const manifestUrlHeaders = headerFlags ? parseHeaders(headerFlags) : (file.staticPodURLHeader ?? {});
+  const clusterDnsFlags = list('cluster-dns');
+  const clusterDNS = clusterDnsFlags ? clusterDnsFlags.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean) : (file.clusterDNS ?? []);
+  const maxParallel = flag('max-parallel-pods');
+  const maxParallelPods = maxParallel === undefined ? DEFAULTS.maxParallelPods : Number(maxParallel);
+  if (!Number.isInteger(maxParallelPods) || maxParallelPods < 1) throw new UsageError('--max-parallel-pods: must be a whole number of at least 1');
+  const logLevel = flag('log-level') ?? DEFAULTS.logLevel;
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new UsageError(`--log-level: unknown level "${logLevel}"`);
+
+  const podManifestPath = flag('pod-manifest-path') ?? file.staticPodPath;
+  const manifestUrl = flag('manifest-url') ?? file.staticPodURL;
+  if (!podManifestPath && !manifestUrl) {
+    throw new UsageError('no static pod source: give --pod-manifest-path or --manifest-url (or staticPodPath / staticPodURL in --config)');
+  }
+  if (manifestUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(manifestUrl);
+    } catch {
+      throw new UsageError(`--manifest-url: "${manifestUrl}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
+  }
+  const nodeName = (flag('hostname-override') ?? hostname()).trim().toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
+
+  const options: AgentOptions = {
+    ...(podManifestPath ? { podManifestPath } : {}),
+    ...(manifestUrl ? { manifestUrl } : {}),
+    manifestUrlHeaders,
+    containerRuntimeEndpoint: flag('container-runtime-endpoint') ?? file.containerRuntimeEndpoint ?? DEFAULTS.containerRuntimeEndpoint,
+    nodeName,
+    clusterDNS,
+    clusterDomain: flag('cluster-domain') ?? file.clusterDomain ?? DEFAULTS.clusterDomain,
+    fileCheckFrequencyMs: duration('file-check-frequency') ?? file.fileCheckFrequencyMs ?? DEFAULTS.fileCheckFrequencyMs,
+    httpCheckFrequencyMs: duration('http-check-frequency') ?? file.httpCheckFrequencyMs ?? DEFAULTS.httpCheckFrequencyMs,
+    podLogsDir: flag('pod-logs-dir') ?? file.podLogsDir ?? DEFAULTS.podLogsDir,
+    rootDir: flag('root-dir') ?? DEFAULTS.rootDir,
+    relistPeriodMs: duration('relist-period') ?? DEFAULTS.relistPeriodMs,
+    maxParallelPods,
+    ...(flag('event-log') ? { eventLog: flag('event-log')! } : {}),
+    logLevel,
+    resolvConf: flag('resolv-conf') ?? DEFAULTS.resolvConf,
+  };
+  return { kind: 'run', options, ignoredConfigFields: file.ignored };
+}
+
+/** The kubelet's header syntax: `Name:value,Other:value`, the flag repeatable. */
+export function parseHeaders(flags: readonly string[]): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (const flag of flags) {
+    for (const pair of flag.split(',')) {
+      if (pair.trim() === '') continue;
+      const colon = pair.indexOf(':');
+      if (colon <= 0) throw new UsageError(`--manifest-url-header: "${pair}" is not NAME:VALUE`);
+      const name = pair.slice(0, colon).trim();
+      (headers[name] ??= []).push(pair.slice(colon + 1).trim());
+    }
+  }
+  return headers;
+}

@@ -1,0 +1,32 @@
+// The agent's settings: defaults, then the KubeletConfiguration file (--config), then flags.
+export interface AgentOptions {
+  readonly podManifestPath?: string;
+  readonly manifestUrl?: string;
+  readonly manifestUrlHeaders: Readonly<Record<string, string[]>>;
+  readonly containerRuntimeEndpoint: string;
+  readonly nodeName: string;
+  readonly clusterDNS: readonly string[];
+  readonly clusterDomain: string;
+  readonly fileCheckFrequencyMs: number;
+  readonly httpCheckFrequencyMs: number;
+  readonly podLogsDir: string;
+  readonly rootDir: string;
+  readonly relistPeriodMs: number;
+  readonly maxParallelPods: number;
+  readonly eventLog?: string;
+  readonly logLevel: string;
+  readonly resolvConf: string;
+}
+
+export const DEFAULTS = {
+  containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+  clusterDomain: '',
+  fileCheckFrequencyMs: 20_000,
+  httpCheckFrequencyMs: 20_000,
+  podLogsDir: '/var/log/pods',
+  rootDir: '/var/lib/staticlet',
+  relistPeriodMs: 1_000,
+  maxParallelPods: 16,
+  logLevel: 'info',
+  resolvConf: '/etc/resolv.conf',
+} as const;

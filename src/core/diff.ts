@@ -1,0 +1,273 @@
+// diff: desired versus actual, the pure heart of the reconciler. For each pod it decides the one
+// next step (or none), skipping pods that already have a step in flight. Level-triggered: it reads
+// only the state, so a lost event is repaired by the next relist.
+import type { V1Container } from '@kubernetes/client-node';
+import type { Action, KillPod } from './actions.js';
+import { failureDelay, restartAllowedAt } from './backoff.js';
+import { desiredPods } from './desired.js';
+import type { ContainerObservation, SandboxObservation } from './observation.js';
+import { fullName, type SourceKind, type StaticPod } from './static-pod.js';
+import { stepKey, type State } from './state.js';
+
+/** An action before it gets its id. */
+export type Decision = Action extends infer A ? (A extends Action ? Omit<A, 'id'> : never) : never;
+
+export interface DiffResult {
+  readonly decisions: Decision[];
+  /** The earliest time a blocked step (a back-off) may proceed: wake the reconciler then. */
+  readonly wakeAt?: number;
+  /** For restarts: the finish time of the death being restarted, keyed `<uid>/<container>`. */
+  readonly restartBases: ReadonlyMap<string, number>;
+}
+
+/** Retry timing of failed steps other than container starts. */
+export const STEP_RETRY = { baseMs: 1_000, maxMs: 60_000 } as const;
+/** Retry timing of failed container starts (image pulls included): the kubelet's 10 s → 300 s. */
+export const START_RETRY = { baseMs: 10_000, maxMs: 300_000 } as const;
+
+interface PodRuntime {
+  /** Newest first. */
+  readonly sandboxes: SandboxObservation[];
+  readonly containers: ContainerObservation[];
+}
+
+export function diff(state: State): DiffResult {
+  const out = new DiffCollector();
+  if (!state.runtime.synced) return out.result();
+
+  const { pods } = desiredPods(state);
+  const runtimeByUid = groupRuntime(state);
+  const presentNames = new Map<string, Set<string>>();
+  for (const [uid, rt] of runtimeByUid) {
+    const sb = rt.sandboxes[0];
+    if (!sb) continue;
+    const name = fullName({ namespace: sb.namespace, name: sb.podName });
+    const uids = presentNames.get(name) ?? new Set<string>();
+    uids.add(uid);
+    presentNames.set(name, uids);
+  }
+
+  // Pods that run but are no longer desired: stopped and removed, once their source has synced.
+  for (const [uid, rt] of runtimeByUid) {
+    if (pods.has(uid) || state.inFlight.has(uid)) continue;
+    if (!mayRemove(state, rt)) continue;
+    if (out.blockedByFailure(state, stepKey.kill(uid), STEP_RETRY)) continue;
+    const sb = rt.sandboxes[0];
+    const podFullName = sb ? fullName({ namespace: sb.namespace, name: sb.podName }) : uid;
+    const replacement = [...pods.values()].some((p) => fullName(p) === podFullName);
+    out.add(killAll(uid, podFullName, rt, replacement ? 'replaced' : 'removed', true));
+  }
+
+  for (const pod of pods.values()) {
+    if (state.inFlight.has(pod.uid)) continue;
+    // Never two pods under one name: a replaced pod is fully stopped before its successor starts.
+    const others = [...(presentNames.get(fullName(pod)) ?? [])].filter((uid) => uid !== pod.uid);
+    if (others.length > 0) continue;
+    podStep(state, pod, runtimeByUid.get(pod.uid) ?? { sandboxes: [], containers: [] }, out);
+  }
+  return out.result();
+}
+
+class DiffCollector {
+  readonly decisions: Decision[] = [];
+  readonly restartBases = new Map<string, number>();
+  wakeAt: number | undefined;
+
+  add(decision: Decision): void {
+    this.decisions.push(decision);
+  }
+
+  wake(at: number): void {
+    this.wakeAt = this.wakeAt === undefined ? at : Math.min(this.wakeAt, at);
+  }
+
+  /** True (and a wake-up noted) while a failed step waits for its retry time. */
+  blockedByFailure(state: State, key: string, retry: { baseMs: number; maxMs: number }): boolean {
+    const failure = state.failures.get(key);
+    if (!failure) return false;
+    const at = failure.at + failureDelay(failure.count, retry.baseMs, retry.maxMs);
+    if (state.now >= at) return false;
+    this.wake(at);
+    return true;
+  }
+
+  result(): DiffResult {
+    return { decisions: this.decisions, restartBases: this.restartBases, ...(this.wakeAt !== undefined ? { wakeAt: this.wakeAt } : {}) };
+  }
+}
+
+function groupRuntime(state: State): Map<string, PodRuntime> {
+  const byUid = new Map<string, PodRuntime>();
+  const get = (uid: string) => {
+    let rt = byUid.get(uid);
+    if (!rt) byUid.set(uid, (rt = { sandboxes: [], containers: [] }));
+    return rt;
+  };
+  for (const sb of state.runtime.sandboxes.values()) get(sb.podUid).sandboxes.push(sb);
+  for (const c of state.runtime.containers.values()) get(c.podUid).containers.push(c);
+  for (const rt of byUid.values()) rt.sandboxes.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+  return byUid;
+}
+
+/**
+ * A pod's source must have synced before its absence means anything. A pod from a source this
+ * agent no longer has may go once every configured source has synced. Unlike the kubelet, one
+ * source that cannot sync (a URL that is down) never blocks removals from the others.
+ */
+function mayRemove(state: State, rt: PodRuntime): boolean {
+  const source = rt.sandboxes[0]?.source as SourceKind | undefined;
+  if (source && state.configuredSources.includes(source)) return state.syncedSources.includes(source);
+  return state.configuredSources.every((s) => state.syncedSources.includes(s));
+}
+
+function killAll(uid: string, podFullName: string, rt: PodRuntime, reason: KillPod['reason'], remove: boolean): Decision {
+  return {
+    kind: 'KillPod',
+    podUid: uid,
+    podFullName,
+    reason,
+    remove,
+    sandboxIds: rt.sandboxes.map((s) => s.id),
+    containers: rt.containers.map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, gracePeriodSeconds: c.gracePeriodSeconds ?? 30 })),
+  };
+}
+
+/** The newest instance of each container name among `containers`. */
+function latestByName(containers: readonly ContainerObservation[]): Map<string, ContainerObservation> {
+  const latest = new Map<string, ContainerObservation>();
+  for (const c of containers) {
+    const cur = latest.get(c.name);
+    if (!cur || c.attempt > cur.attempt || (c.attempt === cur.attempt && c.createdAt > cur.createdAt)) latest.set(c.name, c);
+  }
+  return latest;
+}
+
+function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollector): void {
+  const spec = pod.pod.spec!;
+  const policy = spec.restartPolicy ?? 'Always';
+  const podFullName = fullName(pod);
+  const base = { podUid: pod.uid, podFullName, pod };
+  const latestAll = latestByName(rt.containers);
+  const nextAttempt = (name: string) => {
+    const c = latestAll.get(name);
+    return c ? c.attempt + 1 : 0;
+  };
+  const appFinished = finished(spec.containers, latestAll, policy);
+
+  const newest = rt.sandboxes[0];
+  if (!newest || !newest.ready) {
+    if (appFinished) return;
+    const running = rt.containers.filter((c) => c.state === 'running');
+    if (running.length > 0) {
+      // The sandbox died under running containers: stop them before a new sandbox starts.
+      out.add({ ...killAll(pod.uid, podFullName, { sandboxes: [], containers: running }, 'sandbox-dead', false) });
+      return;
+    }
+    if (out.blockedByFailure(state, stepKey.sandbox(pod.uid), STEP_RETRY)) return;
+    out.add({ kind: 'CreateSandbox', ...base, attempt: newest ? newest.attempt + 1 : 0 });
+    return;
+  }
+
+  const inSandbox = rt.containers.filter((c) => c.sandboxId === newest.id);
+  const latest = latestByName(inSandbox);
+
+  const start = (c: V1Container, init: boolean, dead?: ContainerObservation): boolean => {
+    const key = stepKey.container(pod.uid, c.name);
+    if (out.blockedByFailure(state, key, START_RETRY)) return false;
+    if (dead) {
+      const finishedAt = dead.finishedAt ?? dead.observedAt;
+      const allowedAt = restartAllowedAt(state.backoff.get(key), finishedAt, state.now);
+      if (allowedAt !== undefined) {
+        out.wake(allowedAt);
+        return false;
+      }
+      out.restartBases.set(key, finishedAt);
+    }
+    out.add({ kind: 'StartContainer', ...base, sandboxId: newest.id, containerName: c.name, init, attempt: nextAttempt(c.name) });
+    return true;
+  };
+
+  // Init containers, one at a time, each to success, unless the app containers already started.
+  const appStarted = spec.containers.some((c) => latest.has(c.name));
+  if (!appStarted) {
+    for (const init of spec.initContainers ?? []) {
+      const c = latest.get(init.name);
+      if (!c) {
+        start(init, true);
+        return;
+      }
+      if (c.state === 'running' || c.state === 'unknown') return;
+      if (c.state === 'created') {
+        out.add({ kind: 'RemoveContainers', ...base, containerIds: [c.id] });
+        return;
+      }
+      if (c.exitCode === 0) continue;
+      if (policy !== 'Never') start(init, true, c);
+      return; // a failed init container with restartPolicy Never fails the pod
+    }
+  }
+
+  let acted = false;
+  for (const app of spec.containers) {
+    const c = latest.get(app.name);
+    if (!c) {
+      if (start(app, false)) return;
+      acted = true;
+      continue;
+    }
+    if (c.state === 'created') {
+      out.add({ kind: 'RemoveContainers', ...base, containerIds: [c.id] });
+      return;
+    }
+    if (c.state !== 'exited') continue;
+    const restart = policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
+    if (restart) {
+      if (start(app, false, c)) return;
+      acted = true;
+    }
+  }
+  if (acted) return;
+
+  // Garbage: per container name keep the newest instance and the newest dead one; old sandboxes
+  // go once none of their containers is kept.
+  const garbage = collectGarbage(rt, newest);
+  if (garbage.containerIds.length > 0) {
+    out.add({ kind: 'RemoveContainers', ...base, containerIds: garbage.containerIds });
+  } else if (garbage.sandboxIds.length > 0) {
+    out.add({ kind: 'KillPod', ...base, reason: 'sandbox-dead', remove: true, sandboxIds: garbage.sandboxIds, containers: [] });
+  }
+}
+
+/** A pod whose app containers all ended and will not be restarted under its restart policy. */
+function finished(
+  containers: readonly V1Container[],
+  latest: ReadonlyMap<string, ContainerObservation>,
+  policy: string,
+): boolean {
+  if (policy === 'Always') return false;
+  return containers.every((spec) => {
+    const c = latest.get(spec.name);
+    return c !== undefined && c.state === 'exited' && (policy === 'Never' || c.exitCode === 0);
+  });
+}
+
+function collectGarbage(rt: PodRuntime, newest: SandboxObservation): { containerIds: string[]; sandboxIds: string[] } {
+  const keep = new Set<string>();
+  const byName = new Map<string, ContainerObservation[]>();
+  for (const c of rt.containers) {
+    const list = byName.get(c.name) ?? [];
+    list.push(c);
+    byName.set(c.name, list);
+  }
+  for (const list of byName.values()) {
+    list.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+    keep.add(list[0]!.id);
+    const dead = list.find((c, i) => i > 0 && c.state === 'exited');
+    if (dead) keep.add(dead.id);
+  }
+  const containerIds = rt.containers.filter((c) => !keep.has(c.id) && c.state !== 'running').map((c) => c.id);
+  const sandboxIds = rt.sandboxes
+    .filter((sb) => sb.id !== newest.id && !rt.containers.some((c) => c.sandboxId === sb.id && keep.has(c.id)))
+    .map((sb) => sb.id);
+  return { containerIds, sandboxIds };
+}

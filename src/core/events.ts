@@ -1,0 +1,53 @@
+// Every input to the reconciler is an event in one log. Results of effects come back as events
+// too, so the log alone is enough to replay what the agent decided.
+import type { Action } from './actions.js';
+import type { SourceKind, StaticPod } from './static-pod.js';
+import type { ContainerObservation, SandboxObservation } from './observation.js';
+
+/** A problem with a manifest, located as precisely as we can. */
+export interface ManifestProblem {
+  /** File path or URL. */
+  readonly origin: string;
+  /** 1-based line and column in the manifest, when known. */
+  readonly line?: number;
+  readonly column?: number;
+  /** The field path, e.g. `spec.containers[0].image`, when the problem is about one field. */
+  readonly field?: string;
+  readonly message: string;
+}
+
+export type EventBody =
+  /** A manifest origin was read and holds these pods (one for a file, any number for a URL). */
+  | { type: 'ManifestRead'; source: SourceKind; origin: string; pods: StaticPod[] }
+  /** A manifest origin could not be read or is invalid. Its last valid pods keep running. */
+  | { type: 'ManifestInvalid'; source: SourceKind; origin: string; problems: ManifestProblem[] }
+  /** A manifest file is gone: its pods are to be removed. */
+  | { type: 'ManifestGone'; source: SourceKind; origin: string }
+  /** A source finished its first complete listing: from now on what it lacks may be removed. */
+  | { type: 'SourceSynced'; source: SourceKind; sourceId: string }
+  /** A complete listing of what we run on the runtime, taken starting at `startedAt` (ms). */
+  | {
+      type: 'RuntimeRelisted';
+      startedAt: number;
+      sandboxes: SandboxObservation[];
+      containers: ContainerObservation[];
+    }
+  | { type: 'RuntimeUnavailable'; message: string }
+  | { type: 'ActionSucceeded'; action: Action; outcome: ActionOutcome }
+  | { type: 'ActionFailed'; action: Action; reason: string; message: string }
+  /** A wake-up the reconciler asked for (e.g. a back-off ended). */
+  | { type: 'TimerFired' };
+
+/** What an effect learned by doing its action: facts newer than the last relist. */
+export interface ActionOutcome {
+  readonly sandboxes?: SandboxObservation[];
+  readonly containers?: ContainerObservation[];
+  /** Ids the action removed from the runtime. */
+  readonly removedSandboxIds?: string[];
+  readonly removedContainerIds?: string[];
+}
+
+export type EventType = EventBody['type'];
+
+/** An event as it sits in the log: numbered and timed (ms since the epoch). */
+export type LoggedEvent = EventBody & { readonly seq: number; readonly at: number };

@@ -1,0 +1,83 @@
+// Manifest text → static pods or located problems: parse, validate, apply identity.
+// A file holds one Pod; a URL may hold a Pod, a PodList or a List of pods.
+import type { ManifestProblem } from '../events.js';
+import type { SourceKind, StaticPod } from '../static-pod.js';
+import { toStaticPod } from './identity.js';
+import { formatFieldPath, parseManifestText, type FieldPath, type ParsedDocument } from './parse.js';
+import { validatePod } from './validate.js';
+
+export type ReadResult =
+  | { readonly ok: true; readonly pods: StaticPod[] }
+  | { readonly ok: false; readonly problems: ManifestProblem[] };
+
+export interface ReadContext {
+  readonly nodeName: string;
+  readonly source: SourceKind;
+  readonly origin: string;
+  readonly seenAt: number;
+}
+
+export function readManifest(text: string, ctx: ReadContext): ReadResult {
+  const parsed = parseManifestText(text, ctx.origin);
+  if (!parsed.ok) return parsed;
+  const [doc, ...extra] = parsed.documents;
+  if (!doc) return fail(ctx.origin, 'the manifest is empty');
+  if (extra.length > 0) {
+    const at = extra[0]!.locate([]);
+    return {
+      ok: false,
+      problems: [{ origin: ctx.origin, ...(at ?? {}), message: `found ${parsed.documents.length} documents; a manifest holds one (a Pod${ctx.source === 'http' ? ', a PodList or a List' : ''})` }],
+    };
+  }
+  const items = podsIn(doc, ctx.source);
+  if (!items.ok) return { ok: false, problems: [{ origin: ctx.origin, ...(doc.locate(['kind']) ?? {}), message: items.message }] };
+
+  const pods: StaticPod[] = [];
+  const problems: ManifestProblem[] = [];
+  const names = new Map<string, number>();
+  items.items.forEach((item, index) => {
+    const prefix: FieldPath = items.isList ? ['items', index] : [];
+    const result = validatePod(item, { nodeName: ctx.nodeName });
+    if (!result.ok) {
+      for (const p of result.problems) {
+        const path = [...prefix, ...p.path];
+        problems.push({ origin: ctx.origin, ...(doc.locate(path) ?? {}), field: formatFieldPath(path), message: p.message });
+      }
+      return;
+    }
+    const pod = toStaticPod(result.pod, ctx);
+    const key = `${pod.namespace}/${pod.name}`;
+    const first = names.get(key);
+    if (first !== undefined) {
+      const path = [...prefix, 'metadata', 'name'];
+      problems.push({ origin: ctx.origin, ...(doc.locate(path) ?? {}), field: formatFieldPath(path), message: `pod "${key}" is defined twice (also items[${first}])` });
+      return;
+    }
+    names.set(key, index);
+    pods.push(pod);
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, pods };
+}
+
+function podsIn(
+  doc: ParsedDocument,
+  source: SourceKind,
+): { ok: true; items: unknown[]; isList: boolean } | { ok: false; message: string } {
+  const value = doc.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, message: 'the manifest must be a mapping (a Pod)' };
+  }
+  const kind = (value as { kind?: unknown }).kind;
+  if (kind === 'Pod' || kind === undefined) return { ok: true, items: [value], isList: false };
+  if (source === 'http' && (kind === 'PodList' || kind === 'List')) {
+    const items = (value as { items?: unknown }).items ?? [];
+    if (!Array.isArray(items)) return { ok: false, message: `${kind}.items must be a list` };
+    return { ok: true, items, isList: true };
+  }
+  return { ok: false, message: `kind "${String(kind)}" is not a Pod${source === 'http' ? ', a PodList or a List' : ''}` };
+}
+
+function fail(origin: string, message: string): ReadResult {
+  return { ok: false, problems: [{ origin, message }] };
+}

@@ -1,0 +1,41 @@
+// What the agent knows of the runtime: its own sandboxes and containers, read back from CRI labels
+// and annotations so the state survives an agent restart. Times are ms since the epoch.
+
+export interface SandboxObservation {
+  readonly id: string;
+  readonly podUid: string;
+  /** Pod name and namespace as given to the runtime (`<name>-<node>`). */
+  readonly podName: string;
+  readonly namespace: string;
+  readonly attempt: number;
+  readonly ready: boolean;
+  readonly createdAt: number;
+  /** Pod IP on the runtime's network, when it has one (not for host-network pods). */
+  readonly ip?: string;
+  /** `file` or `http`, and the manifest origin, from our annotations. */
+  readonly source?: string;
+  readonly origin?: string;
+  /** When this fact was learned (a relist's start time, or an action's completion). */
+  readonly observedAt: number;
+}
+
+export type ContainerRunState = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface ContainerObservation {
+  readonly id: string;
+  readonly sandboxId: string;
+  readonly podUid: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly state: ContainerRunState;
+  readonly image: string;
+  readonly createdAt: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly exitCode?: number;
+  readonly reason?: string;
+  readonly message?: string;
+  /** Grace period to use when stopping it (from our annotation), seconds. */
+  readonly gracePeriodSeconds?: number;
+  readonly observedAt: number;
+}

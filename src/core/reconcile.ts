@@ -1,0 +1,36 @@
+// step = fold, then diff, then record what was issued, all in one pure transition. Recording the
+// issued actions in the same step is what guarantees an action is never issued twice.
+import type { Action } from './actions.js';
+import { nextBackoff } from './backoff.js';
+import { diff } from './diff.js';
+import type { LoggedEvent } from './events.js';
+import { fold } from './fold.js';
+import { stepKey, type State } from './state.js';
+
+export interface StepResult {
+  readonly state: State;
+  readonly actions: readonly Action[];
+  /** When the reconciler wants a TimerFired event (a back-off ends), if ever. */
+  readonly wakeAt?: number;
+}
+
+export function step(state: State, event: LoggedEvent): StepResult {
+  const folded = fold(state, event);
+  const { decisions, wakeAt, restartBases } = diff(folded);
+  if (decisions.length === 0) return { state: folded, actions: [], ...(wakeAt !== undefined ? { wakeAt } : {}) };
+
+  const actions = decisions.map((d, i) => ({ ...d, id: `${event.seq}.${i}` }) as Action);
+  const inFlight = new Map(folded.inFlight);
+  const backoff = new Map(folded.backoff);
+  for (const action of actions) {
+    inFlight.set(action.podUid, action);
+    if (action.kind === 'StartContainer') {
+      const key = stepKey.container(action.podUid, action.containerName);
+      const base = restartBases.get(key);
+      if (base !== undefined) backoff.set(key, nextBackoff(backoff.get(key), base));
+    }
+  }
+  return { state: { ...folded, inFlight, backoff }, actions, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+}
+
+export const INITIAL_STEP = (state: State): StepResult => ({ state, actions: [] });

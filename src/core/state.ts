@@ -1,0 +1,68 @@
+// The reconciler's state: everything known, folded from the event log. Replaced, never mutated.
+import type { Action } from './actions.js';
+import type { ManifestProblem } from './events.js';
+import type { ContainerObservation, SandboxObservation } from './observation.js';
+import type { SourceKind, StaticPod } from './static-pod.js';
+import type { BackoffEntry } from './backoff.js';
+
+export interface OriginState {
+  readonly source: SourceKind;
+  /** The last valid pods of this origin: they keep running while the origin is invalid. */
+  readonly pods: readonly StaticPod[];
+  /** Set while the origin's latest content is invalid or unreadable. */
+  readonly problems?: readonly ManifestProblem[];
+}
+
+/** A failed step on a pod (a container start, a sandbox, a kill), retried after a back-off. */
+export interface StepFailure {
+  readonly at: number;
+  readonly count: number;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface RuntimeView {
+  /** False until the first complete relist: nothing is decided before we know what runs. */
+  readonly synced: boolean;
+  readonly sandboxes: ReadonlyMap<string, SandboxObservation>;
+  readonly containers: ReadonlyMap<string, ContainerObservation>;
+  /** Ids removed by our actions, with the time, so an older relist cannot bring them back. */
+  readonly removed: ReadonlyMap<string, number>;
+  readonly unavailable?: string;
+}
+
+export interface State {
+  /** Time of the latest event (ms since the epoch): the reconciler's clock. */
+  readonly now: number;
+  /** Sources this agent was started with; a pod from another source is removed once these sync. */
+  readonly configuredSources: readonly SourceKind[];
+  readonly syncedSources: readonly SourceKind[];
+  readonly origins: ReadonlyMap<string, OriginState>;
+  readonly runtime: RuntimeView;
+  /** At most one action per pod UID is in flight. */
+  readonly inFlight: ReadonlyMap<string, Action>;
+  /** CrashLoopBackOff per `<uid>/<container>`. */
+  readonly backoff: ReadonlyMap<string, BackoffEntry>;
+  /** Failures per `<uid>/<step>`; cleared when the step succeeds. */
+  readonly failures: ReadonlyMap<string, StepFailure>;
+}
+
+export function initialState(configuredSources: readonly SourceKind[], now = 0): State {
+  return {
+    now,
+    configuredSources,
+    syncedSources: [],
+    origins: new Map(),
+    runtime: { synced: false, sandboxes: new Map(), containers: new Map(), removed: new Map() },
+    inFlight: new Map(),
+    backoff: new Map(),
+    failures: new Map(),
+  };
+}
+
+/** Keys of the per-step failure and back-off maps. */
+export const stepKey = {
+  container: (uid: string, name: string) => `${uid}/${name}`,
+  sandbox: (uid: string) => `${uid}/#sandbox`,
+  kill: (uid: string) => `${uid}/#kill`,
+};

@@ -1,0 +1,156 @@
+// The effect that carries out pod actions on the CRI runtime. Every action ends in exactly one
+// result event, success or failure; nothing throws into the stream. Per-pod serialisation comes
+// from the core (at most one action per pod in flight); this operator bounds the parallelism
+// across pods.
+import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
+import type { Action, CreateSandbox, KillPod, RemoveContainers, StartContainer } from '../core/actions.js';
+import type { ActionOutcome, EventBody } from '../core/events.js';
+import {
+  containerConfig,
+  findContainer,
+  podLogDirectory,
+  sandboxConfig,
+  type RuntimeSpecOptions,
+} from '../core/runtime-spec.js';
+import { containerFromStatus, observeContainer, observeSandbox } from '../runtime/cri/observations.js';
+import { CriError, type CriRuntime } from '../runtime/cri/types.js';
+import type { HostPort } from '../runtime/host.js';
+import type { Logger } from '../runtime/logger.js';
+import { ActionError } from './action-error.js';
+import { ensureImage } from './images.js';
+
+export interface PodActionDeps {
+  readonly cri: CriRuntime;
+  readonly host: HostPort;
+  readonly spec: RuntimeSpecOptions;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** How many pods may be worked on at once. */
+  readonly concurrency: number;
+}
+
+export function podActions(deps: PodActionDeps): OperatorFunction<Action, EventBody> {
+  return (actions$: Observable<Action>) =>
+    actions$.pipe(
+      mergeMap(
+        (action) =>
+          defer(() => runAction(deps, action)).pipe(
+            map((outcome): EventBody => ({ type: 'ActionSucceeded', action, outcome })),
+            catchError((err: unknown) => {
+              const reason = err instanceof ActionError ? err.reason : 'RuntimeError';
+              const message = err instanceof Error ? err.message : String(err);
+              deps.log.warn({ pod: action.podFullName, action: action.kind, reason, err: message }, `${action.kind} failed`);
+              return of<EventBody>({ type: 'ActionFailed', action, reason, message });
+            }),
+          ),
+        deps.concurrency,
+      ),
+    );
+}
+
+function runAction(deps: PodActionDeps, action: Action): Promise<ActionOutcome> {
+  switch (action.kind) {
+    case 'CreateSandbox':
+      return createSandbox(deps, action);
+    case 'StartContainer':
+      return startContainer(deps, action);
+    case 'KillPod':
+      return killPod(deps, action);
+    case 'RemoveContainers':
+      return removeContainers(deps, action);
+  }
+}
+
+async function createSandbox(deps: PodActionDeps, action: CreateSandbox): Promise<ActionOutcome> {
+  const config = sandboxConfig(action.pod, action.attempt, deps.spec);
+  await deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
+  let id: string;
+  try {
+    id = await deps.cri.runPodSandbox(config);
+  } catch (err) {
+    throw new ActionError('CreatePodSandboxError', messageOf(err));
+  }
+  const status = await deps.cri.podSandboxStatus(id);
+  deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
+  return { sandboxes: [observeSandbox(status, deps.now(), status.network?.ip)] };
+}
+
+async function startContainer(deps: PodActionDeps, action: StartContainer): Promise<ActionOutcome> {
+  const found = findContainer(action.pod, action.containerName);
+  if (!found) throw new ActionError('CreateContainerConfigError', `no container "${action.containerName}" in the pod`);
+  const { container, init } = found;
+  await ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName);
+
+  const { config, hostPaths } = containerConfig(action.pod, container, init, action.attempt, deps.spec);
+  try {
+    for (const hp of hostPaths) await deps.host.ensureDirectory(hp.path, hp.create, hp.what);
+    await deps.host.ensureDirectory(`${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`, true, 'container log directory');
+  } catch (err) {
+    throw new ActionError('CreateContainerConfigError', messageOf(err));
+  }
+
+  let id: string;
+  try {
+    id = await deps.cri.createContainer(action.sandboxId, config, sandboxConfig(action.pod, 0, deps.spec));
+  } catch (err) {
+    throw new ActionError('CreateContainerError', messageOf(err));
+  }
+  try {
+    await deps.cri.startContainer(id);
+  } catch (err) {
+    // A container that never started is of no use: remove it so the retry starts clean.
+    await deps.cri.removeContainer(id).catch(() => undefined);
+    throw new ActionError('RunContainerError', messageOf(err));
+  }
+  const status = await deps.cri.containerStatus(id);
+  deps.log.info({ pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) }, init ? 'init container started' : 'container started');
+  return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())] };
+}
+
+async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutcome> {
+  await Promise.all(
+    action.containers.map((c) => ignoreNotFound(deps.cri.stopContainer(c.id, c.gracePeriodSeconds))),
+  );
+  for (const id of action.sandboxIds) await ignoreNotFound(deps.cri.stopPodSandbox(id));
+  if (action.remove) {
+    for (const c of action.containers) await ignoreNotFound(deps.cri.removeContainer(c.id));
+    for (const id of action.sandboxIds) await ignoreNotFound(deps.cri.removePodSandbox(id));
+    if (action.reason === 'removed' || action.reason === 'replaced') {
+      await deps.host.removeTree(`${deps.spec.rootDir}/pods/${action.podUid}`);
+    }
+    deps.log.info({ pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) }, 'pod removed');
+    return { removedSandboxIds: action.sandboxIds, removedContainerIds: action.containers.map((c) => c.id) };
+  }
+  // Stopped but kept: read back what they look like now.
+  const now = deps.now();
+  const containers = await Promise.all(
+    action.containers.map(async (c) => {
+      const status = await deps.cri.containerStatus(c.id).catch(() => undefined);
+      return status ? observeContainer(containerFromStatus(status, c.sandboxId), status, now) : undefined;
+    }),
+  );
+  deps.log.info({ pod: action.podFullName, reason: action.reason }, 'containers stopped');
+  return { containers: containers.filter((c) => c !== undefined) };
+}
+
+async function removeContainers(deps: PodActionDeps, action: RemoveContainers): Promise<ActionOutcome> {
+  for (const id of action.containerIds) await ignoreNotFound(deps.cri.removeContainer(id));
+  return { removedContainerIds: action.containerIds };
+}
+
+async function ignoreNotFound(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof CriError && err.code === 'NOT_FOUND') return;
+    throw err;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof CriError ? err.details || err.message : err instanceof Error ? err.message : String(err);
+}
+
+function short(id: string): string {
+  return id.slice(0, 13);
+}

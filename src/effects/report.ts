@@ -1,0 +1,55 @@
+// Turns steps of the loop into log lines a person can act on: which file, which line, what is
+// wrong, and what the agent does about it.
+import { desiredPods } from '../core/desired.js';
+import type { ManifestProblem } from '../core/events.js';
+import type { LoopStep } from '../core/loop.js';
+import type { Logger } from '../runtime/logger.js';
+
+export function formatProblem(p: ManifestProblem): string {
+  const where = p.line !== undefined ? `${p.origin}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.origin;
+  return `${where}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
+
+export function createReporter(log: Logger): (step: LoopStep) => void {
+  let conflicts = new Set<string>();
+  let runtimeDown = false;
+  return ({ event, state }) => {
+    switch (event.type) {
+      case 'ManifestInvalid': {
+        const kept = state.origins.get(event.origin)?.pods ?? [];
+        const consequence = kept.length > 0
+          ? `keeping the last valid version running (${kept.map((p) => p.name).join(', ')})`
+          : 'nothing started from it';
+        for (const p of event.problems) log.error({ origin: event.origin, line: p.line, field: p.field }, `invalid manifest: ${formatProblem(p)}; ${consequence}`);
+        break;
+      }
+      case 'ManifestRead':
+        log.info({ origin: event.origin, pods: event.pods.map((p) => `${p.namespace}/${p.name}`) }, 'manifest read');
+        break;
+      case 'ManifestGone':
+        log.info({ origin: event.origin }, 'manifest gone: its pods will be removed');
+        break;
+      case 'RuntimeUnavailable':
+        runtimeDown = true;
+        log.error({ err: event.message }, 'container runtime unavailable; retrying every relist period, pods keep running');
+        break;
+      case 'RuntimeRelisted':
+        if (runtimeDown) log.info('container runtime reachable again');
+        runtimeDown = false;
+        break;
+      default:
+        break;
+    }
+    if (event.type === 'ManifestRead' || event.type === 'ManifestGone' || event.type === 'RuntimeRelisted') {
+      const now = new Set<string>();
+      for (const c of desiredPods(state).conflicts) {
+        const key = `${c.fullName}|${c.winner}|${c.losers.join(',')}`;
+        now.add(key);
+        if (!conflicts.has(key)) {
+          log.error({ pod: c.fullName, winner: c.winner, ignored: c.losers }, `pod ${c.fullName} is defined by more than one manifest: running the one from ${c.winner}, ignoring ${c.losers.join(', ')}`);
+        }
+      }
+      conflicts = now;
+    }
+  };
+}

@@ -1,0 +1,145 @@
+// Source: a manifest directory (or a single manifest file). File events trigger a scan at once; a
+// periodic rescan (fileCheckFrequency) repairs anything the events missed. Each scan compares
+// files by (inode, size, mtime) and then by content, so only real changes become events.
+import { createHash } from 'node:crypto';
+import { extname, join } from 'node:path';
+import { catchError, debounceTime, defer, from, merge, mergeMap, of, Subject, timer, type Observable, type SchedulerLike } from 'rxjs';
+import type { EventBody } from '../core/events.js';
+import { readManifest } from '../core/manifest/read-manifest.js';
+import type { ManifestFsPort } from '../runtime/manifest-fs.js';
+import { coalesceMap } from './coalesce.js';
+
+export interface ManifestDirOptions {
+  readonly path: string;
+  readonly nodeName: string;
+  readonly checkFrequencyMs: number;
+  /** Quiet time after a file event before scanning: coalesces a burst of writes. */
+  readonly eventDebounceMs?: number;
+  /** How soon to look again at a file that some process still has open for writing. */
+  readonly writerRecheckMs?: number;
+  /** Told once per file name that the naming rule skips. */
+  readonly onSkipped?: (file: string, why: string) => void;
+  /** Told when a scan fails as a whole (the next trigger tries again). */
+  readonly onScanError?: (err: unknown) => void;
+}
+
+/** The naming rule: no dot-files (editor swap files, atomic-write temporaries), and only the
+ * manifest extensions, so backups like `pod.yaml.bak` or `pod.yaml~` are never run. */
+export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+
+export function isManifestName(name: string): { ok: true } | { ok: false; why: string } {
+  if (name.startsWith('.')) return { ok: false, why: 'its name starts with a dot' };
+  const ext = extname(name).toLowerCase();
+  if (!(MANIFEST_EXTENSIONS as readonly string[]).includes(ext)) {
+    return { ok: false, why: `only ${MANIFEST_EXTENSIONS.join(', ')} files are read` };
+  }
+  return { ok: true };
+}
+
+interface KnownFile {
+  readonly fingerprint: string;
+  readonly contentHash: string;
+}
+
+export function manifestDirectory(
+  fs: ManifestFsPort,
+  options: ManifestDirOptions,
+  scheduler: SchedulerLike,
+): Observable<EventBody> {
+  return defer(() => {
+    const known = new Map<string, KnownFile>();
+    const skipped = new Set<string>();
+    const recheck = new Subject<void>();
+    let synced = false;
+
+    const scan = async (): Promise<EventBody[]> => {
+      const events: EventBody[] = [];
+      const listing = await fs.list(options.path);
+      const files =
+        listing.kind === 'dir'
+          ? listing.names
+              .filter((name) => {
+                const rule = isManifestName(name);
+                if (!rule.ok && !skipped.has(name)) {
+                  skipped.add(name);
+                  options.onSkipped?.(join(options.path, name), rule.why);
+                }
+                return rule.ok;
+              })
+              .map((name) => join(options.path, name))
+          : listing.kind === 'file'
+            ? [options.path]
+            : [];
+      let waiting = false;
+      const present = new Set(files);
+      for (const file of [...files].sort()) {
+        const st = await fs.stat(file);
+        if (!st) {
+          present.delete(file);
+          continue;
+        }
+        const fingerprint = `${st.ino}:${st.size}:${st.mtimeMs}`;
+        const prev = known.get(file);
+        if (prev?.fingerprint === fingerprint) continue;
+        // Never read a file half-written: wait while any process has it open for writing.
+        if ((await fs.writers(file)).length > 0) {
+          waiting = true;
+          continue;
+        }
+        let text: string | undefined;
+        try {
+          text = await fs.read(file);
+        } catch (err) {
+          const message = `cannot read the file: ${err instanceof Error ? err.message : String(err)}`;
+          events.push({ type: 'ManifestInvalid', source: 'file', origin: file, problems: [{ origin: file, message }] });
+          continue;
+        }
+        if (text === undefined) {
+          present.delete(file);
+          continue;
+        }
+        const contentHash = createHash('sha256').update(text).digest('hex');
+        known.set(file, { fingerprint, contentHash });
+        if (prev?.contentHash === contentHash) continue;
+        const result = readManifest(text, { nodeName: options.nodeName, source: 'file', origin: file, seenAt: scheduler.now() });
+        events.push(
+          result.ok
+            ? { type: 'ManifestRead', source: 'file', origin: file, pods: result.pods }
+            : { type: 'ManifestInvalid', source: 'file', origin: file, problems: result.problems },
+        );
+      }
+      for (const file of [...known.keys()]) {
+        if (!present.has(file)) {
+          known.delete(file);
+          events.push({ type: 'ManifestGone', source: 'file', origin: file });
+        }
+      }
+      for (const name of [...skipped]) {
+        if (listing.kind !== 'dir' || !listing.names.includes(name)) skipped.delete(name);
+      }
+      if (!synced) {
+        synced = true;
+        events.push({ type: 'SourceSynced', source: 'file', sourceId: options.path });
+      }
+      if (waiting) recheck.next();
+      return events;
+    };
+
+    const triggers$ = merge(
+      timer(0, options.checkFrequencyMs, scheduler),
+      fs.watch(options.path).pipe(debounceTime(options.eventDebounceMs ?? 10, scheduler)),
+      recheck.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
+    );
+    return triggers$.pipe(
+      coalesceMap(() =>
+        defer(scan).pipe(
+          catchError((err: unknown) => {
+            options.onScanError?.(err);
+            return of([]);
+          }),
+        ),
+      ),
+      mergeMap((events) => from(events)),
+    );
+  });
+}

@@ -1,0 +1,92 @@
+// Source: what runs on the runtime. A relist (ListPodSandbox + ListContainers, ours only) every
+// second, and at once whenever a trigger fires (a runtime event stream, where there is one).
+// Only changes become events, plus a heartbeat, so a quiet node keeps a quiet log.
+import { catchError, defer, filter, merge, of, timer, type Observable, type SchedulerLike } from 'rxjs';
+import type { EventBody } from '../core/events.js';
+import type { ContainerObservation, SandboxObservation } from '../core/observation.js';
+import { ownedSelector } from '../core/runtime-labels.js';
+import { observeContainer, observeSandbox } from '../runtime/cri/observations.js';
+import type { ContainerStatus, CriRuntime } from '../runtime/cri/types.js';
+import { coalesceMap } from './coalesce.js';
+
+export interface RelistOptions {
+  readonly nodeName: string;
+  readonly intervalMs: number;
+  /** Emit an unchanged listing after this long anyway, so the state's facts are refreshed. */
+  readonly heartbeatMs?: number;
+}
+
+export function runtimeRelist(
+  cri: CriRuntime,
+  options: RelistOptions,
+  scheduler: SchedulerLike,
+  triggers: Observable<unknown> = of(),
+): Observable<EventBody> {
+  return defer(() => {
+    const selector = ownedSelector(options.nodeName);
+    // Status calls are cached: a sandbox's IP never changes, an exited container never changes.
+    const sandboxIps = new Map<string, string>();
+    const statuses = new Map<string, { state: string; status: ContainerStatus }>();
+    let lastFingerprint = '';
+    let lastEmitAt = -Infinity;
+    let unavailable = '';
+
+    const relist = async (): Promise<EventBody | undefined> => {
+      const startedAt = scheduler.now();
+      const [sandboxes, containers] = await Promise.all([
+        cri.listPodSandbox({ labelSelector: selector }),
+        cri.listContainers({ labelSelector: selector }),
+      ]);
+      const sbObs: SandboxObservation[] = [];
+      for (const sb of sandboxes) {
+        let ip = sandboxIps.get(sb.id);
+        if (ip === undefined && sb.state === 'SANDBOX_READY') {
+          ip = (await cri.podSandboxStatus(sb.id).catch(() => undefined))?.network?.ip ?? '';
+          sandboxIps.set(sb.id, ip);
+        }
+        sbObs.push(observeSandbox(sb, startedAt, ip));
+      }
+      const cObs: ContainerObservation[] = [];
+      for (const c of containers) {
+        let cached = statuses.get(c.id);
+        if (!cached || cached.state !== c.state) {
+          const status = await cri.containerStatus(c.id).catch(() => undefined);
+          cached = status ? { state: c.state, status } : undefined;
+          if (cached) statuses.set(c.id, cached);
+        }
+        cObs.push(observeContainer(c, cached?.status, startedAt));
+      }
+      prune(sandboxIps, new Set(sandboxes.map((s) => s.id)));
+      prune(statuses, new Set(containers.map((c) => c.id)));
+      sbObs.sort((a, b) => (a.id < b.id ? -1 : 1));
+      cObs.sort((a, b) => (a.id < b.id ? -1 : 1));
+
+      const fingerprint = JSON.stringify([sbObs, cObs], (k, v: unknown) => (k === 'observedAt' ? undefined : v));
+      const heartbeatDue = startedAt - lastEmitAt >= (options.heartbeatMs ?? 10_000);
+      const recovered = unavailable !== '';
+      unavailable = '';
+      if (fingerprint === lastFingerprint && !heartbeatDue && !recovered) return undefined;
+      lastFingerprint = fingerprint;
+      lastEmitAt = startedAt;
+      return { type: 'RuntimeRelisted', startedAt, sandboxes: sbObs, containers: cObs };
+    };
+
+    return merge(timer(0, options.intervalMs, scheduler), triggers).pipe(
+      coalesceMap(() =>
+        defer(relist).pipe(
+          catchError((err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
+            if (message === unavailable) return of(undefined);
+            unavailable = message;
+            return of<EventBody>({ type: 'RuntimeUnavailable', message });
+          }),
+        ),
+      ),
+      filter((e): e is EventBody => e !== undefined),
+    );
+  });
+}
+
+function prune<V>(map: Map<string, V>, keep: Set<string>): void {
+  for (const id of map.keys()) if (!keep.has(id)) map.delete(id);
+}
