@@ -125,12 +125,7 @@ export function manifestDirectory(
       return events;
     };
 
-    const triggers$ = merge(
-      timer(0, options.checkFrequencyMs, scheduler),
-      fs.watch(options.path).pipe(debounceTime(options.eventDebounceMs ?? 10, scheduler)),
-      recheck.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
-    );
-    return triggers$.pipe(
+    return scanTriggers(fs.watch(options.path), recheck, options, scheduler).pipe(
       coalesceMap(() =>
         defer(scan).pipe(
           catchError((err: unknown) => {
@@ -142,4 +137,21 @@ export function manifestDirectory(
       mergeMap((events) => from(events)),
     );
   });
+}
+
+/**
+ * When to scan: at once and every checkFrequency; after a burst of file events has been quiet
+ * for eventDebounceMs; and writerRecheckMs after a scan that found a file still being written.
+ */
+export function scanTriggers(
+  fileEvents: Observable<unknown>,
+  writerRechecks: Observable<unknown>,
+  options: Pick<ManifestDirOptions, 'checkFrequencyMs' | 'eventDebounceMs' | 'writerRecheckMs'>,
+  scheduler: SchedulerLike,
+): Observable<unknown> {
+  return merge(
+    timer(0, options.checkFrequencyMs, scheduler),
+    fileEvents.pipe(debounceTime(options.eventDebounceMs ?? 10, scheduler)),
+    writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
+  );
 }

@@ -166,11 +166,12 @@ const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': 16 * 1024 * 1024,
   // The runtime is local: reconnect quickly, but back off to a bounded interval rather than spin.
   'grpc.initial_reconnect_backoff_ms': 200,
-  'grpc.min_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 5000,
   // No automatic retries of calls: every method has a deadline and the caller decides.
   'grpc.enable_retries': 0,
   'grpc.default_authority': 'localhost',
+  // Never route the runtime's socket through an http(s)_proxy from the environment.
+  'grpc.enable_http_proxy': 0,
   // An idle channel is fine to keep: the socket is local and cheap.
   'grpc.client_idle_timeout_ms': 30 * MINUTE,
 };

@@ -134,10 +134,6 @@ function containerState(o: Obj | undefined, key: string): ContainerState {
 // ---------------------------------------------------------------------------------------------
 // Responses → our types
 
-export function responseObject(v: unknown): Obj {
-  return asObj(v) ?? {};
-}
-
 export function versionFromProto(v: unknown): VersionInfo {
   const o = asObj(v);
   return {

@@ -1,0 +1,168 @@
+// The pure core: fold, diff and step, event by event.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Action } from '../../src/core/actions.js';
+import type { EventBody } from '../../src/core/events.js';
+import { step } from '../../src/core/reconcile.js';
+import { initialState, type State } from '../../src/core/state.js';
+import type { SourceKind } from '../../src/core/static-pod.js';
+import { container, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
+
+/** Runs bodies through step at the given times; returns the final state and every action. */
+function run(bodies: EventBody[], opts: { sources?: SourceKind[]; times?: number[]; from?: State } = {}) {
+  let state = opts.from ?? initialState(opts.sources ?? ['file']);
+  const actions: Action[] = [];
+  const perEvent: Action[][] = [];
+  bodies.forEach((body, i) => {
+    const r = step(state, { ...body, seq: i + 1, at: opts.times?.[i] ?? state.now });
+    state = r.state;
+    actions.push(...r.actions);
+    perEvent.push([...r.actions]);
+  });
+  return { state, actions, perEvent };
+}
+
+const synced: EventBody = { type: 'SourceSynced', source: 'file', sourceId: '/etc/manifests' };
+
+describe('reconcile step', () => {
+  it('decides nothing before the first relist (it does not yet know what runs)', () => {
+    const web = staticPod('web');
+    assert.deepEqual(run([manifestRead(web), synced]).actions, []);
+  });
+
+  it('starts a new pod: sandbox first, then its container', () => {
+    const web = staticPod('web');
+    const { actions } = run([manifestRead(web), relist([], [])]);
+    assert.equal(actions.length, 1);
+    assert.equal(actions[0]!.kind, 'CreateSandbox');
+    const sb = sandbox(web, 'sb1');
+    const r2 = run([{ type: 'ActionSucceeded', action: actions[0]!, outcome: { sandboxes: [sb] } }], { from: run([manifestRead(web), relist([], [])]).state });
+    assert.deepEqual(r2.actions.map((a) => a.kind), ['StartContainer']);
+    assert.equal(r2.actions[0]!.kind === 'StartContainer' && r2.actions[0]!.sandboxId, 'sb1');
+  });
+
+  it('never issues an action twice while one is in flight for the pod', () => {
+    const web = staticPod('web');
+    const { perEvent } = run([manifestRead(web), relist([], []), relist([], [], 1), { type: 'TimerFired' }]);
+    assert.deepEqual(perEvent.map((a) => a.length), [0, 1, 0, 0]);
+  });
+
+  it('adopts a pod that already runs: no action at all', () => {
+    const web = staticPod('web');
+    const { actions } = run([relist([sandbox(web, 'sb1')], [container(web, 'c1', 'sb1', 'web')]), manifestRead(web), synced]);
+    assert.deepEqual(actions, []);
+  });
+
+  it('removes a pod whose manifest is gone, but only once its source has synced', () => {
+    const web = staticPod('web');
+    const rt = relist([sandbox(web, 'sb1')], [container(web, 'c1', 'sb1', 'web')]);
+    assert.deepEqual(run([rt]).actions, [], 'not before the directory was read');
+    const { actions } = run([rt, synced]);
+    assert.equal(actions.length, 1);
+    const kill = actions[0]!;
+    assert.ok(kill.kind === 'KillPod' && kill.remove && kill.reason === 'removed');
+    assert.deepEqual(kill.kind === 'KillPod' && kill.containers.map((c) => [c.id, c.gracePeriodSeconds]), [['c1', 30]]);
+  });
+
+  it('a URL source that never synced does not block removals of file pods', () => {
+    const web = staticPod('web');
+    const rt = relist([sandbox(web, 'sb1')], [container(web, 'c1', 'sb1', 'web')]);
+    const { actions } = run([rt, synced], { sources: ['file', 'http'] });
+    assert.equal(actions[0]?.kind, 'KillPod');
+  });
+
+  it('keeps the last valid pod when its manifest becomes invalid', () => {
+    const web = staticPod('web');
+    const rt = relist([sandbox(web, 'sb1')], [container(web, 'c1', 'sb1', 'web')]);
+    const invalid: EventBody = { type: 'ManifestInvalid', source: 'file', origin: web.origin, problems: [{ origin: web.origin, line: 3, message: 'bad' }] };
+    const { actions, state } = run([manifestRead(web), rt, synced, invalid]);
+    assert.deepEqual(actions, []);
+    assert.equal(state.origins.get(web.origin)?.pods[0]?.uid, web.uid);
+  });
+
+  it('replaces a changed pod: the old one is stopped and removed before the new one starts', () => {
+    const v1 = staticPod('web');
+    const v2 = staticPod('web', v1.origin, { image: 'staticlet.local/busybox:2' });
+    assert.notEqual(v1.uid, v2.uid);
+    const rt = relist([sandbox(v1, 'sb1')], [container(v1, 'c1', 'sb1', 'web')]);
+    const first = run([manifestRead(v1), rt, synced, manifestRead(v2)]);
+    assert.deepEqual(first.actions.map((a) => [a.kind, a.podUid]), [['KillPod', v1.uid]]);
+    const kill = first.actions[0]!;
+    const after = run([{ type: 'ActionSucceeded', action: kill, outcome: { removedSandboxIds: ['sb1'], removedContainerIds: ['c1'] } }], { from: first.state });
+    assert.deepEqual(after.actions.map((a) => [a.kind, a.podUid]), [['CreateSandbox', v2.uid]]);
+  });
+
+  it('a relist older than an action result does not undo it', () => {
+    const web = staticPod('web');
+    const start = run([manifestRead(web), relist([], [], 0)], { times: [0, 10] });
+    const create = start.actions[0]!;
+    const sb = sandbox(web, 'sb1');
+    const after = run([
+      { type: 'ActionSucceeded', action: create, outcome: { sandboxes: [sb] } },
+      relist([], [], 15), // started before the sandbox existed
+    ], { from: start.state, times: [20, 30] });
+    assert.ok(after.state.runtime.sandboxes.has('sb1'));
+    assert.equal(after.actions.filter((a) => a.kind === 'CreateSandbox').length, 0);
+  });
+
+  it('restarts an exited container in the same sandbox with attempt + 1, at once the first time', () => {
+    const web = staticPod('web');
+    const dead = container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 1, finishedAt: 1000 });
+    const { actions } = run([manifestRead(web), relist([sandbox(web, 'sb1')], [dead])], { times: [1000, 1500] });
+    assert.equal(actions.length, 1);
+    const a = actions[0]!;
+    assert.ok(a.kind === 'StartContainer' && a.sandboxId === 'sb1' && a.attempt === 1);
+  });
+
+  it('follows restartPolicy: OnFailure restarts failures only, Never restarts nothing', () => {
+    const onFailure = staticPod('job', undefined, { restartPolicy: 'OnFailure' });
+    const ok = container(onFailure, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 0, finishedAt: 1 });
+    assert.deepEqual(run([manifestRead(onFailure), relist([sandbox(onFailure, 'sb1')], [ok])]).actions, []);
+    const failed = { ...ok, exitCode: 2 };
+    assert.equal(run([manifestRead(onFailure), relist([sandbox(onFailure, 'sb1')], [failed])]).actions[0]?.kind, 'StartContainer');
+    const never = staticPod('once', undefined, { restartPolicy: 'Never' });
+    const failedNever = container(never, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 2, finishedAt: 1 });
+    assert.deepEqual(run([manifestRead(never), relist([sandbox(never, 'sb1')], [failedNever])]).actions, []);
+  });
+
+  it('runs init containers one at a time, each to success, before the app containers', () => {
+    const pod = staticPod('web', undefined, { init: ['init-a', 'init-b'] });
+    const sb = sandbox(pod, 'sb1');
+    const names = (cs: Parameters<typeof relist>[1]) =>
+      run([manifestRead(pod), relist([sb], cs)]).actions.map((a) => a.kind === 'StartContainer' ? a.containerName : a.kind);
+    assert.deepEqual(names([]), ['init-a']);
+    assert.deepEqual(names([container(pod, 'i1', 'sb1', 'init-a')]), [], 'waits for the running init container');
+    assert.deepEqual(names([container(pod, 'i1', 'sb1', 'init-a', { state: 'exited', exitCode: 0 })]), ['init-b']);
+    assert.deepEqual(
+      names([container(pod, 'i1', 'sb1', 'init-a', { state: 'exited', exitCode: 0 }), container(pod, 'i2', 'sb1', 'init-b', { state: 'exited', exitCode: 0 })]),
+      ['web'],
+    );
+  });
+
+  it('gives a dead sandbox a new sandbox with attempt + 1', () => {
+    const web = staticPod('web');
+    const dead = sandbox(web, 'sb1', { ready: false });
+    const { actions } = run([manifestRead(web), relist([dead], [container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 137 })])]);
+    assert.ok(actions[0]!.kind === 'CreateSandbox' && actions[0]!.attempt === 1);
+  });
+
+  it('two files defining one pod: the running one stays, otherwise the first by name wins', () => {
+    const a = staticPod('web', '/m/a.yaml');
+    const b = staticPod('web', '/m/b.yaml', { image: 'staticlet.local/busybox:2' });
+    const fresh = run([manifestRead(b), manifestRead(a), relist([], [])]);
+    assert.deepEqual(fresh.actions.map((x) => x.podUid), [a.uid]);
+    const running = run([manifestRead(b), relist([sandbox(b, 'sb1')], [container(b, 'c1', 'sb1', 'web')]), synced, manifestRead(a)]);
+    assert.deepEqual(running.actions, [], 'the running pod from b.yaml keeps running');
+  });
+
+  it('garbage-collects dead containers, keeping the newest dead one per name', () => {
+    const web = staticPod('web');
+    const cs = [
+      container(web, 'c0', 'sb1', 'web', { attempt: 0, state: 'exited', exitCode: 1 }),
+      container(web, 'c1', 'sb1', 'web', { attempt: 1, state: 'exited', exitCode: 1 }),
+      container(web, 'c2', 'sb1', 'web', { attempt: 2, state: 'running' }),
+    ];
+    const { actions } = run([manifestRead(web), relist([sandbox(web, 'sb1')], cs)]);
+    assert.deepEqual(actions.map((a) => a.kind === 'RemoveContainers' && a.containerIds), [['c0']]);
+  });
+});

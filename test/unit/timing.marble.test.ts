@@ -1,0 +1,116 @@
+// Timing in virtual time (rxjs TestScheduler): back-off, debouncing, polling, coalescing, and the
+// whole loop's per-pod serialisation.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Observable, map } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import type { Action } from '../../src/core/actions.js';
+import type { EventBody } from '../../src/core/events.js';
+import { reconcileLoop } from '../../src/core/loop.js';
+import type { ContainerObservation } from '../../src/core/observation.js';
+import { initialState } from '../../src/core/state.js';
+import { coalesceMap } from '../../src/streams/coalesce.js';
+import { scanTriggers } from '../../src/streams/manifest-dir.js';
+import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
+
+const newScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+
+describe('timing (virtual time)', () => {
+  it('CrashLoopBackOff: first restart at once, then 10 s doubling to 300 s', () => {
+    const scheduler = newScheduler();
+    const web = staticPod('web');
+    const starts: number[] = [];
+    scheduler.run(({ cold, flush }) => {
+      // A runtime where every container dies the moment it starts.
+      const effects = (actions$: Observable<Action>) =>
+        actions$.pipe(
+          map((action): EventBody => {
+            const now = scheduler.now();
+            if (action.kind === 'CreateSandbox') {
+              return { type: 'ActionSucceeded', action, outcome: { sandboxes: [sandbox(web, 'sb1', { observedAt: now })] } };
+            }
+            if (action.kind !== 'StartContainer') return { type: 'ActionSucceeded', action, outcome: {} };
+            starts.push(now);
+            const c: ContainerObservation = {
+              id: `c${action.attempt}`, sandboxId: 'sb1', podUid: web.uid, name: action.containerName, attempt: action.attempt,
+              state: 'exited', exitCode: 1, image: 'i', createdAt: now, startedAt: now, finishedAt: now, observedAt: now,
+            };
+            return { type: 'ActionSucceeded', action, outcome: { containers: [c] } };
+          }),
+        );
+      const inputs = cold<EventBody>('(ab)', { a: manifestRead(web), b: relist([], []) });
+      const stop = cold('1000s x');
+      reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop }).subscribe();
+      flush();
+    });
+    assert.deepEqual(starts.map((t) => t / 1000), [0, 0, 10, 30, 70, 150, 310, 610, 910]);
+  });
+
+  it('file events are debounced; the periodic rescan runs anyway', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const fileEvents = cold('5ms a 1ms a 1ms a 100ms a');
+      const triggers = scanTriggers(fileEvents, cold('-'), { checkFrequencyMs: 100, eventDebounceMs: 10 }, scheduler);
+      expectObservable(triggers.pipe(map(() => 't')), '^ 250ms !').toBe('t 18ms t 80ms t 19ms t 79ms t');
+    });
+  });
+
+  it('a file still being written is looked at again after writerRecheckMs', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const triggers = scanTriggers(cold('-'), cold('30ms r'), { checkFrequencyMs: 1000, writerRecheckMs: 100 }, scheduler);
+      expectObservable(triggers.pipe(map(() => 't')), '^ 200ms !').toBe('t 129ms t');
+    });
+  });
+
+  it('coalesceMap: triggers during a run collapse into one more run, none is lost', () => {
+    newScheduler().run(({ cold, hot, expectObservable }) => {
+      const triggers = hot('a 1ms b 1ms c 20ms d');
+      let n = 0;
+      const work = () => cold('10ms (x|)', { x: ++n });
+      expectObservable(triggers.pipe(coalesceMap(work))).toBe('10ms x 9ms y 3ms - 10ms z', { x: 1, y: 2, z: 3 });
+    });
+  });
+
+  it('per-pod serialisation: a slow action blocks its pod only; other pods proceed', () => {
+    const scheduler = newScheduler();
+    const a = staticPod('a');
+    const b = staticPod('b');
+    const issued: [number, string, string][] = [];
+    scheduler.run(({ cold, flush }) => {
+      const effects = (actions$: Observable<Action>) =>
+        actions$.pipe(
+          map((action) => {
+            issued.push([scheduler.now(), action.podFullName, action.kind]);
+            return action;
+          }),
+          // Pod a's sandbox takes 50 ms, b's 5 ms: both start at once, each then continues alone.
+          (src) => new Observable<EventBody>((sub) =>
+            src.subscribe((action) => {
+              const delay = action.podFullName.endsWith('/a-node1') ? 50 : 5;
+              scheduler.schedule(() => {
+                const sb = sandbox(action.podFullName.endsWith('/a-node1') ? a : b, `sb-${action.podUid}`, { observedAt: scheduler.now() });
+                sub.next({ type: 'ActionSucceeded', action, outcome: action.kind === 'CreateSandbox' ? { sandboxes: [sb] } : {} });
+              }, delay);
+            }),
+          ),
+        );
+      const inputs = cold<EventBody>('(abc) 2ms d 2ms d', { a: manifestRead(a), b: manifestRead(b), c: relist([], []), d: { type: 'TimerFired' } });
+      reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop: cold('200ms x') }).subscribe();
+      flush();
+    });
+    assert.deepEqual(issued.slice(0, 3), [
+      [0, 'default/a-node1', 'CreateSandbox'],
+      [0, 'default/b-node1', 'CreateSandbox'],
+      [5, 'default/b-node1', 'StartContainer'],
+    ]);
+    assert.deepEqual(issued.find((x) => x[1] === 'default/a-node1' && x[2] === 'StartContainer')?.[0], 50);
+    // Never two actions in flight for one pod: each pod's actions are at least its delay apart.
+    for (const pod of ['default/a-node1', 'default/b-node1']) {
+      const times = issued.filter((x) => x[1] === pod).map((x) => x[0]);
+      const delay = pod.endsWith('/a-node1') ? 50 : 5;
+      times.slice(1).forEach((t, i) => assert.ok(t - times[i]! >= delay, `${pod}: ${times.join(',')}`));
+    }
+  });
+});
+
