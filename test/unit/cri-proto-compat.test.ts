@@ -133,10 +133,10 @@ function compareProtos(ours: ParsedProto, upstream: ParsedProto): string[] {
 
   let declared = 0;
   for (const obj of allNested(ours.root)) {
-    const name = obj.fullName;
+    const name = obj.fullName.replace(/^\./, '');
     if (obj instanceof protobuf.Type) {
       declared++;
-      const up = upstream.root.lookup(name);
+      const up = upstream.root.lookup(obj.fullName);
       if (!(up instanceof protobuf.Type)) {
         problems.push(`message ${name}: ${up ? 'is not a message' : 'missing'} upstream`);
         continue;
@@ -165,7 +165,7 @@ function compareProtos(ours: ParsedProto, upstream: ParsedProto): string[] {
       }
     } else if (obj instanceof protobuf.Enum) {
       declared++;
-      const up = upstream.root.lookup(name);
+      const up = upstream.root.lookup(obj.fullName);
       if (!(up instanceof protobuf.Enum)) {
         problems.push(`enum ${name}: ${up ? 'is not an enum' : 'missing'} upstream`);
         continue;
@@ -177,7 +177,7 @@ function compareProtos(ours: ParsedProto, upstream: ParsedProto): string[] {
       }
     } else if (obj instanceof protobuf.Service) {
       declared++;
-      const up = upstream.root.lookup(name);
+      const up = upstream.root.lookup(obj.fullName);
       if (!(up instanceof protobuf.Service)) {
         problems.push(`service ${name}: ${up ? 'is not a service' : 'missing'} upstream`);
         continue;
@@ -204,7 +204,7 @@ function compareProtos(ours: ParsedProto, upstream: ParsedProto): string[] {
       }
     } else if (obj instanceof protobuf.Namespace) {
       // A package namespace (runtime, runtime.v1): must be the one package.
-      if (!`${PACKAGE}.`.startsWith(`${name.replace(/^\./, '')}.`)) problems.push(`unexpected namespace ${name}`);
+      if (!`${PACKAGE}.`.startsWith(`${name}.`)) problems.push(`unexpected namespace ${name}`);
     } else {
       problems.push(`unexpected definition ${name} (${obj.constructor.name})`);
     }

@@ -1,0 +1,213 @@
+// Integration harness: runs the real staticlet binary against the real containerd that
+// scripts/test.sh started (STATICLET_TEST_CRI_ENDPOINT), each test under its own node name so tests
+// never see each other's pods, and cleans up everything the test created, even on failure.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile, rename, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ownedSelector } from '../../src/core/runtime-labels.js';
+import { createCriRuntime } from '../../src/runtime/cri/client.js';
+import type { Container, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const IMAGE = 'staticlet.local/busybox:1';
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the integration tests through 'npm test' (scripts/test.sh), which starts containerd`);
+  return value;
+}
+
+export const endpoint = (): string => requireEnv('STATICLET_TEST_CRI_ENDPOINT');
+export const crictlPath = (): string => requireEnv('STATICLET_CRICTL');
+
+const execFileP = promisify(execFile);
+
+/** crictl, the outside client, against the test runtime. */
+export async function crictl(...args: string[]): Promise<string> {
+  const ep = endpoint();
+  const { stdout } = await execFileP(crictlPath(), ['--runtime-endpoint', ep, '--image-endpoint', ep, ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+/** Polls `check` every `everyMs` until it returns a value (not undefined/false), at most `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface AgentProcess {
+  readonly proc: ChildProcess;
+  readonly logs: string[];
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** One test's world: a node name, a manifest directory, a CRI client, and a cleanup. */
+export class TestNode {
+  readonly nodeName = `it-${randomBytes(3).toString('hex')}`;
+  readonly cri: CriRuntime = createCriRuntime(endpoint());
+  readonly agents: AgentProcess[] = [];
+  dir = '';
+  manifests = '';
+  logsDir = '';
+  rootDir = '';
+
+  async setup(): Promise<this> {
+    this.dir = await mkdtemp(join(tmpdir(), 'staticlet-it-'));
+    this.manifests = join(this.dir, 'manifests');
+    this.logsDir = join(this.dir, 'pod-logs');
+    this.rootDir = join(this.dir, 'root');
+    await mkdir(this.manifests, { recursive: true });
+    return this;
+  }
+
+  podName(name: string): string {
+    return `${name}-${this.nodeName}`;
+  }
+
+  startAgent(extraArgs: string[] = [], opts: { manifests?: string | null } = {}): Promise<AgentProcess> {
+    const main = join(REPO, 'dist/src/main.js');
+    const args = existsSync(main) ? [main] : ['--import', 'tsx', join(REPO, 'src/main.ts')];
+    const manifests = opts.manifests === undefined ? this.manifests : opts.manifests;
+    const proc = spawn(process.execPath, [
+      ...args,
+      ...(manifests ? [`--pod-manifest-path=${manifests}`] : []),
+      `--container-runtime-endpoint=${endpoint()}`,
+      `--hostname-override=${this.nodeName}`,
+      `--pod-logs-dir=${this.logsDir}`,
+      `--root-dir=${this.rootDir}`,
+      '--log-level=debug',
+      ...extraArgs,
+    ], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+    const logs: string[] = [];
+    const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+    const onLine = (line: string) => {
+      logs.push(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    };
+    for (const stream of [proc.stdout!, proc.stderr!]) {
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          onLine(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+        }
+      });
+    }
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const agent: AgentProcess = {
+      proc,
+      logs,
+      exited,
+      waitForLog: (pattern, timeoutMs = 20_000) => {
+        const found = logs.find((l) => pattern.test(l));
+        if (found) return Promise.resolve(found);
+        return new Promise((resolveLine, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms; logs:\n${logs.slice(-30).join('\n')}`)), timeoutMs);
+          waiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolveLine(line); } });
+        });
+      },
+      stop: async (signal = 'SIGTERM') => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+        return exited;
+      },
+    };
+    this.agents.push(agent);
+    return agent.waitForLog(/staticlet started|cannot reach/, 30_000).then(() => agent);
+  }
+
+  async writeManifest(file: string, text: string): Promise<string> {
+    // Atomic, like a careful editor: a temporary dot-file renamed into place.
+    const path = join(this.manifests, file);
+    const tmp = join(this.manifests, `.${file}.tmp-${randomBytes(2).toString('hex')}`);
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+    return path;
+  }
+
+  async removeManifest(file: string): Promise<void> {
+    await unlink(join(this.manifests, file));
+  }
+
+  async sandboxes(): Promise<PodSandbox[]> {
+    return this.cri.listPodSandbox({ labelSelector: ownedSelector(this.nodeName) });
+  }
+
+  async containers(): Promise<Container[]> {
+    return this.cri.listContainers({ labelSelector: ownedSelector(this.nodeName) });
+  }
+
+  /** The running container `name` of pod `pod` (manifest name), if any. */
+  async running(pod: string, name: string): Promise<Container | undefined> {
+    const full = this.podName(pod);
+    return (await this.containers()).find(
+      (c) => c.labels['io.kubernetes.pod.name'] === full && c.metadata.name === name && c.state === 'CONTAINER_RUNNING',
+    );
+  }
+
+  async cleanup(): Promise<void> {
+    for (const a of this.agents) await a.stop('SIGKILL');
+    for (const sb of await this.sandboxes().catch(() => [])) {
+      await this.cri.stopPodSandbox(sb.id).catch(() => undefined);
+      await this.cri.removePodSandbox(sb.id).catch(() => undefined);
+    }
+    this.cri.close();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A manifest for a busybox pod. `command` runs under sh -c with a TERM trap, so stops are quick. */
+export function manifest(name: string, opts: {
+  script?: string;
+  restartPolicy?: string;
+  labels?: Record<string, string>;
+  extraSpec?: string;
+  extraContainer?: string;
+  grace?: number;
+  trapTerm?: boolean;
+} = {}): string {
+  const script = opts.script ?? 'sleep 3600';
+  const wrapped = opts.trapTerm === false ? script : `trap 'exit 0' TERM; ${script} & wait`;
+  const labels = Object.entries(opts.labels ?? { app: name }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('');
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  labels:
+${labels}spec:
+  terminationGracePeriodSeconds: ${opts.grace ?? 5}
+${opts.restartPolicy ? `  restartPolicy: ${opts.restartPolicy}\n` : ''}${opts.extraSpec ?? ''}  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sh", "-c", ${JSON.stringify(wrapped)}]
+${opts.extraContainer ?? ''}`;
+}
