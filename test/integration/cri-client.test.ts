@@ -55,6 +55,11 @@ function nanosAgoMs(ns: string): number {
   return Number(BigInt(Date.now()) - BigInt(ns) / 1_000_000n);
 }
 
+// A visible failure (not only cancelled steps) when the environment is missing.
+test('STATICLET_TEST_CRI_ENDPOINT is set', () => {
+  requireEndpoint();
+});
+
 describe('CRI client against a real containerd', () => {
   let cri: CriRuntime | undefined;
   let logDir: string | undefined;
@@ -172,6 +177,12 @@ describe('CRI client against a real containerd', () => {
     assert.match(img.id, /^sha256:[0-9a-f]{64}$/);
     assert.match(img.size, /^[1-9][0-9]*$/);
     assert.equal(await client().imageStatus(`staticlet.local/not-there-${RUN}:1`), undefined);
+  });
+
+  test('pullImage() from a registry nobody serves (loopback) fails with a CriError', STEP, async () => {
+    // containerd talks plain http to a 127.0.0.1 registry; port 1 refuses at once.
+    const err = await rejectsWith(client().pullImage(`127.0.0.1:1/staticlet/nothing-${RUN}:1`), 'PullImage', 'UNKNOWN');
+    assert.match(err.details, /127\.0\.0\.1:1/);
   });
 
   test('runPodSandbox() with host network, then podSandboxStatus()', STEP, async () => {
