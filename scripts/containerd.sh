@@ -1,0 +1,453 @@
+#!/usr/bin/env bash
+# Private containerd instance for tests and the example.
+#
+# Usage: scripts/containerd.sh start DIR   # start; socket at DIR/containerd.sock
+#        scripts/containerd.sh stop DIR    # stop, clean up, remove DIR
+#
+# Everything the instance owns (root, state, sockets, runc state, CNI config,
+# netns mounts, log) lives under DIR, so several instances with different DIRs
+# can run side by side. They share the CNI bridge stlt0 (10.203.0.0/24) and its
+# host-local IPAM store, which is what lets their pods coexist on one subnet.
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+readonly CNI_NETWORK=staticlet
+readonly CNI_BRIDGE=stlt0
+readonly CNI_SUBNET=10.203.0.0/24
+readonly CNI_BIN_DIR=/usr/lib/cni
+readonly SANDBOX_IMAGE=staticlet.local/pause:1
+# First line of every config we write; identifies staticlet instances among
+# all containerd processes on the machine.
+readonly CONFIG_MARKER='# staticlet private containerd instance'
+readonly START_TIMEOUT_S=20
+# containerd needs 1-2 s to exit on TERM here; everything it owns is deleted
+# afterwards anyway, so do not wait long before KILL.
+readonly STOP_TIMEOUT_S=5
+
+usage() {
+  echo "usage: $0 start DIR | stop DIR" >&2
+  exit 2
+}
+
+# ---------------------------------------------------------------- helpers
+
+# NUL-separated argv of a process, one arg per line (empty if it is gone).
+proc_args() {
+  tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" || true
+}
+
+# pids of containerd processes running with --config CONFIG
+containerd_pids_for_config() {
+  local want="$1" p
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == containerd ]] || continue
+    if proc_args "$p" | grep -qxF -- "$want"; then echo "$p"; fi
+  done
+}
+
+# Config files of all running staticlet containerd instances (one per line).
+staticlet_instance_configs() {
+  local p cfg
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == containerd ]] || continue
+    cfg="$(proc_args "$p" | grep -A1 -xF -- '--config' | tail -n +2 || true)"
+    [[ -n "$cfg" && -f "$cfg" ]] || continue
+    if [[ "$(head -n1 "$cfg" 2>/dev/null)" == "$CONFIG_MARKER" ]]; then echo "$cfg"; fi
+  done
+}
+
+# pids of shims whose -address is SOCK, i.e. shims started by that instance.
+shim_pids_for_socket() {
+  local sock="$1" p
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == containerd-shim* ]] || continue
+    if proc_args "$p" | grep -A1 -xF -- '-address' | tail -n +2 | grep -qxF -- "$sock"; then
+      echo "$p"
+    fi
+  done
+}
+
+# kill_and_wait SECONDS PID... : TERM, then KILL whatever is left after SECONDS.
+kill_and_wait() {
+  local timeout="$1" p alive i
+  shift
+  (($# == 0)) && return 0
+  kill -TERM "$@" 2>/dev/null || true
+  for ((i = 0; i < timeout * 10; i++)); do
+    alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive == 0)) && return 0
+    sleep 0.1
+  done
+  log "still alive after ${timeout}s, sending KILL: $*"
+  kill -KILL "$@" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive == 0)) && return 0
+    sleep 0.1
+  done
+  log "warning: processes did not die: $*"
+}
+
+# Resolve DIR to an absolute path without requiring it to exist.
+abs_dir() {
+  local d="$1"
+  [[ "$d" == /* ]] || d="$PWD/$d"
+  realpath -m -- "$d"
+}
+
+check_dir() {
+  local dir="$1"
+  # The path is spliced into TOML and JSON; keep it to characters needing no escaping.
+  [[ "$dir" =~ ^/[A-Za-z0-9._/+-]+$ ]] || die "DIR must match [A-Za-z0-9._/+-]: $dir"
+  [[ "$dir" != / ]] || die "refusing DIR=/"
+  # unix socket paths are limited to 107 bytes; the ttrpc socket is the longest.
+  local ttrpc="$dir/containerd.sock.ttrpc"
+  ((${#ttrpc} <= 107)) || die "DIR too long for a unix socket path: $ttrpc"
+}
+
+# ---------------------------------------------------------------- config
+
+write_config() {
+  local dir="$1" overrides
+  # section <TAB> key <TAB> value, applied to `containerd config default`.
+  overrides="$(
+    cat <<EOF
+	root	"$dir/root"
+	state	"$dir/state"
+	oom_score	0
+grpc	address	"$dir/containerd.sock"
+ttrpc	address	"$dir/containerd.sock.ttrpc"
+debug	address	""
+metrics	address	""
+plugins."io.containerd.grpc.v1.cri"	restrict_oom_score_adj	true
+plugins."io.containerd.grpc.v1.cri"	sandbox_image	"$SANDBOX_IMAGE"
+plugins."io.containerd.grpc.v1.cri"	stream_server_address	"127.0.0.1"
+plugins."io.containerd.grpc.v1.cri"	stream_server_port	"0"
+plugins."io.containerd.grpc.v1.cri"	systemd_cgroup	false
+plugins."io.containerd.grpc.v1.cri"	netns_mounts_under_state_dir	true
+plugins."io.containerd.grpc.v1.cri".registry	config_path	"$dir/certs.d"
+plugins."io.containerd.grpc.v1.cri".cni	bin_dir	"$CNI_BIN_DIR"
+plugins."io.containerd.grpc.v1.cri".cni	conf_dir	"$dir/cni"
+plugins."io.containerd.grpc.v1.cri".containerd	default_runtime_name	"runc"
+plugins."io.containerd.grpc.v1.cri".containerd	snapshotter	"overlayfs"
+plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc	runtime_type	"io.containerd.runc.v2"
+plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options	SystemdCgroup	false
+plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options	Root	"$dir/runc"
+plugins."io.containerd.internal.v1.opt"	path	"$dir/opt"
+EOF
+  )"
+  # restrict_oom_score_adj: writing a negative oom_score_adj is denied on these
+  #   machines, so without it every sandbox fails.
+  # netns_mounts_under_state_dir: pod netns mounts go under DIR, not /var/run/netns,
+  #   so stop can find and unmount exactly this instance's ones.
+  # runc Root under DIR: stop can list and kill exactly this instance's containers.
+  # opt path: the default /opt/containerd is shared by the whole machine.
+  # registry config_path: see write_registry_hosts.
+  # The awk edits keys inside their [section] and fails if one is not found, so a
+  # changed default config is noticed instead of silently ignored.
+  {
+    echo "$CONFIG_MARKER"
+    echo "# generated by scripts/containerd.sh from 'containerd config default'"
+    containerd config default | awk -F '\t' '
+      NR == FNR { want[$1 SUBSEP $2] = $3; order[++n] = $1 SUBSEP $2; next }
+      {
+        line = $0
+        if (line ~ /^[ \t]*\[.*\][ \t]*$/) {
+          sect = line
+          gsub(/^[ \t]*\[|\][ \t]*$/, "", sect)
+        } else if (line ~ /^[ \t]*[A-Za-z_]+[ \t]*=/) {
+          key = line
+          sub(/^[ \t]*/, "", key); sub(/[ \t]*=.*$/, "", key)
+          if ((sect SUBSEP key) in want) {
+            indent = line; sub(/[^ \t].*$/, "", indent)
+            line = indent key " = " want[sect SUBSEP key]
+            done[sect SUBSEP key] = 1
+          }
+        }
+        print line
+      }
+      END {
+        for (i = 1; i <= n; i++) if (!(order[i] in done)) {
+          split(order[i], p, SUBSEP)
+          printf "containerd.sh: key %s not found in [%s] of the default config\n", p[2], p[1] > "/dev/stderr"
+          bad = 1
+        }
+        exit bad
+      }' <(printf '%s\n' "$overrides") -
+  } >"$dir/config.toml.tmp"
+  mv "$dir/config.toml.tmp" "$dir/config.toml"
+}
+
+write_cni_conflist() {
+  local dir="$1" version=0.4.0
+  # Use CNI 1.0.0 when the installed plugins speak it, else 0.4.0.
+  if "$CNI_BIN_DIR/bridge" --version 2>&1 | grep -q '1\.0\.0'; then version=1.0.0; fi
+  mkdir -p "$dir/cni"
+  # isGateway gives the bridge 10.203.0.1 so the host can reach pods; no ipMasq and
+  # no default route in the pods: pods only talk to the host and each other.
+  cat >"$dir/cni/10-staticlet.conflist" <<EOF
+{
+  "cniVersion": "$version",
+  "name": "$CNI_NETWORK",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$CNI_BRIDGE",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "$CNI_SUBNET" }]]
+      }
+    },
+    {
+      "type": "portmap",
+      "capabilities": { "portMappings": true }
+    }
+  ]
+}
+EOF
+}
+
+# The staticlet.local images exist only by import. If one is missing (e.g. the
+# sandbox image), CRI would try to pull it and resolve staticlet.local via DNS;
+# point that "registry" at a closed loopback port so the pull fails fast and
+# no packet leaves the machine.
+write_registry_hosts() {
+  local dir="$1"
+  mkdir -p "$dir/certs.d/staticlet.local"
+  # containerd 1.6 rejects a hosts.toml without a [host] table.
+  cat >"$dir/certs.d/staticlet.local/hosts.toml" <<'EOF'
+server = "http://127.0.0.1:1"
+
+[host."http://127.0.0.1:1"]
+  capabilities = ["pull", "resolve"]
+EOF
+}
+
+# ---------------------------------------------------------------- start
+
+cmd_start() {
+  local dir sock pid deadline cri_status
+  dir="$(abs_dir "$1")"
+  check_dir "$dir"
+  sock="$dir/containerd.sock"
+
+  ensure_apt_packages containerd runc containernetworking-plugins iptables iproute2 util-linux
+
+  # Already running (e.g. a rerun after a crashed test): keep it.
+  if [[ -n "$(containerd_pids_for_config "$dir/config.toml")" ]] &&
+    timeout 5 ctr -a "$sock" version >/dev/null 2>&1; then
+    log "already running: $sock"
+    return 0
+  fi
+
+  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
+    die "the overlay filesystem is not available (needed by the overlayfs snapshotter)"
+
+  mkdir -p "$dir"/{root,state,runc,opt,cni}
+  write_config "$dir"
+  write_cni_conflist "$dir"
+  write_registry_hosts "$dir"
+  rm -f "$sock" "$sock.ttrpc"
+
+  log "starting containerd in $dir"
+  # setsid: own session, so a Ctrl-C in the caller's terminal does not reach it.
+  # All stdio redirected: callers capturing our output must not wait on containerd.
+  setsid containerd --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$dir/containerd.pid"
+
+  deadline=$((SECONDS + START_TIMEOUT_S))
+  until timeout 2 ctr -a "$sock" version >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "containerd exited during startup; log tail:"
+      tail -n 30 "$dir/containerd.log" >&2 || true
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      log "containerd did not answer on $sock within ${START_TIMEOUT_S}s; log tail:"
+      tail -n 30 "$dir/containerd.log" >&2 || true
+      kill_and_wait 5 "$pid"
+      exit 1
+    fi
+    sleep 0.2
+  done
+
+  # A CRI plugin that failed to initialise still leaves the socket answering.
+  cri_status="$(ctr -a "$sock" plugins ls 2>/dev/null |
+    awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { print $NF }')"
+  if [[ "$cri_status" != ok ]]; then
+    log "CRI plugin status is '${cri_status:-missing}'; log tail:"
+    grep -i 'cri' "$dir/containerd.log" | tail -n 20 >&2 || true
+    kill_and_wait 5 "$pid"
+    exit 1
+  fi
+  log "containerd ready (pid $pid): $sock"
+}
+
+# ---------------------------------------------------------------- stop
+
+# Remove portmap's iptables rules for pods matching PATTERN (a sandbox id, or the
+# network name for a full sweep); stale DNAT rules would hijack later hostPorts.
+cleanup_portmap_rules() {
+  local pattern="$1" chain n line
+  command -v iptables >/dev/null 2>&1 || return 0
+  iptables -t nat -S CNI-HOSTPORT-DNAT >/dev/null 2>&1 || return 0
+  local chains
+  chains="$(iptables -t nat -S CNI-HOSTPORT-DNAT | grep -F -- "$pattern" |
+    grep -o -- '-j CNI-DN-[0-9a-f]*' | awk '{ print $2 }' | sort -u || true)"
+  for chain in $chains; do
+    # Delete the jump rules by number, highest first, so the numbers stay valid.
+    local nums=()
+    n=0
+    while read -r line; do
+      [[ "$line" == -A* ]] || continue
+      n=$((n + 1))
+      [[ "$line" == *"-j $chain" ]] && nums=("$n" "${nums[@]}")
+    done < <(iptables -t nat -S CNI-HOSTPORT-DNAT)
+    for n in "${nums[@]}"; do iptables -t nat -D CNI-HOSTPORT-DNAT "$n" || true; done
+    iptables -t nat -F "$chain" 2>/dev/null || true
+    iptables -t nat -X "$chain" 2>/dev/null || true
+  done
+}
+
+# Release what CNI recorded for a sandbox that was never torn down via CNI DEL.
+release_cni_state() {
+  local id="$1" f first
+  cleanup_portmap_rules "$id"
+  for f in "/var/lib/cni/networks/$CNI_NETWORK"/*; do
+    [[ -f "$f" ]] || continue
+    case "$(basename "$f")" in lock | last_reserved_ip*) continue ;; esac
+    first="$(head -n1 "$f" | tr -d '\r')"
+    [[ "$first" == "$id" ]] && rm -f "$f"
+  done
+  rm -f /var/lib/cni/results/*-"$id"-*
+}
+
+cmd_stop() {
+  local dir sock pids shims ids id ns f round mounts
+  dir="$(abs_dir "$1")"
+  check_dir "$dir"
+  sock="$dir/containerd.sock"
+  # Finish the cleanup even if whoever reads our stderr has gone away.
+  trap '' PIPE
+
+  # 1. containerd itself (pid file, or found by its --config for half-started ones).
+  pids="$(
+    {
+      cat "$dir/containerd.pid" 2>/dev/null || true
+      containerd_pids_for_config "$dir/config.toml"
+    } | sort -u
+  )"
+  local live=()
+  for f in $pids; do
+    # The pid file may be stale and the pid reused: only kill our containerd.
+    if proc_args "$f" | grep -qxF -- "$dir/config.toml"; then live+=("$f"); fi
+  done
+  if ((${#live[@]})); then
+    log "stopping containerd (pid ${live[*]})"
+    kill_and_wait "$STOP_TIMEOUT_S" "${live[@]}"
+  fi
+
+  # 2. Sandbox ids this instance created, needed to release their CNI state.
+  ids="$(
+    for f in "$dir"/root/io.containerd.grpc.v1.cri/sandboxes/* \
+      "$dir"/state/io.containerd.runtime.v2.task/k8s.io/*; do
+      if [[ -d "$f" ]]; then basename "$f"; fi
+    done | sort -u
+  )"
+
+  # 3. Containers: containerd leaves them running when it exits. runc state for
+  #    CRI containers is under DIR/runc/<ns>; containers created with plain ctr
+  #    use the machine-wide default root, found via this instance's task bundles.
+  if command -v runc >/dev/null 2>&1; then
+    for f in "$dir"/runc/*/; do
+      [[ -d "$f" ]] || continue
+      for id in $(runc --root "$f" list -q 2>/dev/null); do
+        runc --root "$f" delete --force "$id" >/dev/null 2>&1 || true
+      done
+    done
+    for f in "$dir"/state/io.containerd.runtime.v2.task/*/*/; do
+      [[ -d "$f" ]] || continue
+      id="$(basename "$f")"
+      ns="$(basename "$(dirname "$f")")"
+      if [[ -d "/run/containerd/runc/$ns/$id" ]]; then
+        runc --root "/run/containerd/runc/$ns" delete --force "$id" >/dev/null 2>&1 || true
+      fi
+    done
+  fi
+
+  # 4. Shims started by this instance (matched by their -address argument).
+  #    Killed shims leave their socket in /run/containerd/s, named by
+  #    sha256(<containerd address>/<namespace>/<id>); remove those too.
+  shims="$(shim_pids_for_socket "$sock")"
+  if [[ -n "$shims" ]]; then
+    local shim_sockets=() args
+    for f in $shims; do
+      args="$(proc_args "$f")"
+      ns="$(grep -A1 -xF -- '-namespace' <<<"$args" | tail -n +2 || true)"
+      id="$(grep -A1 -xF -- '-id' <<<"$args" | tail -n +2 || true)"
+      [[ -n "$ns" && -n "$id" ]] &&
+        shim_sockets+=("/run/containerd/s/$(printf '%s' "$sock/$ns/$id" | sha256sum | cut -d' ' -f1)")
+    done
+    log "stopping shims (pid $(echo $shims))"
+    # shellcheck disable=SC2086
+    kill_and_wait 5 $shims
+    rm -f "${shim_sockets[@]}"
+  fi
+
+  # 5. Mounts under DIR (rootfs overlays, shm, netns), deepest first; repeat a few
+  #    times because unmounting can reveal mounts stacked underneath.
+  for round in 1 2 3 4 5; do
+    mounts="$(findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' | sort -r || true)"
+    [[ -z "$mounts" ]] && break
+    while read -r f; do
+      umount -l "$f" 2>/dev/null || true
+    done <<<"$mounts"
+  done
+
+  # 6. CNI state of this instance's pods (IPAM leases, result cache, hostPort rules).
+  for id in $ids; do release_cni_state "$id"; done
+
+  # 7. Shared network: only the last staticlet instance removes it.
+  local others
+  others="$(staticlet_instance_configs | grep -vxF -- "$dir/config.toml" || true)"
+  if [[ -z "$others" ]]; then
+    if ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
+      log "deleting bridge $CNI_BRIDGE"
+      ip link delete "$CNI_BRIDGE" type bridge 2>/dev/null || true
+    fi
+    cleanup_portmap_rules "name: \\\"$CNI_NETWORK\\\""
+    rm -rf "/var/lib/cni/networks/$CNI_NETWORK"
+    rm -f /var/lib/cni/results/"$CNI_NETWORK"-*
+  fi
+
+  # 8. The directory. --one-file-system: never delete through a mount that
+  #    failed to unmount.
+  if [[ -e "$dir" ]]; then
+    if ! rm -rf --one-file-system -- "$dir"; then
+      log "could not remove $dir; mounts still below it:"
+      findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' >&2 || true
+      exit 1
+    fi
+  fi
+  log "stopped: $dir"
+}
+
+# ---------------------------------------------------------------- main
+
+(($# == 2)) || usage
+case "$1" in
+start) cmd_start "$2" ;;
+stop) cmd_stop "$2" ;;
+*) usage ;;
+esac
