@@ -322,13 +322,14 @@ start_apiserver() {
   deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
     apiserver_ready && return 0
-    live_pid kube-apiserver >/dev/null || {
-      log "kube-apiserver exited"
-      break
-    }
+    if ! live_pid kube-apiserver >/dev/null; then
+      log "kube-apiserver exited before it was ready"
+      tail_logs kube-apiserver etcd
+      return 1
+    fi
     sleep 0.5
   done
-  log "kube-apiserver not ready within ${READY_TIMEOUT}s; /readyz said:"
+  log "kube-apiserver not ready within ${READY_TIMEOUT}s; /readyz?verbose said:"
   kubectl --kubeconfig "$D/admin.kubeconfig" --request-timeout=3s get --raw '/readyz?verbose' 2>&1 | tail -n 20 >&2 || true
   tail_logs kube-apiserver etcd
   return 1

@@ -1,0 +1,106 @@
+// Flags, the --config file, durations, resolv.conf, and the event log replay.
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseCommand, parseHeaders, UsageError } from '../../src/cli/flags.js';
+import { parseDuration } from '../../src/cli/duration.js';
+import { replay } from '../../src/core/replay.js';
+import { parseResolvConf } from '../../src/runtime/host.js';
+import { openEventLog, readEventLog } from '../../src/runtime/event-log.js';
+import { logged, manifestRead, relist, staticPod } from '../support/fixtures.js';
+
+async function run(args: string[]) {
+  const cmd = await parseCommand(args);
+  assert.equal(cmd.kind, 'run');
+  return cmd.kind === 'run' ? cmd : assert.fail();
+}
+
+describe('command line', () => {
+  it('takes kubelet-style flags with defaults', async () => {
+    const { options } = await run(['--pod-manifest-path=/etc/kubernetes/manifests', '--hostname-override=My-Node1', '--cluster-dns=10.254.0.10', '--cluster-domain=kube.local']);
+    assert.equal(options.podManifestPath, '/etc/kubernetes/manifests');
+    assert.equal(options.nodeName, 'my-node1', 'lower-cased like the kubelet');
+    assert.deepEqual(options.clusterDNS, ['10.254.0.10']);
+    assert.equal(options.clusterDomain, 'kube.local');
+    assert.equal(options.fileCheckFrequencyMs, 20_000);
+    assert.equal(options.httpCheckFrequencyMs, 20_000);
+    assert.equal(options.containerRuntimeEndpoint, 'unix:///run/containerd/containerd.sock');
+  });
+
+  it('refuses unknown flags, bad values and a missing source with one clear line', async () => {
+    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--bogus']), (e: Error) => e instanceof UsageError && /bogus/.test(e.message));
+    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--file-check-frequency=soon']), /not a duration/);
+    await assert.rejects(parseCommand([]), /no static pod source/);
+    await assert.rejects(parseCommand(['--manifest-url=ftp://x/y']), /only http and https/);
+    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--hostname-override=bad_name']), /not a valid DNS-1123 name/);
+  });
+
+  it('reads a KubeletConfiguration; flags override it; unknown fields are listed, not fatal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'staticlet-cli-'));
+    const config = join(dir, 'kubelet.yaml');
+    await writeFile(config, `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+staticPodPath: /etc/kubernetes/manifests
+staticPodURL: http://127.0.0.1:8000/pods
+staticPodURLHeader:
+  X-Token: [abc]
+fileCheckFrequency: 5s
+httpCheckFrequency: 1m30s
+clusterDNS: [10.96.0.10]
+clusterDomain: cluster.local
+containerRuntimeEndpoint: unix:///run/crio/crio.sock
+cgroupDriver: systemd
+`);
+    const { options, ignoredConfigFields } = await run([`--config=${config}`, '--file-check-frequency=2s']);
+    assert.equal(options.podManifestPath, '/etc/kubernetes/manifests');
+    assert.equal(options.manifestUrl, 'http://127.0.0.1:8000/pods');
+    assert.deepEqual(options.manifestUrlHeaders, { 'X-Token': ['abc'] });
+    assert.equal(options.fileCheckFrequencyMs, 2_000, 'the flag wins');
+    assert.equal(options.httpCheckFrequencyMs, 90_000);
+    assert.deepEqual(options.clusterDNS, ['10.96.0.10']);
+    assert.equal(options.containerRuntimeEndpoint, 'unix:///run/crio/crio.sock');
+    assert.deepEqual(ignoredConfigFields, ['cgroupDriver']);
+
+    await writeFile(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfileCheckFrequency: often\n');
+    await assert.rejects(parseCommand([`--config=${config}`]), /kubelet\.yaml:3: fileCheckFrequency: "often" is not a duration/);
+  });
+
+  it('parses the kubelet header syntax', () => {
+    assert.deepEqual(parseHeaders(['a:hello,b:again,c:world', 'b:beautiful']), { a: ['hello'], b: ['again', 'beautiful'], c: ['world'] });
+    assert.throws(() => parseHeaders(['novalue']), /NAME:VALUE/);
+  });
+
+  it('parses Go durations', () => {
+    assert.equal(parseDuration('20s'), 20_000);
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('1h'), 3_600_000);
+    assert.ok(parseDuration('20') instanceof Error);
+  });
+
+  it('parses resolv.conf', () => {
+    assert.deepEqual(parseResolvConf('# c\nnameserver 1.1.1.1\nnameserver 8.8.8.8\nsearch a.example b.example\noptions ndots:2 edns0\n'), {
+      servers: ['1.1.1.1', '8.8.8.8'], searches: ['a.example', 'b.example'], options: ['ndots:2', 'edns0'],
+    });
+  });
+});
+
+describe('event log', () => {
+  it('records events and replays them through the core to the same actions', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
+    const file = join(dir, 'events.jsonl');
+    const web = staticPod('web');
+    const events = logged([manifestRead(web), relist([], [], 5), { type: 'SourceSynced', source: 'file', sourceId: '/m' }], 1_000, 10);
+    const writer = openEventLog(file, { staticlet: 'event-log', version: 1, nodeName: 'node1', configuredSources: ['file'], startedAt: 'now' });
+    for (const e of events) writer.write(e);
+    await writer.close();
+
+    const [recorded] = await readEventLog(file);
+    assert.deepEqual(recorded!.events, JSON.parse(JSON.stringify(events)));
+    const { steps } = replay(recorded!.header.configuredSources, recorded!.events);
+    const actions = steps.flatMap((s) => s.actions.map((a) => [s.event.seq, a.kind, a.podUid]));
+    assert.deepEqual(actions, [[2, 'CreateSandbox', web.uid]]);
+  });
+});
