@@ -1,7 +1,7 @@
 // Source: a manifest URL, fetched every httpCheckFrequency. A failed fetch or a bad body keeps the
 // current pods (ManifestInvalid); the source counts as synced only after a good answer.
 import { createHash } from 'node:crypto';
-import { defer, exhaustMap, filter, mergeMap, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { defer, exhaustMap, filter, mergeMap, timer, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { HttpPort } from '../runtime/http-fetch.js';
@@ -65,10 +65,15 @@ export function manifestUrl(http: HttpPort, options: ManifestUrlOptions, schedul
       return events;
     };
 
-    return timer(0, options.checkFrequencyMs, scheduler).pipe(
-      exhaustMap(() => defer(poll)),
+    return pollEvery(options.checkFrequencyMs, scheduler, () => defer(poll)).pipe(
       filter((events) => events.length > 0),
       mergeMap((events) => events),
     );
   });
+}
+
+/** Runs `fetchOnce` at once and every `periodMs`; a tick that comes while one runs is skipped,
+ * so a slow server never gets overlapping requests. */
+export function pollEvery<T>(periodMs: number, scheduler: SchedulerLike, fetchOnce: () => ObservableInput<T>): Observable<T> {
+  return timer(0, periodMs, scheduler).pipe(exhaustMap(fetchOnce));
 }

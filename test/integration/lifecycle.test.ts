@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { manifest, sleep, TestNode, waitFor } from '../support/harness.js';
+import { spawnSync } from 'node:child_process';
+import { manifest, REPO, sleep, TestNode, waitFor } from '../support/harness.js';
 
 describe('static pods from a manifest directory', () => {
   let node: TestNode;
@@ -133,6 +134,15 @@ describe('static pods from a manifest directory', () => {
     assert.equal(await agent.stop('SIGTERM'), 0);
     await sleep(500);
     assert.equal((await node.running('web', 'main'))?.id, c.id);
+  });
+
+  it('an unreachable runtime or a bad flag is one clear line and a non-zero exit', async () => {
+    const agent = await node.startAgent(['--container-runtime-endpoint=unix:///nonexistent/cri.sock']);
+    assert.equal(await agent.exited, 1);
+    assert.match(agent.logs.join('\n'), /staticlet: cannot reach the container runtime at unix:\/\/\/nonexistent\/cri\.sock: /);
+    const bad = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), '--pod-manifest-path=/x', '--no-such-flag'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^staticlet: Unknown option '--no-such-flag'/);
   });
 
   it('a missing manifest directory is an empty one, picked up when it appears', async () => {

@@ -11,6 +11,7 @@ import type { ContainerObservation } from '../../src/core/observation.js';
 import { initialState } from '../../src/core/state.js';
 import { coalesceMap } from '../../src/streams/coalesce.js';
 import { scanTriggers } from '../../src/streams/manifest-dir.js';
+import { pollEvery } from '../../src/streams/manifest-url.js';
 import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 
 const newScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
@@ -60,6 +61,16 @@ describe('timing (virtual time)', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const triggers = scanTriggers(cold('-'), cold('30ms r'), { checkFrequencyMs: 1000, writerRecheckMs: 100 }, scheduler);
       expectObservable(triggers.pipe(map(() => 't')), '^ 200ms !').toBe('t 129ms t');
+    });
+  });
+
+  it('the URL is polled every period, and a slow answer is never overlapped by another request', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      let n = 0;
+      // The second fetch (at 10 ms) takes 25 ms: the ticks at 20 and 30 ms are skipped, 40 ms polls again.
+      const fetchOnce = () => (++n === 2 ? cold('25ms (r|)', { r: n }) : cold('1ms (r|)', { r: n }));
+      expectObservable(pollEvery(10, scheduler, fetchOnce), '^ 45ms !').toBe('1ms a 33ms b 5ms c', { a: 1, b: 2, c: 3 });
     });
   });
 
