@@ -1,10 +1,13 @@
 // Wiring: the configured sources, the reconciler loop and the effects, on real ports.
-import { asyncScheduler, merge, Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, connect, EMPTY, filter, merge, Observable, type SchedulerLike } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
+import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
 import type { EventBody } from './core/events.js';
 import { reconcileLoop, type LoopStep } from './core/loop.js';
 import { initialState } from './core/state.js';
 import type { SourceKind } from './core/static-pod.js';
+import { mirrorActions } from './effects/mirror-actions.js';
+import { nodeHeartbeat } from './effects/node-heartbeat.js';
 import { podActions } from './effects/pod-actions.js';
 import { createReporter } from './effects/report.js';
 import type { CriRuntime } from './runtime/cri/types.js';
@@ -17,12 +20,20 @@ import { manifestDirectory } from './streams/manifest-dir.js';
 import { manifestUrl } from './streams/manifest-url.js';
 import { runtimeContainerEvents } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
+import { mirrorWatch } from './streams/mirror-watch.js';
+import type { KubeApi } from './runtime/kube/types.js';
 
 export interface AgentDeps {
   readonly cri: CriRuntime;
   readonly log: Logger;
   readonly eventLog?: EventLogWriter;
   readonly scheduler?: SchedulerLike;
+  /** Present when the agent mirrors its pods into an API server. */
+  readonly kube?: KubeApi;
+  /** From the runtime's Version answer: `containerd`, `1.6.20`. */
+  readonly runtimeName: string;
+  readonly runtimeVersion: string;
+  readonly agentVersion: string;
 }
 
 export function configuredSources(options: AgentOptions): SourceKind[] {
@@ -60,10 +71,18 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   const events$ = runtimeContainerEvents(deps.cri, (why) => log.info(why));
   sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs }, scheduler, events$));
 
-  const loop$ = reconcileLoop({
-    initial: initialState(configuredSources(options), scheduler.now()),
-    inputs: merge(...sources),
-    effects: podActions({
+  const kube = deps.kube;
+  if (kube) {
+    sources.push(mirrorWatch(kube, options.nodeName));
+    sources.push(nodeHeartbeat(kube, {
+      nodeName: options.nodeName,
+      nodeIP: options.nodeIP,
+      agentVersion: deps.agentVersion,
+      runtimeVersion: `${deps.runtimeName}://${deps.runtimeVersion}`,
+    }, scheduler, log));
+  }
+
+  const runtimeEffects = podActions({
       cri: deps.cri,
       host: nodeHost,
       spec: {
@@ -77,7 +96,26 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       log,
       now: () => scheduler.now(),
       concurrency: options.maxParallelPods,
-    }),
+    });
+  const apiEffects = kube ? mirrorActions({ kube, log, concurrency: options.maxParallelPods }) : undefined;
+
+  const loop$ = reconcileLoop({
+    initial: initialState(
+      configuredSources(options),
+      scheduler.now(),
+      kube ? { nodeIP: options.nodeIP, runtimeName: deps.runtimeName } : undefined,
+    ),
+    inputs: merge(...sources),
+    // Runtime work and API work run side by side: an API server that is down never delays a pod.
+    effects: (actions$: Observable<Action>) =>
+      actions$.pipe(
+        connect((shared) =>
+          merge(
+            shared.pipe(filter((a): a is RuntimeAction => !isApiAction(a)), runtimeEffects),
+            apiEffects ? shared.pipe(filter((a): a is ApiAction => isApiAction(a)), apiEffects) : EMPTY,
+          ),
+        ),
+      ),
     scheduler,
     stop,
   });

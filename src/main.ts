@@ -8,6 +8,7 @@ import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
+import type { KubeApi } from './runtime/kube/types.js';
 
 /** How long a shutdown may wait for CRI calls in flight before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -61,8 +62,10 @@ async function main(argv: string[]): Promise<number> {
   if (ignoredConfigFields.length > 0) log.info({ fields: ignoredConfigFields }, 'config fields that staticlet does not use');
 
   const cri = createCriRuntime(options.containerRuntimeEndpoint);
+  let runtime: { name: string; version: string };
   try {
     const v = await cri.version(RUNTIME_CHECK_TIMEOUT_MS);
+    runtime = { name: v.runtimeName, version: v.runtimeVersion };
     log.info({ runtime: `${v.runtimeName} ${v.runtimeVersion}`, api: v.runtimeApiVersion, endpoint: options.containerRuntimeEndpoint }, 'container runtime connected');
   } catch (err) {
     process.stderr.write(`staticlet: cannot reach the container runtime at ${options.containerRuntimeEndpoint}: ${(err as Error).message}\n`);
@@ -93,9 +96,20 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
+  const kube: KubeApi | undefined = undefined;
+
   log.info({ node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl }, 'staticlet started');
-  await runAgent(options, { cri, log, ...(eventLog ? { eventLog } : {}) }, stop);
+  await runAgent(options, {
+    cri,
+    log,
+    ...(eventLog ? { eventLog } : {}),
+    ...(kube ? { kube } : {}),
+    runtimeName: runtime.name,
+    runtimeVersion: runtime.version,
+    agentVersion: packageVersion(),
+  }, stop);
   await eventLog?.close();
+  kube?.close();
   cri.close();
   log.info('stopped');
   return 0;

@@ -1,5 +1,5 @@
 // Command-line flags, kubelet-compatible where they overlap. Flags override the --config file.
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfigFile, type ConfigFileSettings } from './config-file.js';
 import { parseDuration } from './duration.js';
@@ -22,6 +22,8 @@ const FLAGS = {
   'relist-period': { type: 'string' },
   'max-parallel-pods': { type: 'string' },
   'event-log': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'node-ip': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -48,6 +50,11 @@ Node and runtime:
   --resolv-conf=FILE               the node's resolver config for dnsPolicy Default (default /etc/resolv.conf)
   --relist-period=DUR              how often the runtime is relisted (default 1s)
   --max-parallel-pods=N            pods worked on at once (default ${DEFAULTS.maxParallelPods})
+
+API server (optional):
+  --kubeconfig=FILE                credentials of this node (system:node:<node>): register the Node and
+                                   show each static pod as a mirror pod
+  --node-ip=IP                     the node's address (default: its first non-loopback IPv4)
 
 Observability:
   --event-log=FILE                 append every event as a JSON line (replay it with 'staticlet replay')
@@ -146,6 +153,8 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     ...(flag('event-log') ? { eventLog: flag('event-log')! } : {}),
     logLevel,
     resolvConf: flag('resolv-conf') ?? DEFAULTS.resolvConf,
+    ...(flag('kubeconfig') ? { kubeconfig: flag('kubeconfig')! } : {}),
+    nodeIP: flag('node-ip') ?? defaultNodeIP(),
   };
   return { kind: 'run', options, ignoredConfigFields: file.ignored };
 }
@@ -163,4 +172,12 @@ export function parseHeaders(flags: readonly string[]): Record<string, string[]>
     }
   }
   return headers;
+}
+
+/** The first non-loopback IPv4 address, like the kubelet's default; loopback when there is none. */
+export function defaultNodeIP(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }

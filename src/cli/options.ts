@@ -16,6 +16,10 @@ export interface AgentOptions {
   readonly eventLog?: string;
   readonly logLevel: string;
   readonly resolvConf: string;
+  /** With a kubeconfig, the agent registers its Node and mirrors its static pods. */
+  readonly kubeconfig?: string;
+  /** The node's address (hostIP in pod statuses, InternalIP of the Node). */
+  readonly nodeIP: string;
 }
 
 export const DEFAULTS = {

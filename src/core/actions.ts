@@ -1,12 +1,13 @@
 // What the reconciler decides. Each action concerns one pod (its UID), and at most one action per
 // pod is in flight at a time: the effects serialise work on a pod, pods proceed in parallel.
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { StaticPod } from './static-pod.js';
 
 interface ActionBase {
   /** Unique within one agent run: `<seq of the event that caused it>.<index>`. */
   readonly id: string;
   readonly podUid: string;
-  /** `namespace/name`, for logs. */
+  /** `namespace/name`, for logs (and the serialisation key of API actions). */
   readonly podFullName: string;
 }
 
@@ -42,5 +43,48 @@ export interface RemoveContainers extends ActionBase {
   readonly containerIds: string[];
 }
 
-export type Action = CreateSandbox | StartContainer | KillPod | RemoveContainers;
+/** Create the mirror pod of a static pod in the API server. */
+export interface CreateMirror extends ActionBase {
+  readonly kind: 'CreateMirror';
+  readonly mirror: V1Pod;
+}
+
+/** Delete a mirror pod (stale, orphaned, or deleted by someone and waiting for us to finish). */
+export interface DeleteMirror extends ActionBase {
+  readonly kind: 'DeleteMirror';
+  readonly namespace: string;
+  readonly name: string;
+  readonly mirrorUid: string;
+}
+
+/** Write the static pod's status to its mirror pod. */
+export interface UpdateMirrorStatus extends ActionBase {
+  readonly kind: 'UpdateMirrorStatus';
+  readonly namespace: string;
+  readonly name: string;
+  readonly mirrorUid: string;
+  readonly status: V1PodStatus;
+  readonly fingerprint: string;
+}
+
+/** An ordinary pod bound to this node: it is not run; its status says so. */
+export interface RefusePod extends ActionBase {
+  readonly kind: 'RefusePod';
+  readonly namespace: string;
+  readonly name: string;
+  readonly uidInApi: string;
+}
+
+export type RuntimeAction = CreateSandbox | StartContainer | KillPod | RemoveContainers;
+export type ApiAction = CreateMirror | DeleteMirror | UpdateMirrorStatus | RefusePod;
+export type Action = RuntimeAction | ApiAction;
+
+export function isApiAction(action: Action): action is ApiAction {
+  return action.kind === 'CreateMirror' || action.kind === 'DeleteMirror' || action.kind === 'UpdateMirrorStatus' || action.kind === 'RefusePod';
+}
+
+/** Actions with one key are serialised: runtime work per pod UID, API work per pod name. */
+export function inFlightKey(action: Action): string {
+  return isApiAction(action) ? `mirror/${action.podFullName}` : action.podUid;
+}
 export type ActionKind = Action['kind'];

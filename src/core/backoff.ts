@@ -42,3 +42,10 @@ export function nextBackoff(
 export function failureDelay(count: number, baseMs: number, maxMs: number): number {
   return Math.min(baseMs * 2 ** Math.max(0, count - 1), maxMs);
 }
+
+/** Retry timing of failed steps other than container starts. */
+export const STEP_RETRY = { baseMs: 1_000, maxMs: 60_000 } as const;
+/** Retry timing of failed container starts (image pulls included): the kubelet's 10 s → 300 s. */
+export const START_RETRY = { baseMs: 10_000, maxMs: 300_000 } as const;
+/** Retry timing of failed API calls (mirror pods): the API server may be down for a while. */
+export const API_RETRY = { baseMs: 1_000, maxMs: 30_000 } as const;

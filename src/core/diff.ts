@@ -2,28 +2,16 @@
 // next step (or none), skipping pods that already have a step in flight. Level-triggered: it reads
 // only the state, so a lost event is repaired by the next relist.
 import type { V1Container } from '@kubernetes/client-node';
-import type { Action, KillPod } from './actions.js';
-import { failureDelay, restartAllowedAt } from './backoff.js';
+import type { KillPod } from './actions.js';
+import { DiffCollector, type Decision, type DiffResult } from './decisions.js';
+import { diffMirrors } from './diff-mirrors.js';
+import { restartAllowedAt, START_RETRY, STEP_RETRY } from './backoff.js';
 import { desiredPods } from './desired.js';
 import type { ContainerObservation, SandboxObservation } from './observation.js';
 import { fullName, type SourceKind, type StaticPod } from './static-pod.js';
 import { stepKey, type State } from './state.js';
 
-/** An action before it gets its id. */
-export type Decision = Action extends infer A ? (A extends Action ? Omit<A, 'id'> : never) : never;
 
-export interface DiffResult {
-  readonly decisions: Decision[];
-  /** The earliest time a blocked step (a back-off) may proceed: wake the reconciler then. */
-  readonly wakeAt?: number;
-  /** For restarts: the finish time of the death being restarted, keyed `<uid>/<container>`. */
-  readonly restartBases: ReadonlyMap<string, number>;
-}
-
-/** Retry timing of failed steps other than container starts. */
-export const STEP_RETRY = { baseMs: 1_000, maxMs: 60_000 } as const;
-/** Retry timing of failed container starts (image pulls included): the kubelet's 10 s → 300 s. */
-export const START_RETRY = { baseMs: 10_000, maxMs: 300_000 } as const;
 
 interface PodRuntime {
   /** Newest first. */
@@ -65,35 +53,8 @@ export function diff(state: State): DiffResult {
     if (others.length > 0) continue;
     podStep(state, pod, runtimeByUid.get(pod.uid) ?? { sandboxes: [], containers: [] }, out);
   }
+  diffMirrors(state, pods, out);
   return out.result();
-}
-
-class DiffCollector {
-  readonly decisions: Decision[] = [];
-  readonly restartBases = new Map<string, number>();
-  wakeAt: number | undefined;
-
-  add(decision: Decision): void {
-    this.decisions.push(decision);
-  }
-
-  wake(at: number): void {
-    this.wakeAt = this.wakeAt === undefined ? at : Math.min(this.wakeAt, at);
-  }
-
-  /** True (and a wake-up noted) while a failed step waits for its retry time. */
-  blockedByFailure(state: State, key: string, retry: { baseMs: number; maxMs: number }): boolean {
-    const failure = state.failures.get(key);
-    if (!failure) return false;
-    const at = failure.at + failureDelay(failure.count, retry.baseMs, retry.maxMs);
-    if (state.now >= at) return false;
-    this.wake(at);
-    return true;
-  }
-
-  result(): DiffResult {
-    return { decisions: this.decisions, restartBases: this.restartBases, ...(this.wakeAt !== undefined ? { wakeAt: this.wakeAt } : {}) };
-  }
 }
 
 function groupRuntime(state: State): Map<string, PodRuntime> {
@@ -115,7 +76,11 @@ function groupRuntime(state: State): Map<string, PodRuntime> {
  * source that cannot sync (a URL that is down) never blocks removals from the others.
  */
 function mayRemove(state: State, rt: PodRuntime): boolean {
-  const source = rt.sandboxes[0]?.source as SourceKind | undefined;
+  return sourceAllowsRemoval(state, rt.sandboxes[0]?.source);
+}
+
+export function sourceAllowsRemoval(state: State, sourceName: string | undefined): boolean {
+  const source = sourceName as SourceKind | undefined;
   if (source && state.configuredSources.includes(source)) return state.syncedSources.includes(source);
   return state.configuredSources.every((s) => state.syncedSources.includes(s));
 }

@@ -2,7 +2,7 @@
 // too, so the log alone is enough to replay what the agent decided.
 import type { Action } from './actions.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
-import type { ContainerObservation, SandboxObservation } from './observation.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
 
 /** A problem with a manifest, located as precisely as we can. */
 export interface ManifestProblem {
@@ -35,6 +35,13 @@ export type EventBody =
   | { type: 'RuntimeUnavailable'; message: string }
   | { type: 'ActionSucceeded'; action: Action; outcome: ActionOutcome }
   | { type: 'ActionFailed'; action: Action; reason: string; message: string }
+  /** The complete list of pods bound to this node in the API server (after each (re)connect). */
+  | { type: 'MirrorsListed'; pods: MirrorObservation[] }
+  | { type: 'MirrorChanged'; pod: MirrorObservation }
+  | { type: 'MirrorGone'; namespace: string; name: string; uid: string }
+  | { type: 'ApiUnavailable'; message: string }
+  /** The Node object exists (registered by us or found); mirrors are owned by it. */
+  | { type: 'NodeRegistered'; uid: string }
   /** A wake-up the reconciler asked for (e.g. a back-off ended). */
   | { type: 'TimerFired' };
 
@@ -42,6 +49,8 @@ export type EventBody =
 export interface ActionOutcome {
   readonly sandboxes?: SandboxObservation[];
   readonly containers?: ContainerObservation[];
+  /** For a status update: the fingerprint of the status now shown by the mirror. */
+  readonly reportedStatus?: string;
   /** Ids the action removed from the runtime. */
   readonly removedSandboxIds?: string[];
   readonly removedContainerIds?: string[];

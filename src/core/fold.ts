@@ -1,8 +1,8 @@
 // fold: the pure function from (state, event) to the next state.
-import type { Action } from './actions.js';
+import { inFlightKey, type Action } from './actions.js';
 import type { ActionOutcome, LoggedEvent } from './events.js';
-import type { ContainerObservation, SandboxObservation } from './observation.js';
-import { stepKey, type RuntimeView, type State, type StepFailure } from './state.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
+import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './state.js';
 
 export function fold(state: State, event: LoggedEvent): State {
   const s: State = { ...state, now: Math.max(state.now, event.at) };
@@ -38,6 +38,7 @@ export function fold(state: State, event: LoggedEvent): State {
       return {
         ...next,
         runtime: applyOutcome(next.runtime, event.outcome, event.at),
+        api: applyApiOutcome(next.api, event.action, event.outcome.reportedStatus),
         failures: deleteKey(next.failures, failureKey(event.action)),
       };
     }
@@ -50,9 +51,58 @@ export function fold(state: State, event: LoggedEvent): State {
       failures.set(key, failure);
       return { ...next, failures };
     }
+    case 'MirrorsListed': {
+      const pods = new Map(event.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+      const uids = new Set(event.pods.map((p) => p.uid));
+      const reported = new Map([...s.api.reported].filter(([uid]) => uids.has(uid)));
+      const { unavailable: _gone, ...api } = s.api;
+      return { ...s, api: { ...api, synced: true, pods, reported } };
+    }
+    case 'MirrorChanged': {
+      const pods = new Map(s.api.pods);
+      pods.set(`${event.pod.namespace}/${event.pod.name}`, event.pod);
+      return { ...s, api: { ...s.api, pods } };
+    }
+    case 'MirrorGone': {
+      const key = `${event.namespace}/${event.name}`;
+      if (s.api.pods.get(key)?.uid !== event.uid) return s;
+      const pods = new Map(s.api.pods);
+      pods.delete(key);
+      return { ...s, api: { ...s.api, pods, reported: deleteKey(s.api.reported, event.uid) } };
+    }
+    case 'ApiUnavailable':
+      return { ...s, api: { ...s.api, unavailable: event.message } };
+    case 'NodeRegistered':
+      return { ...s, api: { ...s.api, nodeUid: event.uid } };
     case 'TimerFired':
       return s;
   }
+}
+
+/** What an API action's success tells us before the watch does. */
+function applyApiOutcome(api: ApiView, action: Action, reportedStatus: string | undefined): ApiView {
+  if (action.kind === 'UpdateMirrorStatus' && reportedStatus !== undefined) {
+    const reported = new Map(api.reported);
+    reported.set(action.mirrorUid, reportedStatus);
+    return { ...api, reported };
+  }
+  if (action.kind === 'DeleteMirror') {
+    const key = `${action.namespace}/${action.name}`;
+    if (api.pods.get(key)?.uid !== action.mirrorUid) return api;
+    const pods = new Map(api.pods);
+    pods.delete(key);
+    return { ...api, pods, reported: deleteKey(api.reported, action.mirrorUid) };
+  }
+  if (action.kind === 'RefusePod') {
+    const key = `${action.namespace}/${action.name}`;
+    const pod = api.pods.get(key);
+    if (!pod) return api;
+    const pods = new Map(api.pods);
+    const refused: MirrorObservation = { ...pod, phase: 'Failed' };
+    pods.set(key, refused);
+    return { ...api, pods };
+  }
+  return api;
 }
 
 /** Which failure record an action's outcome belongs to. */
@@ -65,13 +115,19 @@ export function failureKey(action: Action): string {
     case 'KillPod':
     case 'RemoveContainers':
       return stepKey.kill(action.podUid);
+    case 'CreateMirror':
+    case 'DeleteMirror':
+    case 'UpdateMirrorStatus':
+    case 'RefusePod':
+      return stepKey.mirror(action.podFullName);
   }
 }
 
 function withoutInFlight(s: State, action: Action): State {
-  if (s.inFlight.get(action.podUid)?.id !== action.id) return s;
+  const key = inFlightKey(action);
+  if (s.inFlight.get(key)?.id !== action.id) return s;
   const inFlight = new Map(s.inFlight);
-  inFlight.delete(action.podUid);
+  inFlight.delete(key);
   return { ...s, inFlight };
 }
 

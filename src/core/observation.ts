@@ -39,3 +39,18 @@ export interface ContainerObservation {
   readonly gracePeriodSeconds?: number;
   readonly observedAt: number;
 }
+
+/** A pod bound to this node in the API server: one of our mirror pods, or an ordinary pod. */
+export interface MirrorObservation {
+  readonly namespace: string;
+  readonly name: string;
+  /** The API object's UID (not the static pod's). */
+  readonly uid: string;
+  /** The `kubernetes.io/config.mirror` annotation: the UID of the static pod it mirrors. */
+  readonly mirrorOf?: string;
+  /** The `kubernetes.io/config.source` annotation. */
+  readonly source?: string;
+  /** It has a deletionTimestamp: someone deleted it. */
+  readonly deleting: boolean;
+  readonly phase?: string;
+}

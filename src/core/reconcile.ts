@@ -1,6 +1,6 @@
 // step = fold, then diff, then record what was issued, all in one pure transition. Recording the
 // issued actions in the same step is what guarantees an action is never issued twice.
-import type { Action } from './actions.js';
+import { inFlightKey, type Action } from './actions.js';
 import { nextBackoff } from './backoff.js';
 import { diff } from './diff.js';
 import type { LoggedEvent } from './events.js';
@@ -23,7 +23,7 @@ export function step(state: State, event: LoggedEvent): StepResult {
   const inFlight = new Map(folded.inFlight);
   const backoff = new Map(folded.backoff);
   for (const action of actions) {
-    inFlight.set(action.podUid, action);
+    inFlight.set(inFlightKey(action), action);
     if (action.kind === 'StartContainer') {
       const key = stepKey.container(action.podUid, action.containerName);
       const base = restartBases.get(key);

@@ -1,9 +1,10 @@
 // The reconciler's state: everything known, folded from the event log. Replaced, never mutated.
 import type { Action } from './actions.js';
 import type { ManifestProblem } from './events.js';
-import type { ContainerObservation, SandboxObservation } from './observation.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
 import type { BackoffEntry } from './backoff.js';
+import type { StatusContext } from './pod-status.js';
 
 export interface OriginState {
   readonly source: SourceKind;
@@ -31,6 +32,21 @@ export interface RuntimeView {
   readonly unavailable?: string;
 }
 
+/** What the API server shows of this node's pods (when the agent has a kubeconfig). */
+export interface ApiView {
+  readonly configured: boolean;
+  /** What the mirror statuses need: the node's address and the runtime's name. */
+  readonly statusContext: StatusContext;
+  /** False until the first complete list of the node's pods. */
+  readonly synced: boolean;
+  readonly nodeUid?: string;
+  /** Pods bound to this node, by `namespace/name`. */
+  readonly pods: ReadonlyMap<string, MirrorObservation>;
+  /** The status fingerprint last written to each mirror, by the mirror's API UID. */
+  readonly reported: ReadonlyMap<string, string>;
+  readonly unavailable?: string;
+}
+
 export interface State {
   /** Time of the latest event (ms since the epoch): the reconciler's clock. */
   readonly now: number;
@@ -39,7 +55,8 @@ export interface State {
   readonly syncedSources: readonly SourceKind[];
   readonly origins: ReadonlyMap<string, OriginState>;
   readonly runtime: RuntimeView;
-  /** At most one action per pod UID is in flight. */
+  readonly api: ApiView;
+  /** At most one action per key (see inFlightKey) is in flight. */
   readonly inFlight: ReadonlyMap<string, Action>;
   /** CrashLoopBackOff per `<uid>/<container>`. */
   readonly backoff: ReadonlyMap<string, BackoffEntry>;
@@ -47,10 +64,17 @@ export interface State {
   readonly failures: ReadonlyMap<string, StepFailure>;
 }
 
-export function initialState(configuredSources: readonly SourceKind[], now = 0): State {
+export function initialState(configuredSources: readonly SourceKind[], now = 0, api?: StatusContext): State {
   return {
     now,
     configuredSources,
+    api: {
+      configured: api !== undefined,
+      statusContext: api ?? { nodeIP: '', runtimeName: '' },
+      synced: false,
+      pods: new Map(),
+      reported: new Map(),
+    },
     syncedSources: [],
     origins: new Map(),
     runtime: { synced: false, sandboxes: new Map(), containers: new Map(), removed: new Map() },
@@ -65,4 +89,5 @@ export const stepKey = {
   container: (uid: string, name: string) => `${uid}/${name}`,
   sandbox: (uid: string) => `${uid}/#sandbox`,
   kill: (uid: string) => `${uid}/#kill`,
+  mirror: (fullName: string) => `mirror/${fullName}`,
 };

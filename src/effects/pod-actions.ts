@@ -3,7 +3,7 @@
 // from the core (at most one action per pod in flight); this operator bounds the parallelism
 // across pods.
 import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
-import type { Action, CreateSandbox, KillPod, RemoveContainers, StartContainer } from '../core/actions.js';
+import type { CreateSandbox, KillPod, RemoveContainers, RuntimeAction, StartContainer } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import {
   containerConfig,
@@ -29,8 +29,8 @@ export interface PodActionDeps {
   readonly concurrency: number;
 }
 
-export function podActions(deps: PodActionDeps): OperatorFunction<Action, EventBody> {
-  return (actions$: Observable<Action>) =>
+export function podActions(deps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
+  return (actions$: Observable<RuntimeAction>) =>
     actions$.pipe(
       mergeMap(
         (action) =>
@@ -48,7 +48,7 @@ export function podActions(deps: PodActionDeps): OperatorFunction<Action, EventB
     );
 }
 
-function runAction(deps: PodActionDeps, action: Action): Promise<ActionOutcome> {
+function runAction(deps: PodActionDeps, action: RuntimeAction): Promise<ActionOutcome> {
   switch (action.kind) {
     case 'CreateSandbox':
       return createSandbox(deps, action);

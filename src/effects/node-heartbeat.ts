@@ -1,0 +1,113 @@
+// The Node object and its liveness: registers the Node when absent (tainted so the scheduler sends
+// it no ordinary pods), renews its Lease every 10 s and its Ready condition every minute, so
+// `kubectl get nodes` tells the truth. Reports the Node's UID, which owns the mirror pods.
+import type { V1Node, V1NodeStatus } from '@kubernetes/client-node';
+import { defer, EMPTY, exhaustMap, from, timer, type Observable, type SchedulerLike } from 'rxjs';
+import type { EventBody } from '../core/events.js';
+import type { KubeApi } from '../runtime/kube/types.js';
+import type { Logger } from '../runtime/logger.js';
+
+export interface NodeHeartbeatOptions {
+  readonly nodeName: string;
+  readonly nodeIP: string;
+  readonly agentVersion: string;
+  readonly runtimeVersion: string;
+  readonly leaseRenewMs?: number;
+  readonly statusUpdateMs?: number;
+}
+
+/** Our taint: no ordinary pod is scheduled to a node that only runs static pods. */
+export const STATIC_ONLY_TAINT = { key: 'node.staticlet.io/static-pods-only', value: 'true', effect: 'NoSchedule' } as const;
+const LEASE_NAMESPACE = 'kube-node-lease';
+const LEASE_DURATION_SECONDS = 40;
+
+export function nodeHeartbeat(kube: KubeApi, options: NodeHeartbeatOptions, scheduler: SchedulerLike, log: Logger): Observable<EventBody> {
+  return defer(() => {
+    let nodeUid: string | undefined;
+    let lastStatusAt = -Infinity;
+    let lastError = '';
+    let readySince: Date | undefined;
+    const renewEvery = options.leaseRenewMs ?? 10_000;
+    const statusEvery = options.statusUpdateMs ?? 60_000;
+
+    const beat = async (): Promise<EventBody[]> => {
+      const events: EventBody[] = [];
+      const now = scheduler.now();
+      try {
+        if (nodeUid === undefined || now - lastStatusAt >= statusEvery) {
+          const existing = await kube.getNode(options.nodeName);
+          const node = existing ?? (await kube.createNode(nodeObject(options)));
+          if (!existing) log.info({ node: options.nodeName }, 'node registered');
+          const uid = node.metadata?.uid;
+          if (uid && uid !== nodeUid) {
+            nodeUid = uid;
+            events.push({ type: 'NodeRegistered', uid });
+          }
+          readySince ??= new Date(now);
+          await kube.patchNodeStatus(options.nodeName, nodeStatus(options, new Date(now), readySince));
+          lastStatusAt = now;
+        }
+        await renewLease(kube, options.nodeName, new Date(now));
+        if (lastError) log.info('API server reachable again: node lease renewed');
+        lastError = '';
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (message !== lastError) log.warn({ err: message }, 'node heartbeat failed; pods keep running, retrying');
+        lastError = message;
+      }
+      return events;
+    };
+    return timer(0, renewEvery, scheduler).pipe(exhaustMap(() => from(beat()).pipe(exhaustMap((events) => (events.length ? from(events) : EMPTY)))));
+  });
+}
+
+async function renewLease(kube: KubeApi, nodeName: string, now: Date): Promise<void> {
+  const lease = await kube.getLease(LEASE_NAMESPACE, nodeName);
+  const spec = { holderIdentity: nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
+  if (!lease) {
+    await kube.createLease({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: nodeName, namespace: LEASE_NAMESPACE }, spec });
+    return;
+  }
+  await kube.replaceLease({ ...lease, spec: { ...lease.spec, ...spec } });
+}
+
+function nodeObject(options: NodeHeartbeatOptions): V1Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: options.nodeName,
+      labels: {
+        'kubernetes.io/hostname': options.nodeName,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+      },
+    },
+    spec: { taints: [{ ...STATIC_ONLY_TAINT }] },
+  };
+}
+
+function nodeStatus(options: NodeHeartbeatOptions, now: Date, readySince: Date): V1NodeStatus {
+  return {
+    conditions: [{
+      type: 'Ready',
+      status: 'True',
+      reason: 'StaticletReady',
+      message: 'staticlet is posting ready status',
+      lastHeartbeatTime: now,
+      lastTransitionTime: readySince,
+    }],
+    addresses: [
+      { type: 'InternalIP', address: options.nodeIP },
+      { type: 'Hostname', address: options.nodeName },
+    ],
+    nodeInfo: {
+      architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      operatingSystem: 'linux',
+      kubeletVersion: `staticlet-v${options.agentVersion}`,
+      kubeProxyVersion: '',
+      containerRuntimeVersion: options.runtimeVersion,
+      bootID: '', kernelVersion: '', machineID: '', osImage: '', systemUUID: '',
+    },
+  };
+}
