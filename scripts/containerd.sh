@@ -10,7 +10,7 @@
 # host-local IPAM store, which is what lets their pods coexist on one subnet.
 set -euo pipefail
 
-# shellcheck source=lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 readonly CNI_NETWORK=staticlet
@@ -72,19 +72,20 @@ shim_pids_for_socket() {
   done
 }
 
-# kill_and_wait SECONDS PID... : TERM, then KILL whatever is left after SECONDS.
+# kill_and_wait SECONDS PID... : TERM, then KILL whatever is left after SECONDS
+# (SECONDS=0: KILL at once).
 kill_and_wait() {
   local timeout="$1" p alive i
   shift
   (($# == 0)) && return 0
-  kill -TERM "$@" 2>/dev/null || true
+  if ((timeout > 0)); then kill -TERM "$@" 2>/dev/null || true; fi
   for ((i = 0; i < timeout * 10; i++)); do
     alive=0
     for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
     ((alive == 0)) && return 0
     sleep 0.1
   done
-  log "still alive after ${timeout}s, sending KILL: $*"
+  ((timeout == 0)) || log "still alive after ${timeout}s, sending KILL: $*"
   kill -KILL "$@" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
     alive=0
@@ -267,7 +268,9 @@ cmd_start() {
   echo "$pid" >"$dir/containerd.pid"
 
   deadline=$((SECONDS + START_TIMEOUT_S))
-  until timeout 2 ctr -a "$sock" version >/dev/null 2>&1; do
+  # ctr blocks until its own timeout when the socket does not exist yet, so only
+  # ask once the socket file is there.
+  until [[ -S "$sock" ]] && timeout 2 ctr -a "$sock" version >/dev/null 2>&1; do
     if ! kill -0 "$pid" 2>/dev/null; then
       log "containerd exited during startup; log tail:"
       tail -n 30 "$dir/containerd.log" >&2 || true
@@ -334,7 +337,7 @@ release_cni_state() {
 }
 
 cmd_stop() {
-  local dir sock pids shims ids id ns f round mounts
+  local dir sock pids shims ids id ns f mounts
   dir="$(abs_dir "$1")"
   check_dir "$dir"
   sock="$dir/containerd.sock"
@@ -399,15 +402,17 @@ cmd_stop() {
       [[ -n "$ns" && -n "$id" ]] &&
         shim_sockets+=("/run/containerd/s/$(printf '%s' "$sock/$ns/$id" | sha256sum | cut -d' ' -f1)")
     done
-    log "stopping shims (pid $(echo $shims))"
+    log "stopping shims (pid ${shims//$'\n'/ })"
+    # Their containers are gone and containerd with them, so there is nothing
+    # to shut down gracefully (a shim takes ~1 s to exit on TERM).
     # shellcheck disable=SC2086
-    kill_and_wait 5 $shims
+    kill_and_wait 0 $shims
     rm -f "${shim_sockets[@]}"
   fi
 
   # 5. Mounts under DIR (rootfs overlays, shm, netns), deepest first; repeat a few
   #    times because unmounting can reveal mounts stacked underneath.
-  for round in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     mounts="$(findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' | sort -r || true)"
     [[ -z "$mounts" ]] && break
     while read -r f; do

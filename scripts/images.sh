@@ -13,7 +13,7 @@
 # only import.
 set -euo pipefail
 
-# shellcheck source=lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Bump when the image recipe below changes, so cached archives are rebuilt.

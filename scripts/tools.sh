@@ -8,7 +8,7 @@
 # the Go module proxy.
 set -euo pipefail
 
-# shellcheck source=lib/common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 readonly CRICTL_VERSION=v1.34.0

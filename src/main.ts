@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  const kube: KubeApi | undefined = undefined;
+  const kube = undefined as KubeApi | undefined; // wired with --kubeconfig once the API adapter lands
 
   log.info({ node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl }, 'staticlet started');
   await runAgent(options, {

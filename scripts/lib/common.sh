@@ -27,7 +27,8 @@ export PATH
 
 # log MSG... : progress goes to stderr so stdout stays usable for results.
 log() {
-  printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2
+  # Never fail the caller because nobody reads stderr any more.
+  printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2 2>/dev/null || true
 }
 
 # die MSG... : log and exit non-zero.
