@@ -72,6 +72,15 @@ shim_pids_for_socket() {
   done
 }
 
+# True while PID runs. A zombie counts as gone: orphans are reparented to PID 1,
+# which on these VMs reaps only every second or two.
+is_alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }" # drop "pid (comm) ", comm may contain spaces
+  [[ -n "$stat" && "${stat%% *}" != [ZX] ]]
+}
+
 # kill_and_wait SECONDS PID... : TERM, then KILL whatever is left after SECONDS
 # (SECONDS=0: KILL at once).
 kill_and_wait() {
@@ -81,7 +90,7 @@ kill_and_wait() {
   if ((timeout > 0)); then kill -TERM "$@" 2>/dev/null || true; fi
   for ((i = 0; i < timeout * 10; i++)); do
     alive=0
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    for p in "$@"; do is_alive "$p" && alive=1; done
     ((alive == 0)) && return 0
     sleep 0.1
   done
@@ -89,7 +98,7 @@ kill_and_wait() {
   kill -KILL "$@" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
     alive=0
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    for p in "$@"; do is_alive "$p" && alive=1; done
     ((alive == 0)) && return 0
     sleep 0.1
   done
@@ -111,6 +120,23 @@ check_dir() {
   # unix socket paths are limited to 107 bytes; the ttrpc socket is the longest.
   local ttrpc="$dir/containerd.sock.ttrpc"
   ((${#ttrpc} <= 107)) || die "DIR too long for a unix socket path: $ttrpc"
+}
+
+# Guard for stop, which unmounts and deletes everything below DIR: only act on
+# a directory this script made (marker config, or nothing but our own entries,
+# as after a start that failed early). `stop /tmp` must not wipe /tmp.
+looks_like_instance_dir() {
+  local dir="$1" entry
+  [[ "$(head -n1 "$dir/config.toml" 2>/dev/null || true)" == "$CONFIG_MARKER" ]] && return 0
+  for entry in "$dir"/* "$dir"/.[!.]*; do
+    [[ -e "$entry" || -L "$entry" ]] || continue
+    case "$(basename "$entry")" in
+    certs.d | cni | config.toml | config.toml.tmp | containerd.log | containerd.pid | \
+      containerd.sock | containerd.sock.ttrpc | opt | root | runc | state) ;;
+    *) return 1 ;;
+    esac
+  done
+  return 0
 }
 
 # ---------------------------------------------------------------- config
@@ -242,6 +268,11 @@ cmd_start() {
   check_dir "$dir"
   sock="$dir/containerd.sock"
 
+  # stop deletes DIR, so it must be empty or ours from the start.
+  if [[ -d "$dir" ]] && ! looks_like_instance_dir "$dir"; then
+    die "$dir is neither empty nor a staticlet containerd directory"
+  fi
+
   ensure_apt_packages containerd runc containernetworking-plugins iptables iproute2 util-linux
 
   # Already running (e.g. a rerun after a crashed test): keep it.
@@ -271,7 +302,7 @@ cmd_start() {
   # ctr blocks until its own timeout when the socket does not exist yet, so only
   # ask once the socket file is there.
   until [[ -S "$sock" ]] && timeout 2 ctr -a "$sock" version >/dev/null 2>&1; do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! is_alive "$pid"; then
       log "containerd exited during startup; log tail:"
       tail -n 30 "$dir/containerd.log" >&2 || true
       exit 1
@@ -343,6 +374,9 @@ cmd_stop() {
   sock="$dir/containerd.sock"
   # Finish the cleanup even if whoever reads our stderr has gone away.
   trap '' PIPE
+  if [[ -d "$dir" ]] && ! looks_like_instance_dir "$dir"; then
+    die "$dir does not look like a directory made by '$0 start'; not touching it"
+  fi
 
   # 1. containerd itself (pid file, or found by its --config for half-started ones).
   pids="$(

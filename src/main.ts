@@ -8,6 +8,7 @@ import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
+import { createKubeApi } from './runtime/kube/client.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
 /** How long a shutdown may wait for CRI calls in flight before the process exits anyway. */
@@ -96,7 +97,17 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  const kube = undefined as KubeApi | undefined; // wired with --kubeconfig once the API adapter lands
+  let kube: KubeApi | undefined;
+  if (options.kubeconfig) {
+    try {
+      kube = createKubeApi(options.kubeconfig);
+    } catch (err) {
+      process.stderr.write(`staticlet: --kubeconfig ${options.kubeconfig}: ${(err as Error).message}\n`);
+      cri.close();
+      return 2;
+    }
+    log.info({ server: kube!.server, node: options.nodeName }, 'mirroring static pods into the API server');
+  }
 
   log.info({ node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl }, 'staticlet started');
   await runAgent(options, {
