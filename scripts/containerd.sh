@@ -219,6 +219,7 @@ write_cni_conflist() {
   mkdir -p "$dir/cni"
   # isGateway gives the bridge 10.203.0.1 so the host can reach pods; no ipMasq and
   # no default route in the pods: pods only talk to the host and each other.
+  # hairpinMode lets a pod reach itself through its own hostPort, as on a kubelet.
   cat >"$dir/cni/10-staticlet.conflist" <<EOF
 {
   "cniVersion": "$version",
@@ -294,6 +295,8 @@ cmd_start() {
   log "starting containerd in $dir"
   # setsid: own session, so a Ctrl-C in the caller's terminal does not reach it.
   # All stdio redirected: callers capturing our output must not wait on containerd.
+  # (A background job of a script is no process group leader, so setsid execs
+  # in place and $! is containerd's own pid.)
   setsid containerd --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1 &
   pid=$!
   echo "$pid" >"$dir/containerd.pid"

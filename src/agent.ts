@@ -6,6 +6,7 @@ import type { EventBody } from './core/events.js';
 import { reconcileLoop, type LoopStep } from './core/loop.js';
 import { initialState } from './core/state.js';
 import type { SourceKind } from './core/static-pod.js';
+import { createEventRecorder } from './effects/kube-events.js';
 import { mirrorActions } from './effects/mirror-actions.js';
 import { nodeHeartbeat } from './effects/node-heartbeat.js';
 import { podActions } from './effects/pod-actions.js';
@@ -121,15 +122,17 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   });
 
   const report = createReporter(log);
+  const recorder = kube ? createEventRecorder(kube, options.nodeName, log) : undefined;
   await new Promise<void>((resolve, reject) => {
     loop$.subscribe({
       next: (s: LoopStep) => {
         deps.eventLog?.write(s.event);
         report(s);
+        recorder?.record(s);
         for (const a of s.actions) log.debug({ action: a.kind, pod: a.podFullName, id: a.id }, 'action issued');
       },
       error: reject,
       complete: resolve,
     });
-  });
+  }).finally(() => recorder?.close());
 }

@@ -2,7 +2,7 @@
 # Shared helpers for the staticlet scripts. Source it; do not execute it.
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-# Guard against double sourcing (scripts source each other's helpers).
+# Sourcing twice in one shell is harmless but pointless.
 if [[ -n "${STATICLET_COMMON_SOURCED:-}" ]]; then
   return 0
 fi

@@ -9,10 +9,10 @@ export async function ensureImage(
   policy: string,
   log: Logger,
   pod: string,
-): Promise<void> {
+): Promise<{ pulled: boolean }> {
   if (policy !== 'Always') {
     const present = await cri.imageStatus(image);
-    if (present) return;
+    if (present) return { pulled: false };
     if (policy === 'Never') {
       throw new ActionError('ErrImageNeverPull', `image "${image}" is not present and imagePullPolicy is Never`);
     }
@@ -25,4 +25,5 @@ export async function ensureImage(
     throw new ActionError('ErrImagePull', `pulling image "${image}": ${detail}`);
   }
   log.info({ pod, image, ms: Date.now() - started }, 'image pulled');
+  return { pulled: true };
 }

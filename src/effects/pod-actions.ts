@@ -79,7 +79,7 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
   const found = findContainer(action.pod, action.containerName);
   if (!found) throw new ActionError('CreateContainerConfigError', `no container "${action.containerName}" in the pod`);
   const { container, init } = found;
-  await ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName);
+  const image = await ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName);
 
   const { config, hostPaths } = containerConfig(action.pod, container, init, action.attempt, deps.spec);
   try {
@@ -104,7 +104,7 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
   }
   const status = await deps.cri.containerStatus(id);
   deps.log.info({ pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) }, init ? 'init container started' : 'container started');
-  return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())] };
+  return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())], imagePulled: image.pulled };
 }
 
 async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutcome> {

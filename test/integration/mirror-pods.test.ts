@@ -57,6 +57,26 @@ describe('mirror pods', () => {
     assert.match(taints, /node\.staticlet\.io\/static-pods-only/);
   });
 
+  it('kubectl describe shows the pod\'s events: pulled, created, started, killing, back-off, invalid manifest', async () => {
+    await node.writeManifest('crash.yaml', manifest('crash', { script: 'sleep 1; exit 1', trapTerm: false }));
+    await node.writeManifest('web.yaml', manifest('web'));
+    await startAgent();
+    await mirrorRunning('web');
+    const reasons = async (pod: string) => (await cp.kubectl('get', 'events', '--field-selector', `involvedObject.name=${mirrorName(pod)}`, '-o', 'jsonpath={.items[*].reason}')).split(/\s+/);
+    await waitFor('Pulled, Created, Started', async () => {
+      const seen = await reasons('web');
+      return ['Pulled', 'Created', 'Started'].every((r) => seen.includes(r));
+    }, 20_000, 250);
+    await waitFor('BackOff on the crashing pod', async () => (await reasons('crash')).includes('BackOff'), 30_000, 250);
+    await node.writeManifest('web.yaml', manifest('web').replace(/      image: .*\n/, ''));
+    await waitFor('InvalidManifest', async () => (await reasons('web')).includes('InvalidManifest'), 20_000, 250);
+    const describe = await cp.kubectl('describe', 'pod', mirrorName('web'));
+    assert.match(describe, /InvalidManifest.*web\.yaml:\d+: spec\.containers\[0\]\.image/);
+    assert.match(describe, /Started\s+.*Started container main/);
+    await node.removeManifest('web.yaml');
+    await waitFor('Killing', async () => (await reasons('web')).includes('Killing'), 20_000, 250).catch(() => undefined);
+  });
+
   it('kubectl delete pod: a new mirror appears, the container keeps its ID and attempt', async () => {
     await node.writeManifest('web.yaml', manifest('web'));
     await startAgent();

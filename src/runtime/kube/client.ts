@@ -20,6 +20,7 @@ import {
   KubeConfig,
   Observable as ClientObservable,
   PatchStrategy,
+  V1MicroTime,
   Watch,
   type ConfigurationOptions,
   type CoreV1Event,
@@ -125,25 +126,28 @@ class ClientNodeKubeApi implements KubeApi {
   // ------------------------------------------------------------------ leases
 
   async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
-    return this.orUndefinedOnNotFound(
+    const lease = await this.orUndefinedOnNotFound(
       this.call(`getLease ${namespace}/${name}`, (opts) =>
         this.coordination.readNamespacedLease({ namespace, name }, opts),
       ),
     );
+    return lease && withMicroTimes(lease);
   }
 
-  createLease(lease: V1Lease): Promise<V1Lease> {
+  async createLease(lease: V1Lease): Promise<V1Lease> {
     const { namespace, name } = identify(lease);
-    return this.call(`createLease ${namespace}/${name}`, (opts) =>
-      this.coordination.createNamespacedLease({ namespace, body: lease }, opts),
+    const created = await this.call(`createLease ${namespace}/${name}`, (opts) =>
+      this.coordination.createNamespacedLease({ namespace, body: withMicroTimes(lease) }, opts),
     );
+    return withMicroTimes(created);
   }
 
-  replaceLease(lease: V1Lease): Promise<V1Lease> {
+  async replaceLease(lease: V1Lease): Promise<V1Lease> {
     const { namespace, name } = identify(lease);
-    return this.call(`replaceLease ${namespace}/${name}`, (opts) =>
-      this.coordination.replaceNamespacedLease({ namespace, name, body: lease }, opts),
+    const replaced = await this.call(`replaceLease ${namespace}/${name}`, (opts) =>
+      this.coordination.replaceNamespacedLease({ namespace, name, body: withMicroTimes(lease) }, opts),
     );
+    return withMicroTimes(replaced);
   }
 
   // ------------------------------------------------------------------ pods
@@ -181,7 +185,7 @@ class ClientNodeKubeApi implements KubeApi {
 
   async createEvent(namespace: string, event: CoreV1Event): Promise<void> {
     await this.call(`createEvent ${namespace}/${event.metadata?.name ?? event.metadata?.generateName ?? '?'}`, (opts) =>
-      this.core.createNamespacedEvent({ namespace, body: event }, opts),
+      this.core.createNamespacedEvent({ namespace, body: eventWithMicroTimes(event) }, opts),
     );
   }
 
@@ -405,7 +409,7 @@ class NodePodWatcher {
     conn.timers.push(
       setTimeout(
         () => this.connectionBroken(conn, `the watch outlived its ${watchTimeoutSeconds}s server timeout; the API server seems stuck`),
-        watchTimeoutSeconds * 1000 + requestTimeoutMs + 15_000,
+        watchTimeoutSeconds * 1000 + requestTimeoutMs,
       ),
     );
 
@@ -531,6 +535,39 @@ class NodePodWatcher {
 }
 
 // ------------------------------------------------------------------ helpers
+
+// MicroTime fields (Lease acquire/renewTime, Event eventTime/series.lastObservedTime): the API
+// server only parses them with exactly six fractional digits ("...05.000000Z"), but a plain Date
+// serializes with three ("parsing time ... as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse
+// \".689Z\" as \".000000\""). client-node's V1MicroTime serializes right; its deserializer does not
+// know the type and leaves the string. So: V1MicroTime instances both ways.
+function toMicroTime(v: Date | string | undefined): V1MicroTime | undefined {
+  if (v === undefined || v instanceof V1MicroTime) return v;
+  const t = new V1MicroTime(v instanceof Date ? v.getTime() : v);
+  return Number.isNaN(t.getTime()) ? undefined : t;
+}
+
+function withMicroTimes(lease: V1Lease): V1Lease {
+  const spec = lease.spec;
+  if (!spec) return lease;
+  // (As read back, these are strings whatever the declared type says.)
+  const acquireTime = toMicroTime(spec.acquireTime as Date | string | undefined);
+  const renewTime = toMicroTime(spec.renewTime as Date | string | undefined);
+  return {
+    ...lease,
+    spec: { ...spec, ...(acquireTime ? { acquireTime } : {}), ...(renewTime ? { renewTime } : {}) },
+  };
+}
+
+function eventWithMicroTimes(event: CoreV1Event): CoreV1Event {
+  const eventTime = toMicroTime(event.eventTime);
+  const lastObservedTime = toMicroTime(event.series?.lastObservedTime);
+  return {
+    ...event,
+    ...(eventTime ? { eventTime } : {}),
+    ...(event.series ? { series: { ...event.series, ...(lastObservedTime ? { lastObservedTime } : {}) } } : {}),
+  };
+}
 
 function identify(obj: { metadata?: { namespace?: string; name?: string } }): { namespace: string; name: string } {
   return { namespace: obj.metadata?.namespace ?? 'default', name: obj.metadata?.name ?? '' };
