@@ -49,6 +49,8 @@ export type EventBody =
 export interface ActionOutcome {
   readonly sandboxes?: SandboxObservation[];
   readonly containers?: ContainerObservation[];
+  /** For a mirror creation: the mirror as the API server created it. */
+  readonly mirror?: MirrorObservation;
   /** For a container start: the image had to be pulled (it was not present). */
   readonly imagePulled?: boolean;
   /** For a status update: the fingerprint of the status now shown by the mirror. */

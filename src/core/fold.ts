@@ -38,7 +38,7 @@ export function fold(state: State, event: LoggedEvent): State {
       return {
         ...next,
         runtime: applyOutcome(next.runtime, event.outcome, event.at),
-        api: applyApiOutcome(next.api, event.action, event.outcome.reportedStatus),
+        api: applyApiOutcome(next.api, event.action, event.outcome),
         failures: deleteKey(next.failures, failureKey(event.action)),
       };
     }
@@ -80,11 +80,17 @@ export function fold(state: State, event: LoggedEvent): State {
 }
 
 /** What an API action's success tells us before the watch does. */
-function applyApiOutcome(api: ApiView, action: Action, reportedStatus: string | undefined): ApiView {
-  if (action.kind === 'UpdateMirrorStatus' && reportedStatus !== undefined) {
+function applyApiOutcome(api: ApiView, action: Action, outcome: ActionOutcome): ApiView {
+  if (action.kind === 'UpdateMirrorStatus' && outcome.reportedStatus !== undefined) {
     const reported = new Map(api.reported);
-    reported.set(action.mirrorUid, reportedStatus);
+    reported.set(action.mirrorUid, outcome.reportedStatus);
     return { ...api, reported };
+  }
+  if (action.kind === 'CreateMirror' && outcome.mirror) {
+    // Known at once, not only when the watch tells: the status can follow without a wait.
+    const pods = new Map(api.pods);
+    pods.set(`${outcome.mirror.namespace}/${outcome.mirror.name}`, outcome.mirror);
+    return { ...api, pods };
   }
   if (action.kind === 'DeleteMirror') {
     const key = `${action.namespace}/${action.name}`;

@@ -5,6 +5,7 @@ import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFun
 import type { ApiAction } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import { KubeApiError, type KubeApi } from '../runtime/kube/types.js';
+import { observeApiPod } from '../runtime/kube/observations.js';
 import type { Logger } from '../runtime/logger.js';
 
 export interface MirrorActionDeps {
@@ -38,7 +39,7 @@ async function runApiAction(deps: MirrorActionDeps, action: ApiAction): Promise<
     case 'CreateMirror': {
       const created = await kube.createPod(action.mirror);
       log.info({ pod: action.podFullName, mirrorUid: created.metadata?.uid }, 'mirror pod created');
-      return {};
+      return { mirror: observeApiPod(created) };
     }
     case 'DeleteMirror':
       await kube.deletePod(action.namespace, action.name, action.mirrorUid);

@@ -64,7 +64,9 @@ export const nodeManifestFs: ManifestFsPort = {
   },
   watch(path) {
     return new Observable<string>((subscriber) => {
-      const watcher = chokidarWatch(path, { depth: 0, ignoreInitial: true, persistent: true });
+      // atomic: false: chokidar would hold back an unlink for 100 ms to see whether the file comes
+      // back; the scan that follows any event sees a replaced file as changed anyway.
+      const watcher = chokidarWatch(path, { depth: 0, ignoreInitial: true, persistent: true, atomic: false });
       const emit = (p: string) => subscriber.next(p);
       watcher.on('add', emit).on('change', emit).on('unlink', emit).on('addDir', emit).on('unlinkDir', emit);
       // A watcher error is not fatal: the periodic rescan still sees every change.

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,11 +53,7 @@ class EventQueue {
   }
 
   /** Skips events until one matches; fails after timeoutMs, listing what was seen. */
-  async next<K extends PodWatchEvent['kind']>(
-    what: string,
-    match: (ev: PodWatchEvent) => ev is Extract<PodWatchEvent, { kind: K }>,
-    timeoutMs = 20_000,
-  ): Promise<Extract<PodWatchEvent, { kind: K }>> {
+  async next<T extends PodWatchEvent>(what: string, match: (ev: PodWatchEvent) => ev is T, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     const skipped: string[] = [];
     for (;;) {
@@ -95,10 +91,16 @@ function describeEvent(ev: PodWatchEvent): string {
   }
 }
 
-const isKind =
-  <K extends PodWatchEvent['kind']>(kind: K, podName?: string) =>
-  (ev: PodWatchEvent): ev is Extract<PodWatchEvent, { kind: K }> =>
-    ev.kind === kind && (podName === undefined || ('pod' in ev && ev.pod.metadata?.name === podName));
+type Listed = Extract<PodWatchEvent, { kind: 'listed' }>;
+type Disconnected = Extract<PodWatchEvent, { kind: 'disconnected' }>;
+type PodEvent = Extract<PodWatchEvent, { pod: V1Pod }>;
+
+const isListed = (ev: PodWatchEvent): ev is Listed => ev.kind === 'listed';
+const isDisconnected = (ev: PodWatchEvent): ev is Disconnected => ev.kind === 'disconnected';
+const isPodEvent =
+  (kind: PodEvent['kind'], podName: string) =>
+  (ev: PodWatchEvent): ev is PodEvent =>
+    ev.kind === kind && ev.pod.metadata?.name === podName;
 
 async function rejectsWithStatus(p: Promise<unknown>, status: number, what: string): Promise<KubeApiError> {
   try {
@@ -260,7 +262,7 @@ describe('KubeApi against a real kube-apiserver', () => {
           events.wake();
         },
       });
-    const listed = await events.next('listed', isKind('listed'));
+    const listed = await events.next('listed', isListed);
     assert.deepEqual(listed.pods, [], 'no pods on the node yet');
   });
 
@@ -269,7 +271,7 @@ describe('KubeApi against a real kube-apiserver', () => {
     pod = await a().createPod(mirrorPod(podName, nodeA));
     assert.equal(pod.metadata?.name, podName);
     assert.ok(pod.metadata?.uid);
-    const added = await events.next('added', isKind('added', podName));
+    const added = await events.next('added', isPodEvent('added', podName));
     assert.equal(added.pod.metadata?.uid, pod.metadata.uid);
     assert.ok(added.pod.metadata?.creationTimestamp instanceof Date, 'watch objects are deserialized like list results');
   });
@@ -310,7 +312,7 @@ describe('KubeApi against a real kube-apiserver', () => {
     assert.equal(cs?.ready, true);
     assert.equal(cs?.containerID, 'containerd://abc123');
     assert.ok(cs?.state?.running?.startedAt, 'running.startedAt set');
-    const modified = await events.next('modified', isKind('modified', podName));
+    const modified = await events.next('modified', isPodEvent('modified', podName));
     assert.equal(modified.pod.status?.phase, 'Running');
   });
 
@@ -320,7 +322,7 @@ describe('KubeApi against a real kube-apiserver', () => {
     const err = await rejectsWithStatus(a().deletePod(NS, podName, '00000000-0000-0000-0000-000000000000'), 409, 'delete with a wrong uid');
     assert.equal(err.reason, 'Conflict');
     await a().deletePod(NS, podName, uid);
-    const deleted = await events.next('deleted', isKind('deleted', podName));
+    const deleted = await events.next('deleted', isPodEvent('deleted', podName));
     assert.equal(deleted.pod.metadata?.uid, uid);
     await assert.rejects(kubectl('get', 'pod', '-n', NS, podName, '-o', 'name'), /NotFound|not found/);
     await a().deletePod(NS, podName, uid); // gone already: success
@@ -357,7 +359,7 @@ describe('KubeApi against a real kube-apiserver', () => {
     await controlPlane('stop-apiserver', dir);
     const stopSeconds = (Date.now() - t0) / 1000;
 
-    const disconnected = await events.next('disconnected', isKind('disconnected'), 30_000);
+    const disconnected = await events.next('disconnected', isDisconnected, 30_000);
     assert.ok(disconnected.message.length > 0);
     console.log(`stop-apiserver took ${stopSeconds}s; disconnected after ${(Date.now() - t0) / 1000}s: ${disconnected.message}`);
 
@@ -369,7 +371,7 @@ describe('KubeApi against a real kube-apiserver', () => {
 
     const r0 = Date.now();
     await controlPlane('start-apiserver', dir);
-    const relisted = await events.next('listed again', isKind('listed'), 60_000);
+    const relisted = await events.next('listed again', isListed, 60_000);
     console.log(`start-apiserver + relist took ${(Date.now() - r0) / 1000}s`);
     assert.deepEqual(relisted.pods, []);
     assert.equal((await a().getNode(NODE_A))?.metadata?.name, NODE_A, 'calls work again');
@@ -377,9 +379,64 @@ describe('KubeApi against a real kube-apiserver', () => {
     // And the renewed watch delivers events.
     assert.ok(nodeA);
     const again = await a().createPod(mirrorPod(`${podName}-2`, nodeA));
-    await events.next('added after the restart', isKind('added', `${podName}-2`));
+    await events.next('added after the restart', isPodEvent('added', `${podName}-2`));
     await a().deletePod(NS, `${podName}-2`, again.metadata?.uid ?? '');
-    await events.next('deleted after the restart', isKind('deleted', `${podName}-2`));
+    await events.next('deleted after the restart', isPodEvent('deleted', `${podName}-2`));
+  });
+
+  test('a frozen API server (SIGSTOP): calls time out, the watch notices, and it recovers', STEP, async () => {
+    const kcA = join(dir, `node-${NODE_A}.kubeconfig`);
+    const quickLogs: string[] = [];
+    const quick = createKubeApi(kcA, { requestTimeoutMs: 2_000, watchTimeoutSeconds: 6, log: (m) => quickLogs.push(m) });
+    const q = new EventQueue();
+    const sub = quick.watchNodePods(NODE_A).subscribe({ next: (ev) => q.push(ev) });
+    const pid = Number(readFileSync(join(dir, 'kube-apiserver.pid'), 'utf8').trim());
+    assert.ok(pid > 1, 'kube-apiserver pid');
+    let frozen = false;
+    try {
+      await q.next('listed', isListed);
+      // The server ends each watch after timeoutSeconds (6 s); the client renews it quietly.
+      await new Promise((res) => setTimeout(res, 8_000));
+      assert.ok(nodeA);
+      const p = await quick.createPod(mirrorPod(`${podName}-3`, nodeA));
+      await q.next('added on the renewed watch', isPodEvent('added', `${podName}-3`));
+      assert.ok(!q.all.some(isDisconnected), `no disconnect on renewal: ${q.all.map(describeEvent).join(', ')}`);
+      assert.ok(quickLogs.some((m) => m.includes('renewing')), `renewal logged: ${quickLogs.join(' | ')}`);
+
+      process.kill(pid, 'SIGSTOP');
+      frozen = true;
+      const c0 = Date.now();
+      const err = await rejectsWithStatus(quick.getNode(NODE_A), 0, 'getNode with the API server frozen');
+      const callMs = Date.now() - c0;
+      assert.equal(err.reason, 'Timeout', err.message);
+      assert.ok(callMs >= 1_900 && callMs < 4_000, `timed out after ${callMs}ms`);
+      const d = await q.next('disconnected (frozen server)', isDisconnected, 20_000);
+      console.log(`frozen server: call failed after ${callMs}ms (${err.message}); watch: ${d.message}`);
+
+      // close() aborts a call in flight at once.
+      const closing = createKubeApi(kcA);
+      const pending = closing.getNode(NODE_A);
+      const a0 = Date.now();
+      setTimeout(() => closing.close(), 200);
+      const aborted = await rejectsWithStatus(pending, 0, 'a call in flight when close() is called');
+      assert.equal(aborted.reason, 'Aborted', aborted.message);
+      assert.ok(Date.now() - a0 < 1_500, `aborted after ${Date.now() - a0}ms`);
+
+      process.kill(pid, 'SIGCONT');
+      frozen = false;
+      const relisted = await q.next('listed after SIGCONT', isListed, 40_000);
+      assert.deepEqual(
+        relisted.pods.map((x) => x.metadata?.name),
+        [`${podName}-3`],
+      );
+      await quick.deletePod(NS, `${podName}-3`, p.metadata?.uid ?? '');
+      await q.next('deleted', isPodEvent('deleted', `${podName}-3`));
+    } finally {
+      if (frozen) process.kill(pid, 'SIGCONT');
+      sub.unsubscribe();
+      quick.close();
+      console.log(`quick client logs:\n  ${quickLogs.join('\n  ')}`);
+    }
   });
 
   test('unsubscribing and close() stop everything', STEP, async () => {

@@ -81,6 +81,7 @@ class ClientNodeKubeApi implements KubeApi {
   private readonly core: CoreV1Api;
   private readonly coordination: CoordinationV1Api;
   private readonly closed = new AbortController();
+  private readonly inflight = new Set<AbortController>();
   private readonly settings: Settings;
   private readonly log: (msg: string) => void;
 
@@ -204,6 +205,8 @@ class ClientNodeKubeApi implements KubeApi {
 
   close(): void {
     this.closed.abort();
+    for (const c of this.inflight) c.abort();
+    this.inflight.clear();
   }
 
   // ------------------------------------------------------------------ plumbing (also for the watcher)
@@ -251,13 +254,17 @@ class ClientNodeKubeApi implements KubeApi {
     if (this.closed.signal.aborted) {
       throw new KubeApiError(operation, 0, 'Aborted', 'the Kubernetes API client is closed');
     }
-    const timeout = new AbortController();
-    const signals = [timeout.signal, this.closed.signal];
-    if (extraSignal) signals.push(extraSignal);
-    const signal = AbortSignal.any(signals);
+    // One controller per call, aborted by the deadline, by close() (through `inflight`) or by the
+    // caller's signal. (No AbortSignal.any on the long-lived signals: listeners would pile up.)
+    const controller = new AbortController();
+    let timedOut = false;
+    const abortByCaller = () => controller.abort();
+    extraSignal?.addEventListener('abort', abortByCaller, { once: true });
+    if (extraSignal?.aborted) controller.abort();
+    this.inflight.add(controller);
     const middleware: ObservableMiddleware = {
       pre: (ctx) => {
-        ctx.setSignal(signal);
+        ctx.setSignal(controller.signal);
         if (contentType) ctx.setHeaderParam('Content-Type', contentType);
         return new ClientObservable(Promise.resolve(ctx));
       },
@@ -266,23 +273,28 @@ class ClientNodeKubeApi implements KubeApi {
     let timer: NodeJS.Timeout | undefined;
     let backstop: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => timeout.abort(), timeoutMs);
-      // If the abort is not honoured within a second, give up on the call anyway.
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      // Should anything not honour the abort, give up on the call a second later anyway.
       backstop = setTimeout(() => reject(new Error('the request did not stop when aborted')), timeoutMs + 1_000);
     });
     try {
       return await Promise.race([run({ middleware: [middleware], middlewareMergeStrategy: 'append' }), deadline]);
     } catch (err) {
-      if (timeout.signal.aborted) {
+      if (timedOut) {
         throw new KubeApiError(operation, 0, 'Timeout', `no answer from ${this.server} within ${timeoutMs / 1000}s`);
       }
-      if (this.closed.signal.aborted || extraSignal?.aborted) {
+      if (controller.signal.aborted) {
         throw new KubeApiError(operation, 0, 'Aborted', 'request aborted (client closed or watch stopped)');
       }
       throw toKubeApiError(operation, err);
     } finally {
       clearTimeout(timer);
       clearTimeout(backstop);
+      extraSignal?.removeEventListener('abort', abortByCaller);
+      this.inflight.delete(controller);
     }
   }
 

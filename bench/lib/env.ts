@@ -1,0 +1,168 @@
+// The benchmark's world: private containerds (one clean one per agent), the CRI client, the
+// agents under test (staticlet, the real kubelet) and outside measurements from /proc.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ownedSelector } from '../../src/core/runtime-labels.js';
+import { createCriRuntime } from '../../src/runtime/cri/client.js';
+import type { Container, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
+import { REPO } from '../../test/support/harness.js';
+
+const execFileP = promisify(execFile);
+export const IMAGE = 'staticlet.local/busybox:1';
+
+export async function sh(script: string, ...args: string[]): Promise<string> {
+  const { stdout } = await execFileP('bash', [join(REPO, script), ...args], { timeout: 900_000, maxBuffer: 16 << 20 });
+  return stdout.trim();
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `check` gives a value; bounded. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A private containerd with the test images, fresh for each agent. */
+export class Runtime {
+  dir = '';
+  cri!: CriRuntime;
+
+  async start(): Promise<this> {
+    this.dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-ctd-'));
+    await sh('scripts/containerd.sh', 'start', this.dir);
+    await sh('scripts/images.sh', join(this.dir, 'containerd.sock'));
+    this.cri = createCriRuntime(this.endpoint);
+    return this;
+  }
+
+  get endpoint(): string {
+    return `unix://${join(this.dir, 'containerd.sock')}`;
+  }
+
+  async stop(): Promise<void> {
+    this.cri?.close();
+    if (this.dir) await sh('scripts/containerd.sh', 'stop', this.dir).catch(() => undefined);
+  }
+
+  /** Sandboxes of pods named `<name>-<node>` (any creator), by the kubelet's pod-name label. */
+  async sandboxesOf(podNames: ReadonlySet<string>): Promise<PodSandbox[]> {
+    return (await this.cri.listPodSandbox()).filter((s) => podNames.has(s.labels['io.kubernetes.pod.name'] ?? s.metadata.name));
+  }
+
+  async containersOf(podNames: ReadonlySet<string>): Promise<Container[]> {
+    return (await this.cri.listContainers()).filter((c) => podNames.has(c.labels['io.kubernetes.pod.name'] ?? ''));
+  }
+
+  /** Removes every sandbox (between runs). */
+  async wipe(): Promise<void> {
+    for (const sb of await this.cri.listPodSandbox()) {
+      await this.cri.stopPodSandbox(sb.id).catch(() => undefined);
+      await this.cri.removePodSandbox(sb.id).catch(() => undefined);
+    }
+  }
+}
+
+/** CPU seconds (user + system) and RSS of a process, from /proc, measured from outside. */
+export async function procStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number; peakRssBytes: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { cpuSeconds: ticks / 100, rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
+}
+
+export interface AgentUnderTest {
+  readonly name: 'staticlet' | 'kubelet';
+  readonly nodeName: string;
+  readonly manifests: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export function busyboxPod(name: string, opts: { hostNetwork?: boolean; script?: string } = {}): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  hostNetwork: ${opts.hostNetwork ?? true}
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sh", "-c", ${JSON.stringify(`trap 'exit 0' TERM; ${opts.script ?? 'sleep 3600'} & wait`)}]
+`;
+}
+
+export async function startStaticlet(runtime: Runtime, nodeName: string, extra: string[] = []): Promise<AgentUnderTest> {
+  const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-agent-'));
+  const manifests = join(dir, 'manifests');
+  await mkdir(manifests);
+  const proc: ChildProcess = spawn(process.execPath, [
+    join(REPO, 'dist/src/main.js'),
+    `--pod-manifest-path=${manifests}`,
+    `--container-runtime-endpoint=${runtime.endpoint}`,
+    `--hostname-override=${nodeName}`,
+    `--root-dir=${join(dir, 'root')}`,
+    `--pod-logs-dir=${join(dir, 'logs')}`,
+    '--log-level=warn',
+    ...extra,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  await sleep(1_500); // started and synced its first relist
+  if (proc.exitCode !== null) throw new Error(`staticlet exited: ${stderr}`);
+  return {
+    name: 'staticlet',
+    nodeName,
+    manifests,
+    pid: proc.pid!,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.on('exit', r)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startKubelet(runtime: Runtime, nodeName: string): Promise<AgentUnderTest> {
+  const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-kubelet-'));
+  const manifests = join(dir, 'manifests');
+  await mkdir(manifests);
+  const out = await sh('scripts/kube/kubelet.sh', 'start', join(dir, 'kubelet'), '--manifests', manifests, '--endpoint', runtime.endpoint, '--node-name', nodeName);
+  const pid = Number(out.split('\n').pop());
+  if (!Number.isInteger(pid)) throw new Error(`kubelet.sh start printed no pid: ${out}`);
+  return {
+    name: 'kubelet',
+    nodeName,
+    manifests,
+    pid,
+    stop: async () => {
+      await sh('scripts/kube/kubelet.sh', 'stop', join(dir, 'kubelet')).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function writeManifests(dir: string, files: { name: string; text: string }[]): Promise<number> {
+  // Written as dot-files, then renamed in one burst: every agent sees complete files at once.
+  await Promise.all(files.map((f) => writeFile(join(dir, `.${f.name}.tmp`), f.text)));
+  const t0 = Date.now();
+  const { rename } = await import('node:fs/promises');
+  await Promise.all(files.map((f) => rename(join(dir, `.${f.name}.tmp`), join(dir, f.name))));
+  return t0;
+}
+
+export { ownedSelector };

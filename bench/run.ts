@@ -1,0 +1,158 @@
+// `npm run bench`: staticlet, the real kubelet and the floor (direct CRI calls), one at a time,
+// each on a fresh private containerd; writes bench/results/<date>.md and .json.
+//   npm run bench                      all scenarios, full size (about 20 minutes)
+//   npm run bench -- --quick           a smoke run: few repetitions, small sizes
+//   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO } from '../test/support/harness.js';
+import { Runtime, sh, startKubelet, startStaticlet, type AgentUnderTest } from './lib/env.js';
+import { summarize, type Summary } from './lib/stats.js';
+import { mirrorBench, type MirrorSample } from './mirror.js';
+import { bulkRun, floorBulkRun, floorLifecycleRun, lifecycleRun, steadyRun, type AgentName, type SteadySample } from './scenarios.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    agents: { type: 'string', default: 'floor,staticlet,kubelet' },
+    scenarios: { type: 'string', default: 'lifecycle,bulk,steady,mirror' },
+    runs: { type: 'string' },
+    out: { type: 'string', default: join(REPO, 'bench/results') },
+  },
+});
+const quick = values.quick!;
+const agents = values.agents!.split(',') as AgentName[];
+const scenarios = new Set(values.scenarios!.split(','));
+const runs = Number(values.runs ?? (quick ? 2 : 20));
+const bulkSizes = quick ? [1, 5] : [1, 10, 50, 100];
+const bulkRounds = quick ? 1 : 3;
+const steadyPods = quick ? 5 : 50;
+const steadySeconds = quick ? 5 : 60;
+
+type Row = { scenario: string; agent: AgentName; summary: Summary; unit: string };
+const rows: Row[] = [];
+const steady: { agent: AgentName; sample: SteadySample }[] = [];
+let mirror: MirrorSample | undefined;
+
+function log(msg: string) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+async function withAgent<T>(name: AgentName, fn: (runtime: Runtime, agent: AgentUnderTest | undefined) => Promise<T>): Promise<T> {
+  const runtime = await new Runtime().start();
+  let agent: AgentUnderTest | undefined;
+  try {
+    if (name === 'staticlet') agent = await startStaticlet(runtime, 'bench-node');
+    if (name === 'kubelet') agent = await startKubelet(runtime, 'bench-node');
+    return await fn(runtime, agent);
+  } finally {
+    await agent?.stop().catch(() => undefined);
+    await runtime.wipe().catch(() => undefined);
+    await runtime.stop();
+  }
+}
+
+async function main() {
+  await sh('scripts/tools.sh', 'crictl');
+  if (agents.includes('kubelet')) await sh('scripts/kube/build.sh', 'kubelet');
+  for (const name of agents) {
+    if (scenarios.has('lifecycle')) {
+      log(`${name}: scenarios 1-3, ${runs} runs`);
+      const samples = await withAgent(name, async (runtime, agent) => {
+        const out = [];
+        for (let i = 0; i < runs; i++) out.push(agent ? await lifecycleRun(runtime, agent, i) : await floorLifecycleRun(runtime, i));
+        return out;
+      });
+      rows.push({ scenario: '1. manifest written → container running', agent: name, summary: summarize(samples.map((s) => s.start)), unit: 'ms' });
+      rows.push({ scenario: '2. manifest removed → sandbox gone', agent: name, summary: summarize(samples.map((s) => s.remove)), unit: 'ms' });
+      rows.push({ scenario: '3. container killed → running again', agent: name, summary: summarize(samples.map((s) => s.restart)), unit: 'ms' });
+    }
+    if (scenarios.has('bulk')) {
+      for (const n of bulkSizes) {
+        log(`${name}: scenario 4, ${n} pods × ${bulkRounds}`);
+        const samples = await withAgent(name, async (runtime, agent) => {
+          const out = [];
+          for (let r = 0; r < bulkRounds; r++) out.push(agent ? await bulkRun(runtime, agent, n, r) : await floorBulkRun(runtime, n, r));
+          return out;
+        });
+        rows.push({ scenario: `4. ${n} manifests → all running`, agent: name, summary: summarize(samples.map((s) => s.converge)), unit: 'ms' });
+        rows.push({ scenario: `4. ${n} manifests removed → all gone`, agent: name, summary: summarize(samples.map((s) => s.removeAll)), unit: 'ms' });
+      }
+    }
+    if (scenarios.has('steady') && name !== 'floor') {
+      log(`${name}: scenario 5, ${steadyPods} pods for ${steadySeconds} s`);
+      const sample = await withAgent(name, (runtime, agent) => steadyRun(runtime, agent!, steadyPods, steadySeconds));
+      steady.push({ agent: name, sample });
+    }
+  }
+  if (scenarios.has('mirror') && agents.includes('staticlet')) {
+    log(`staticlet: scenario 6, mirror pods, ${quick ? 3 : 10} deletes`);
+    mirror = await withAgent('floor', (runtime) => mirrorBench(runtime, quick ? 3 : 10));
+  }
+  await report();
+}
+
+async function containerdVersion(): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => execFile('containerd', ['--version'], (err, out) => resolve(err ? 'unknown' : out.trim().split(' ').slice(1, 3).join(' '))));
+}
+
+const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(0) : '–');
+
+async function report() {
+  const date = new Date().toISOString();
+  const versions = {
+    node: process.version,
+    containerd: await containerdVersion(),
+    kubelet: agents.includes('kubelet') ? 'v1.34.12 (built from the Go module proxy)' : 'not run',
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+  };
+  const lines: string[] = [];
+  lines.push(`# staticlet benchmark, ${date}`, '');
+  lines.push(`Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; containerd ${versions.containerd}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`, '');
+  lines.push('Overhead = the agent\'s median minus the floor\'s median for the same work.', '');
+  lines.push('| scenario | agent | n | median ms | p90 ms | min–max ms | overhead ms | vs kubelet | vs floor |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  const byScenario = new Map<string, Row[]>();
+  for (const r of rows) byScenario.set(r.scenario, [...(byScenario.get(r.scenario) ?? []), r]);
+  for (const [scenario, group] of byScenario) {
+    const floor = group.find((r) => r.agent === 'floor')?.summary.median;
+    const kubelet = group.find((r) => r.agent === 'kubelet')?.summary.median;
+    for (const r of group) {
+      const s = r.summary;
+      const overhead = floor !== undefined && r.agent !== 'floor' ? s.median - floor : NaN;
+      const vsKubelet = r.agent === 'staticlet' && kubelet ? `${(s.median / kubelet).toFixed(2)}×` : '';
+      const vsFloor = r.agent !== 'floor' && floor ? `${(s.median / floor).toFixed(2)}×` : '';
+      lines.push(`| ${scenario} | ${r.agent} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)}–${fmt(s.max)} | ${fmt(overhead)} | ${vsKubelet} | ${vsFloor} |`);
+    }
+  }
+  if (steady.length > 0) {
+    lines.push('', `## 5. Steady state: ${steadyPods} pods for ${steadySeconds} s (measured from /proc)`, '');
+    lines.push('| agent | CPU seconds | CPU % of one core | RSS MiB | peak RSS MiB |', '|---|---|---|---|---|');
+    for (const { agent, sample } of steady) {
+      lines.push(`| ${agent} | ${sample.cpuSeconds.toFixed(2)} | ${((sample.cpuSeconds / steadySeconds) * 100).toFixed(1)} | ${(sample.rssBytes / 2 ** 20).toFixed(1)} | ${(sample.peakRssBytes / 2 ** 20).toFixed(1)} |`);
+    }
+  }
+  if (mirror) {
+    const d = summarize(mirror.deleteToNewMirror);
+    const w = summarize(mirror.writeToMirrorRunning);
+    lines.push('', '## 6. Mirror pods (staticlet with a real kube-apiserver)', '');
+    lines.push('| measurement | n | median ms | p90 ms | min–max ms |', '|---|---|---|---|---|');
+    lines.push(`| kubectl delete pod → new mirror exists | ${d.n} | ${fmt(d.median)} | ${fmt(d.p90)} | ${fmt(d.min)}–${fmt(d.max)} |`);
+    lines.push(`| manifest written → mirror shows Running 1/1 | ${w.n} | ${fmt(w.median)} | ${fmt(w.p90)} | ${fmt(w.min)}–${fmt(w.max)} |`);
+  }
+  const md = lines.join('\n') + '\n';
+  await mkdir(values.out!, { recursive: true });
+  const stamp = date.replace(/[:.]/g, '-');
+  await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.md`), md);
+  await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ date, quick, versions, rows, steady, mirror }, null, 2));
+  process.stdout.write(md);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

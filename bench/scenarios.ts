@@ -1,0 +1,150 @@
+// The benchmark scenarios. Times come from the runtime where it records them (a container's
+// startedAt and finishedAt), so polling adds no error there; removals are detected by polling
+// the runtime every 10 ms.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { containerConfig, sandboxConfig, type RuntimeSpecOptions } from '../src/core/runtime-spec.js';
+import { readManifest } from '../src/core/manifest/read-manifest.js';
+import { nanosToMillis } from '../src/runtime/cri/observations.js';
+import { busyboxPod, procStats, sleep, until, writeManifests, type AgentUnderTest, type Runtime } from './lib/env.js';
+
+export type AgentName = 'floor' | 'staticlet' | 'kubelet';
+
+export interface LifecycleSample {
+  /** Manifest written → container running (ms). */
+  start: number;
+  /** Container killed → running again, first restart (ms). */
+  restart: number;
+  /** Manifest removed → sandbox gone (ms). */
+  remove: number;
+}
+
+const RUNNING = 'CONTAINER_RUNNING';
+
+/** Scenarios 1–3 in one cycle per run: write → running, kill → running again, remove → gone. */
+export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: number): Promise<LifecycleSample> {
+  const name = `lc${i}`;
+  const podName = new Set([`${name}-${agent.nodeName}`]);
+  const t0 = await writeManifests(agent.manifests, [{ name: `${name}.yaml`, text: busyboxPod(name) }]);
+  const first = await until(`${name} running`, async () => (await runtime.containersOf(podName)).find((c) => c.state === RUNNING));
+  const firstStatus = await runtime.cri.containerStatus(first.id);
+  const start = nanosToMillis(firstStatus.startedAt)! - t0;
+
+  await runtime.cri.stopContainer(first.id, 0);
+  const killed = nanosToMillis((await runtime.cri.containerStatus(first.id)).finishedAt)!;
+  const second = await until(`${name} restarted`, async () => (await runtime.containersOf(podName)).find((c) => c.state === RUNNING && c.id !== first.id));
+  const restart = nanosToMillis((await runtime.cri.containerStatus(second.id)).startedAt)! - killed;
+
+  const tRemove = Date.now();
+  await rm(join(agent.manifests, `${name}.yaml`));
+  await until(`${name} gone`, async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000);
+  const remove = Date.now() - tRemove;
+  return { start, restart, remove };
+}
+
+function floorSpec(runtime: Runtime): RuntimeSpecOptions {
+  return { nodeName: 'floor', podLogsDir: join(runtime.dir, 'floor-logs'), rootDir: join(runtime.dir, 'floor-root'), clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } };
+}
+
+function floorPod(name: string) {
+  const r = readManifest(busyboxPod(name), { nodeName: 'floor', source: 'file', origin: `/floor/${name}.yaml`, seenAt: Date.now() });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.pods[0]!;
+}
+
+/** The same CRI calls made directly, with nothing to notice or decide: no agent can beat it. */
+async function floorStart(runtime: Runtime, name: string): Promise<{ sandboxId: string; containerId: string; t0: number }> {
+  const pod = floorPod(name);
+  const spec = floorSpec(runtime);
+  const t0 = Date.now();
+  const sbConfig = sandboxConfig(pod, 0, spec);
+  const sandboxId = await runtime.cri.runPodSandbox(sbConfig);
+  const { config } = containerConfig(pod, pod.pod.spec!.containers[0]!, false, 0, spec);
+  const containerId = await runtime.cri.createContainer(sandboxId, config, sbConfig);
+  await runtime.cri.startContainer(containerId);
+  return { sandboxId, containerId, t0 };
+}
+
+export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<LifecycleSample> {
+  const name = `lc${i}`;
+  const { sandboxId, containerId, t0 } = await floorStart(runtime, name);
+  const start = nanosToMillis((await runtime.cri.containerStatus(containerId)).startedAt)! - t0;
+
+  await runtime.cri.stopContainer(containerId, 0);
+  const killed = nanosToMillis((await runtime.cri.containerStatus(containerId)).finishedAt)!;
+  const pod = floorPod(name);
+  const spec = floorSpec(runtime);
+  const sbConfig = sandboxConfig(pod, 0, spec);
+  const { config } = containerConfig(pod, pod.pod.spec!.containers[0]!, false, 1, spec);
+  const second = await runtime.cri.createContainer(sandboxId, config, sbConfig);
+  await runtime.cri.startContainer(second);
+  const restart = nanosToMillis((await runtime.cri.containerStatus(second)).startedAt)! - killed;
+
+  const tRemove = Date.now();
+  await runtime.cri.stopContainer(second, 2);
+  await runtime.cri.stopPodSandbox(sandboxId);
+  await runtime.cri.removePodSandbox(sandboxId);
+  const podName = new Set([pod.name]);
+  await until('floor sandbox gone', async () => (await runtime.sandboxesOf(podName)).length === 0);
+  return { start, restart, remove: Date.now() - tRemove };
+}
+
+export interface BulkSample {
+  /** N manifests written → all N running (ms). */
+  converge: number;
+  /** N manifests removed → all N sandboxes gone (ms). */
+  removeAll: number;
+}
+
+export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number, round: number): Promise<BulkSample> {
+  const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
+  const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
+  const t0 = await writeManifests(agent.manifests, names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })));
+  const running = await until(`${n} running`, async () => {
+    const cs = (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING);
+    return cs.length >= n ? cs : undefined;
+  }, 600_000, 50);
+  const starts = await Promise.all(running.map(async (c) => nanosToMillis((await runtime.cri.containerStatus(c.id)).startedAt)!));
+  const converge = Math.max(...starts) - t0;
+
+  const tRemove = Date.now();
+  await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
+  await until(`${n} gone`, async () => (await runtime.sandboxesOf(podNames)).length === 0, 600_000, 50);
+  return { converge, removeAll: Date.now() - tRemove };
+}
+
+export async function floorBulkRun(runtime: Runtime, n: number, round: number): Promise<BulkSample> {
+  const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
+  const t0 = Date.now();
+  const started = await Promise.all(names.map((nm) => floorStart(runtime, nm)));
+  const starts = await Promise.all(started.map(async (s) => nanosToMillis((await runtime.cri.containerStatus(s.containerId)).startedAt)!));
+  const converge = Math.max(...starts) - t0;
+  const tRemove = Date.now();
+  await Promise.all(started.map(async (s) => {
+    await runtime.cri.stopContainer(s.containerId, 2);
+    await runtime.cri.stopPodSandbox(s.sandboxId);
+    await runtime.cri.removePodSandbox(s.sandboxId);
+  }));
+  return { converge, removeAll: Date.now() - tRemove };
+}
+
+export interface SteadySample {
+  cpuSeconds: number;
+  peakRssBytes: number;
+  rssBytes: number;
+}
+
+/** N pods running for `seconds`: the agent's CPU and memory, read from /proc from outside. */
+export async function steadyRun(runtime: Runtime, agent: AgentUnderTest, n: number, seconds: number): Promise<SteadySample> {
+  const names = Array.from({ length: n }, (_, i) => `steady${i}`);
+  const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
+  await writeManifests(agent.manifests, names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })));
+  await until(`${n} running`, async () => (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING).length >= n, 600_000, 200);
+  await sleep(5_000); // settle
+  const before = await procStats(agent.pid);
+  await sleep(seconds * 1000);
+  const after = await procStats(agent.pid);
+  await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
+  await until(`${n} gone`, async () => (await runtime.sandboxesOf(podNames)).length === 0, 600_000, 200);
+  return { cpuSeconds: after.cpuSeconds - before.cpuSeconds, peakRssBytes: after.peakRssBytes, rssBytes: after.rssBytes };
+}
