@@ -69,7 +69,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       }, scheduler),
     );
   }
-  const events$ = runtimeContainerEvents(deps.cri, (why) => log.info(why));
+  const events$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why));
   sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs }, scheduler, events$));
 
   const kube = deps.kube;

@@ -1,7 +1,7 @@
 // Source: what runs on the runtime. A relist (ListPodSandbox + ListContainers, ours only) every
 // second, and at once whenever a trigger fires (a runtime event stream, where there is one).
 // Only changes become events, plus a heartbeat, so a quiet node keeps a quiet log.
-import { catchError, defer, filter, merge, of, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, filter, merge, mergeMap, of, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import type { ContainerObservation, SandboxObservation } from '../core/observation.js';
 import { ownedSelector } from '../core/runtime-labels.js';
@@ -15,6 +15,9 @@ export interface RelistOptions {
   /** Emit an unchanged listing after this long anyway, so the state's facts are refreshed. */
   readonly heartbeatMs?: number;
 }
+
+/** Extra relists after a runtime event, until the CRI shows what the event announced. */
+export const EVENT_FOLLOW_UP_MS = [10, 30, 100] as const;
 
 export function runtimeRelist(
   cri: CriRuntime,
@@ -71,7 +74,10 @@ export function runtimeRelist(
       return { type: 'RuntimeRelisted', startedAt, sandboxes: sbObs, containers: cObs };
     };
 
-    return merge(timer(0, options.intervalMs, scheduler), triggers).pipe(
+    // The runtime's event can come before its CRI view catches up (containerd updates the
+    // container's status after publishing the task exit): look again shortly after each event.
+    const eventRelists = triggers.pipe(mergeMap(() => merge(of(0), ...EVENT_FOLLOW_UP_MS.map((ms) => timer(ms, scheduler)))));
+    return merge(timer(0, options.intervalMs, scheduler), eventRelists).pipe(
       coalesceMap(() =>
         defer(relist).pipe(
           catchError((err: unknown) => {

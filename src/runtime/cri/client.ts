@@ -101,16 +101,16 @@ const PROTO_RELATIVE = join('src', 'runtime', 'cri', 'proto', 'runtime_v1.proto'
  * The proto ships as source, next to src/ (tsc does not copy it into dist/), so find it from the
  * package root: the first directory above this module that holds a package.json.
  */
-export function defaultProtoPath(fromUrl: string = import.meta.url): string {
+export function defaultProtoPath(fromUrl: string = import.meta.url, relative: string = PROTO_RELATIVE): string {
   let dir = dirname(fileURLToPath(fromUrl));
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) {
-      const candidate = join(dir, PROTO_RELATIVE);
+      const candidate = join(dir, relative);
       if (existsSync(candidate)) return candidate;
-      throw new Error(`CRI proto not found at ${candidate} (package root ${dir})`);
+      throw new Error(`proto not found at ${candidate} (package root ${dir})`);
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(fromUrl)}: cannot locate ${PROTO_RELATIVE}`);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(fromUrl)}: cannot locate ${relative}`);
     dir = parent;
   }
 }
