@@ -1,10 +1,12 @@
 // Wiring: the configured sources, the reconciler loop and the effects, on real ports.
-import { asyncScheduler, connect, EMPTY, filter, merge, Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, connect, EMPTY, Subject, filter, merge, Observable, type SchedulerLike } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
 import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
 import type { EventBody } from './core/events.js';
 import { reconcileLoop, type LoopStep } from './core/loop.js';
-import { initialState } from './core/state.js';
+import { initialState, type State } from './core/state.js';
+import { createProbePort } from './runtime/probe-port.js';
+import { probers } from './streams/probers.js';
 import type { SourceKind } from './core/static-pod.js';
 import { createEventRecorder } from './effects/kube-events.js';
 import { mirrorActions } from './effects/mirror-actions.js';
@@ -83,6 +85,11 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     }, scheduler, log));
   }
 
+  // Probers watch the state the loop folds (a feedback edge, like the effects' results).
+  const probePort = createProbePort(deps.cri);
+  const state$ = new Subject<State>();
+  sources.push(probers(state$, probePort, scheduler));
+
   const runtimeEffects = podActions({
       cri: deps.cri,
       host: nodeHost,
@@ -97,6 +104,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       log,
       now: () => scheduler.now(),
       concurrency: options.maxParallelPods,
+      probes: probePort,
     });
   const apiEffects = kube ? mirrorActions({ kube, log, concurrency: options.maxParallelPods }) : undefined;
 
@@ -127,6 +135,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     loop$.subscribe({
       next: (s: LoopStep) => {
         deps.eventLog?.write(s.event);
+        state$.next(s.state);
         report(s);
         recorder?.record(s);
         for (const a of s.actions) log.debug({ action: a.kind, pod: a.podFullName, id: a.id }, 'action issued');
@@ -134,5 +143,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       error: reject,
       complete: resolve,
     });
-  }).finally(() => recorder?.close());
+  }).finally(() => {
+    recorder?.close();
+    state$.complete();
+  });
 }

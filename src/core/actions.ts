@@ -33,7 +33,7 @@ export interface KillPod extends ActionBase {
   readonly kind: 'KillPod';
   readonly reason: 'removed' | 'replaced' | 'sandbox-dead' | 'duplicate';
   readonly sandboxIds: string[];
-  readonly containers: { id: string; sandboxId: string; name: string; gracePeriodSeconds: number }[];
+  readonly containers: { id: string; sandboxId: string; name: string; gracePeriodSeconds: number; preStop?: string }[];
   readonly remove: boolean;
 }
 
@@ -75,7 +75,19 @@ export interface RefusePod extends ActionBase {
   readonly uidInApi: string;
 }
 
-export type RuntimeAction = CreateSandbox | StartContainer | KillPod | RemoveContainers;
+/** Stop one container (a failed liveness or startup probe); the restart policy does the rest. */
+export interface StopContainer extends ActionBase {
+  readonly kind: 'StopContainer';
+  readonly containerId: string;
+  readonly sandboxId: string;
+  readonly containerName: string;
+  readonly gracePeriodSeconds: number;
+  readonly reason: 'liveness' | 'startup';
+  /** The container's preStop hook, as JSON, run before the stop. */
+  readonly preStop?: string;
+}
+
+export type RuntimeAction = CreateSandbox | StartContainer | KillPod | RemoveContainers | StopContainer;
 export type ApiAction = CreateMirror | DeleteMirror | UpdateMirrorStatus | RefusePod;
 export type Action = RuntimeAction | ApiAction;
 

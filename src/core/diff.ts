@@ -93,7 +93,11 @@ function killAll(uid: string, podFullName: string, rt: PodRuntime, reason: KillP
     reason,
     remove,
     sandboxIds: rt.sandboxes.map((s) => s.id),
-    containers: rt.containers.map((c) => ({ id: c.id, sandboxId: c.sandboxId, name: c.name, gracePeriodSeconds: c.gracePeriodSeconds ?? 30 })),
+    containers: rt.containers.map((c) => ({
+      id: c.id, sandboxId: c.sandboxId, name: c.name, gracePeriodSeconds: c.gracePeriodSeconds ?? 30,
+      // Only running containers get their preStop hook.
+      ...(c.preStop && c.state === 'running' ? { preStop: c.preStop } : {}),
+    })),
   };
 }
 
@@ -183,6 +187,18 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
     if (c.state === 'created') {
       out.add({ kind: 'RemoveContainers', ...base, containerIds: [c.id] });
       return;
+    }
+    if (c.state === 'running') {
+      const verdict = state.probes.get(c.id);
+      const failed = verdict?.startup === false ? 'startup' : verdict?.liveness === false ? 'liveness' : undefined;
+      if (failed) {
+        out.add({
+          kind: 'StopContainer', ...base, containerId: c.id, sandboxId: c.sandboxId, containerName: c.name, reason: failed,
+          gracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
+          ...(c.preStop ? { preStop: c.preStop } : {}),
+        });
+        return;
+      }
     }
     if (c.state !== 'exited') continue;
     const restart = policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);

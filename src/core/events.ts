@@ -1,6 +1,7 @@
 // Every input to the reconciler is an event in one log. Results of effects come back as events
 // too, so the log alone is enough to replay what the agent decided.
 import type { Action } from './actions.js';
+import type { ProbeKind } from './probes.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
 import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
 
@@ -42,6 +43,8 @@ export type EventBody =
   | { type: 'ApiUnavailable'; message: string }
   /** The Node object exists (registered by us or found); mirrors are owned by it. */
   | { type: 'NodeRegistered'; uid: string }
+  /** A probe's verdict changed (after its success or failure threshold). */
+  | { type: 'ProbeChanged'; podUid: string; containerId: string; containerName: string; probe: ProbeKind; ok: boolean; message: string }
   /** A wake-up the reconciler asked for (e.g. a back-off ended). */
   | { type: 'TimerFired' };
 

@@ -29,8 +29,17 @@ export function fold(state: State, event: LoggedEvent): State {
       return s.syncedSources.includes(event.source)
         ? s
         : { ...s, syncedSources: [...s.syncedSources, event.source] };
-    case 'RuntimeRelisted':
-      return { ...s, runtime: mergeRelist(s.runtime, event.startedAt, event.sandboxes, event.containers) };
+    case 'RuntimeRelisted': {
+      const runtime = mergeRelist(s.runtime, event.startedAt, event.sandboxes, event.containers);
+      const probes = s.probes.size === 0 ? s.probes : new Map([...s.probes].filter(([id]) => runtime.containers.has(id)));
+      return { ...s, runtime, probes };
+    }
+    case 'ProbeChanged': {
+      if (!s.runtime.containers.has(event.containerId)) return s;
+      const probes = new Map(s.probes);
+      probes.set(event.containerId, { ...probes.get(event.containerId), [event.probe]: event.ok, message: event.message });
+      return { ...s, probes };
+    }
     case 'RuntimeUnavailable':
       return { ...s, runtime: { ...s.runtime, unavailable: event.message } };
     case 'ActionSucceeded': {
@@ -56,7 +65,9 @@ export function fold(state: State, event: LoggedEvent): State {
       const uids = new Set(event.pods.map((p) => p.uid));
       const reported = new Map([...s.api.reported].filter(([uid]) => uids.has(uid)));
       const { unavailable: _gone, ...api } = s.api;
-      return { ...s, api: { ...api, synced: true, pods, reported } };
+      // The API server is (back) up: API steps that failed while it was away retry at once.
+      const failures = new Map([...s.failures].filter(([key]) => !key.startsWith('mirror/')));
+      return { ...s, failures, api: { ...api, synced: true, pods, reported } };
     }
     case 'MirrorChanged': {
       const pods = new Map(s.api.pods);
@@ -120,6 +131,7 @@ export function failureKey(action: Action): string {
       return stepKey.container(action.podUid, action.containerName);
     case 'KillPod':
     case 'RemoveContainers':
+    case 'StopContainer':
       return stepKey.kill(action.podUid);
     case 'CreateMirror':
     case 'DeleteMirror':

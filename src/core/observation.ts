@@ -35,6 +35,8 @@ export interface ContainerObservation {
   readonly exitCode?: number;
   readonly reason?: string;
   readonly message?: string;
+  /** Its preStop hook as JSON (from our annotation), run before it is stopped. */
+  readonly preStop?: string;
   /** Grace period to use when stopping it (from our annotation), seconds. */
   readonly gracePeriodSeconds?: number;
   readonly observedAt: number;

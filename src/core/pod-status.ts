@@ -61,13 +61,17 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
         current = { terminated: terminated(latest, ctx) };
       }
     }
+    // Probes decide: started once the startup probe passed; ready once the readiness probe passed.
+    const verdict = latest ? state.probes.get(latest.id) : undefined;
+    const started = current.running !== undefined && (!c.startupProbe || verdict?.startup === true);
+    const ready = init ? current.terminated?.exitCode === 0 : started && (!c.readinessProbe || verdict?.readiness === true);
     return {
       name: c.name,
       image: c.image ?? '',
       imageID: latest?.image ?? '',
       ...(latest ? { containerID: `${ctx.runtimeName}://${latest.id}` } : {}),
-      ready: current.running !== undefined && !init ? true : init && current.terminated?.exitCode === 0,
-      started: current.running !== undefined,
+      ready,
+      started,
       restartCount: latest?.attempt ?? 0,
       state: current,
       lastState,

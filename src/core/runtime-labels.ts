@@ -16,6 +16,7 @@ export const ANNOTATION = {
   restartCount: 'io.kubernetes.container.restartCount',
   terminationMessagePath: 'io.kubernetes.container.terminationMessagePath',
   gracePeriod: 'io.kubernetes.pod.terminationGracePeriod',
+  preStop: 'io.kubernetes.container.preStopHandler',
   configSource: 'kubernetes.io/config.source',
   origin: 'staticlet.io/origin',
   init: 'staticlet.io/init-container',

@@ -159,6 +159,8 @@ export function containerConfig(
       [ANNOTATION.gracePeriod]: String(spec.terminationGracePeriodSeconds ?? 30),
       [ANNOTATION.terminationMessagePath]: container.terminationMessagePath ?? '/dev/termination-log',
       ...(init ? { [ANNOTATION.init]: 'true' } : {}),
+      // The preStop hook travels with the container, so it runs even when the manifest is gone.
+      ...(container.lifecycle?.preStop ? { [ANNOTATION.preStop]: JSON.stringify(container.lifecycle.preStop) } : {}),
     },
     logPath: `${container.name}/${attempt}.log`,
     stdin: container.stdin ?? false,

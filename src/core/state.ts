@@ -47,6 +47,13 @@ export interface ApiView {
   readonly unavailable?: string;
 }
 
+export interface ProbeVerdicts {
+  readonly startup?: boolean;
+  readonly liveness?: boolean;
+  readonly readiness?: boolean;
+  readonly message?: string;
+}
+
 export interface State {
   /** Time of the latest event (ms since the epoch): the reconciler's clock. */
   readonly now: number;
@@ -60,6 +67,8 @@ export interface State {
   readonly inFlight: ReadonlyMap<string, Action>;
   /** CrashLoopBackOff per `<uid>/<container>`. */
   readonly backoff: ReadonlyMap<string, BackoffEntry>;
+  /** Probe verdicts per container id (absent: not yet decided). */
+  readonly probes: ReadonlyMap<string, ProbeVerdicts>;
   /** Failures per `<uid>/<step>`; cleared when the step succeeds. */
   readonly failures: ReadonlyMap<string, StepFailure>;
 }
@@ -80,6 +89,7 @@ export function initialState(configuredSources: readonly SourceKind[], now = 0, 
     runtime: { synced: false, sandboxes: new Map(), containers: new Map(), removed: new Map() },
     inFlight: new Map(),
     backoff: new Map(),
+    probes: new Map(),
     failures: new Map(),
   };
 }

@@ -3,7 +3,7 @@
 // from the core (at most one action per pod in flight); this operator bounds the parallelism
 // across pods.
 import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
-import type { CreateSandbox, KillPod, RemoveContainers, RuntimeAction, StartContainer } from '../core/actions.js';
+import type { CreateSandbox, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import {
   containerConfig,
@@ -17,7 +17,9 @@ import { CriError, type CriRuntime } from '../runtime/cri/types.js';
 import type { HostPort } from '../runtime/host.js';
 import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
+import { runHook, runPreStop } from './hooks.js';
 import { ensureImage } from './images.js';
+import type { ProbePort } from '../runtime/probe-port.js';
 
 export interface PodActionDeps {
   readonly cri: CriRuntime;
@@ -27,6 +29,8 @@ export interface PodActionDeps {
   readonly now: () => number;
   /** How many pods may be worked on at once. */
   readonly concurrency: number;
+  /** Exec / HTTP / TCP, for lifecycle hooks. */
+  readonly probes: ProbePort;
 }
 
 export function podActions(deps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
@@ -58,7 +62,25 @@ function runAction(deps: PodActionDeps, action: RuntimeAction): Promise<ActionOu
       return killPod(deps, action);
     case 'RemoveContainers':
       return removeContainers(deps, action);
+    case 'StopContainer':
+      return stopContainer(deps, action);
   }
+}
+
+/** Where hooks without a host go: the pod IP, or loopback for host-network pods. */
+async function hookHost(deps: PodActionDeps, sandboxId: string): Promise<string> {
+  const status = await deps.cri.podSandboxStatus(sandboxId).catch(() => undefined);
+  return status?.network?.ip || '127.0.0.1';
+}
+
+async function stopContainer(deps: PodActionDeps, action: StopContainer): Promise<ActionOutcome> {
+  deps.log.info({ pod: action.podFullName, container: action.containerName, reason: action.reason }, `container failed its ${action.reason} probe: restarting it`);
+  const current = await deps.cri.containerStatus(action.containerId);
+  const sandboxId = action.sandboxId;
+  const grace = await runPreStop(deps.probes, action.preStop, { containerId: action.containerId, host: await hookHost(deps, sandboxId) }, action.gracePeriodSeconds);
+  await ignoreNotFound(deps.cri.stopContainer(action.containerId, grace));
+  const status = await deps.cri.containerStatus(action.containerId).catch(() => current);
+  return { containers: [observeContainer(containerFromStatus(status, sandboxId), status, deps.now())] };
 }
 
 async function createSandbox(deps: PodActionDeps, action: CreateSandbox): Promise<ActionOutcome> {
@@ -102,14 +124,32 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
     await deps.cri.removeContainer(id).catch(() => undefined);
     throw new ActionError('RunContainerError', messageOf(err));
   }
+  const postStart = container.lifecycle?.postStart;
+  if (postStart) {
+    const grace = action.pod.pod.spec!.terminationGracePeriodSeconds ?? 30;
+    const result = await runHook(deps.probes, postStart, { containerId: id, host: await hookHost(deps, action.sandboxId) }, Math.max(grace, 30) * 1000);
+    if (!result.success) {
+      // Like the kubelet: a failed postStart hook kills the container; the restart policy decides.
+      await deps.cri.stopContainer(id, grace).catch(() => undefined);
+      throw new ActionError('PostStartHookError', `postStart hook of container "${container.name}" failed: ${result.message}`);
+    }
+  }
   const status = await deps.cri.containerStatus(id);
   deps.log.info({ pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) }, init ? 'init container started' : 'container started');
   return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())], imagePulled: image.pulled };
 }
 
 async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutcome> {
+  const hosts = new Map<string, Promise<string>>();
+  const hostOf = (sandboxId: string) => {
+    if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));
+    return hosts.get(sandboxId)!;
+  };
   await Promise.all(
-    action.containers.map((c) => ignoreNotFound(deps.cri.stopContainer(c.id, c.gracePeriodSeconds))),
+    action.containers.map(async (c) => {
+      const grace = c.preStop ? await runPreStop(deps.probes, c.preStop, { containerId: c.id, host: await hostOf(c.sandboxId) }, c.gracePeriodSeconds) : c.gracePeriodSeconds;
+      await ignoreNotFound(deps.cri.stopContainer(c.id, grace));
+    }),
   );
   for (const id of action.sandboxIds) await ignoreNotFound(deps.cri.stopPodSandbox(id));
   if (action.remove) {

@@ -29,6 +29,13 @@ export function createReporter(log: Logger): (step: LoopStep) => void {
       case 'ManifestGone':
         log.info({ origin: event.origin }, 'manifest gone: its pods will be removed');
         break;
+      case 'ProbeChanged': {
+        const pod = [...state.origins.values()].flatMap((o) => o.pods).find((p) => p.uid === event.podUid);
+        const fields = { pod: pod ? `${pod.namespace}/${pod.name}` : event.podUid, container: event.containerName, probe: event.probe, ok: event.ok };
+        if (event.ok) log.info(fields, `${event.probe} probe passed`);
+        else log.warn({ ...fields, result: event.message }, `${event.probe} probe failed: ${event.message}`);
+        break;
+      }
       case 'RuntimeUnavailable':
         runtimeDown = true;
         log.error({ err: event.message }, 'container runtime unavailable; retrying every relist period, pods keep running');

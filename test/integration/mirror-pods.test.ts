@@ -77,6 +77,16 @@ describe('mirror pods', () => {
     await waitFor('Killing', async () => (await reasons('web')).includes('Killing'), 20_000, 250).catch(() => undefined);
   });
 
+  it('readiness decides READY on the mirror: 0/1, then 1/1 once the probe passes', async () => {
+    await node.writeManifest('ready.yaml', manifest('ready').replace('      command:', '      readinessProbe:\n        exec: {command: ["test", "-f", "/tmp/ready"]}\n        periodSeconds: 1\n      command:'));
+    await startAgent();
+    const c = await waitFor('ready running', () => node.running('ready', 'main'));
+    await waitFor('0/1 Running', async () => /\s0\/1\s+Running\s/.test(await cp.kubectl('get', 'pod', mirrorName('ready'), '--no-headers')), 30_000, 250);
+    await node.cri.execSync(c.id, ['touch', '/tmp/ready'], 5);
+    await mirrorRunning('ready');
+    assert.match(await cp.kubectl('get', 'pod', mirrorName('ready'), '--no-headers'), /\s1\/1\s+Running\s+0\s/);
+  });
+
   it('kubectl delete pod: a new mirror appears, the container keeps its ID and attempt', async () => {
     await node.writeManifest('web.yaml', manifest('web'));
     await startAgent();

@@ -103,11 +103,11 @@ describe('manifest validation', () => {
   });
 
   it('refuses fields that are not supported yet instead of ignoring them, but accepts empty ones', () => {
-    const probe = podYaml('web').replace('      command:', '      livenessProbe:\n        exec: {command: [true]}\n      command:');
+    const probe = podYaml('web').replace('      command:', '      volumeDevices:\n        - {name: disk, devicePath: /dev/xvda}\n      command:');
     const [p] = problems(probe);
-    assert.equal(p!.field, 'spec.containers[0].livenessProbe');
+    assert.equal(p!.field, 'spec.containers[0].volumeDevices');
     assert.match(p!.message, /not supported yet/);
-    ok(podYaml('web').replace('      command:', '      resources: {}\n      command:'));
+    ok(podYaml('web').replace('      command:', '      volumeDevices: []\n      command:'));
   });
 
   it('accepts scheduler-only fields and carries them', () => {

@@ -7,6 +7,7 @@
 //    silently ignored. An empty value ({}, [], null, false, '') of such a field is accepted.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { FieldPath } from './parse.js';
+import { validateProbesAndHooks } from './validate-probes.js';
 
 export interface FieldProblem {
   readonly path: FieldPath;
@@ -60,13 +61,14 @@ const SPEC_UNSUPPORTED = new Set([
 const CONTAINER_SUPPORTED = new Set([
   'name', 'image', 'command', 'args', 'workingDir', 'env', 'ports', 'volumeMounts',
   'imagePullPolicy', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce',
+  'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle',
   'tty',
 ]);
 const CONTAINER_FORBIDDEN: Record<string, string> = {
   envFrom: 'static pods may not reference ConfigMaps or Secrets',
 };
 const CONTAINER_UNSUPPORTED = new Set([
-  'resources', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'securityContext',
+  'resources', 'securityContext',
   'resizePolicy', 'restartPolicy', 'volumeDevices',
 ]);
 
@@ -248,6 +250,7 @@ function validateContainer(
   v.stringArray([...path, 'args'], c.args);
   v.string([...path, 'workingDir'], c.workingDir, {});
   v.oneOf([...path, 'imagePullPolicy'], c.imagePullPolicy, PULL_POLICIES);
+  validateProbesAndHooks(v, path, c, path.includes('initContainers'));
   v.string([...path, 'terminationMessagePath'], c.terminationMessagePath, {});
   v.oneOf([...path, 'terminationMessagePolicy'], c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']);
   for (const flag of ['stdin', 'stdinOnce', 'tty']) v.boolean([...path, flag], c[flag]);
@@ -319,7 +322,7 @@ function isEmptyValue(value: unknown): boolean {
 }
 
 /** Collects problems; each check returns the value when it has the right type. */
-class Validator {
+export class Validator {
   readonly problems: FieldProblem[] = [];
 
   problem(path: FieldPath, message: string): void {

@@ -62,6 +62,7 @@ export function observeContainer(
     ...(status && state === 'exited' ? { exitCode: status.exitCode } : {}),
     ...(status?.reason ? { reason: status.reason } : {}),
     ...(status?.message ? { message: status.message } : {}),
+    ...(annotations[ANNOTATION.preStop] ? { preStop: annotations[ANNOTATION.preStop] } : {}),
     ...(Number.isFinite(grace) && annotations[ANNOTATION.gracePeriod] !== undefined ? { gracePeriodSeconds: grace } : {}),
     observedAt,
   };

@@ -59,7 +59,7 @@ const DEFAULTS = {
   watchTimeoutSeconds: 300,
   watchIdleTimeoutMs: 150_000,
   backoffInitialMs: 1_000,
-  backoffMaxMs: 30_000,
+  backoffMaxMs: 8_000, // an agent waits for its API server briefly: mirrors converge soon after it is back
 };
 
 /** A clean server-side close of a watch that lived at least this long is a renewal, not a break. */

@@ -46,7 +46,7 @@ export interface KubeApi {
 
   /**
    * List then watch the pods with `spec.nodeName=<nodeName>` (the only list a node may make),
-   * forever: reconnects with back-off (1 s doubling to 30 s) and lists again after each reconnect.
+   * forever: reconnects with back-off (1 s doubling to 8 s) and lists again after each reconnect.
    */
   watchNodePods(nodeName: string): Observable<PodWatchEvent>;
 

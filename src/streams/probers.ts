@@ -1,0 +1,108 @@
+// Source: probe verdicts. The containers to probe are a pure function of the state; one prober
+// per container runs each of its probes on its period (startup first, then liveness and
+// readiness), counts results against the thresholds, and emits an event only when a verdict
+// changes. A container that stops running stops being probed.
+import {
+  concat, defer, distinctUntilChanged, exhaustMap, filter, map, merge, mergeMap, Observable, of, scan, take, takeWhile, timer,
+  type SchedulerLike,
+} from 'rxjs';
+import type { EventBody } from '../core/events.js';
+import { countProbe, INITIAL_COUNTER, probeTargets, type ProbeSpec, type ProbeTarget } from '../core/probes.js';
+import type { State } from '../core/state.js';
+import type { ProbeOutcome, ProbePort } from '../runtime/probe-port.js';
+
+type ProbeEvent = Extract<EventBody, { type: 'ProbeChanged' }>;
+
+export function probers(state$: Observable<State>, port: ProbePort, scheduler: SchedulerLike): Observable<EventBody> {
+  return new Observable<EventBody>((subscriber) => {
+    const running = new Map<string, { unsubscribe(): void; key: string }>();
+    const sub = state$
+      .pipe(
+        map(probeTargets),
+        distinctUntilChanged((a, b) => targetsKey(a) === targetsKey(b)),
+      )
+      .subscribe({
+        next: (targets) => {
+          const wanted = new Map(targets.map((t) => [t.containerId, t]));
+          for (const [id, p] of running) {
+            const t = wanted.get(id);
+            if (!t || targetKey(t) !== p.key) {
+              p.unsubscribe();
+              running.delete(id);
+            }
+          }
+          for (const t of targets) {
+            if (running.has(t.containerId)) continue;
+            const s = probeContainer(t, port, scheduler).subscribe({ next: (e) => subscriber.next(e) });
+            running.set(t.containerId, { unsubscribe: () => s.unsubscribe(), key: targetKey(t) });
+          }
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    return () => {
+      sub.unsubscribe();
+      for (const p of running.values()) p.unsubscribe();
+    };
+  });
+}
+
+function targetKey(t: ProbeTarget): string {
+  return `${t.containerId}@${t.host}`;
+}
+
+function targetsKey(ts: readonly ProbeTarget[]): string {
+  return ts.map(targetKey).join(',');
+}
+
+export function probeContainer(target: ProbeTarget, port: ProbePort, scheduler: SchedulerLike): Observable<ProbeEvent> {
+  const startup = target.probes.find((p) => p.kind === 'startup');
+  const others = target.probes.filter((p) => p.kind !== 'startup');
+  const rest = () =>
+    merge(
+      ...others.map((spec) =>
+        verdicts(target, spec, port, scheduler).pipe(
+          // A failed liveness verdict ends that probe: the container is about to be restarted.
+          takeWhile((e) => spec.kind !== 'liveness' || e.ok, true),
+        ),
+      ),
+    );
+  if (!startup) return rest();
+  return verdicts(target, startup, port, scheduler).pipe(
+    take(1),
+    mergeMap((e) => (e.ok ? concat(of(e), rest()) : of(e))),
+  );
+}
+
+function verdicts(target: ProbeTarget, spec: ProbeSpec, port: ProbePort, scheduler: SchedulerLike): Observable<ProbeEvent> {
+  const firstAt = target.startedAt + spec.initialDelayMs;
+  return timer(Math.max(0, firstAt - scheduler.now()), spec.periodMs, scheduler).pipe(
+    exhaustMap(() => defer(() => runProbe(spec, target, port))),
+    scan((acc, outcome) => ({ counter: countProbe(acc.counter, outcome.success, spec), outcome }), { counter: INITIAL_COUNTER, outcome: { success: false, message: '' } as ProbeOutcome }),
+    filter((acc) => acc.counter.ok !== undefined),
+    distinctUntilChanged((a, b) => a.counter.ok === b.counter.ok),
+    map((acc): ProbeEvent => ({
+      type: 'ProbeChanged',
+      podUid: target.podUid,
+      containerId: target.containerId,
+      containerName: target.containerName,
+      probe: spec.kind,
+      ok: acc.counter.ok!,
+      message: acc.outcome.message,
+    })),
+  );
+}
+
+function runProbe(spec: ProbeSpec, target: ProbeTarget, port: ProbePort): Promise<ProbeOutcome> {
+  const h = spec.handler;
+  switch (h.type) {
+    case 'exec':
+      return port.exec(target.containerId, h.command, spec.timeoutMs);
+    case 'http':
+      return port.http({ scheme: h.scheme, host: h.host ?? target.host, port: h.port, path: h.path, headers: h.headers }, spec.timeoutMs);
+    case 'tcp':
+      return port.tcp(h.host ?? target.host, h.port, spec.timeoutMs);
+    case 'grpc':
+      return Promise.resolve({ success: false, message: 'gRPC probes are not supported' });
+  }
+}
