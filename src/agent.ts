@@ -23,6 +23,7 @@ import { manifestDirectory } from './streams/manifest-dir.js';
 import { manifestUrl } from './streams/manifest-url.js';
 import { runtimeContainerEvents } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
+import { readTerminationMessage } from './runtime/termination-message.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
@@ -72,7 +73,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     );
   }
   const events$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why));
-  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs }, scheduler, events$));
+  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage }, scheduler, events$));
 
   const kube = deps.kube;
   if (kube) {

@@ -15,6 +15,8 @@ export const ANNOTATION = {
   containerHash: 'io.kubernetes.container.hash',
   restartCount: 'io.kubernetes.container.restartCount',
   terminationMessagePath: 'io.kubernetes.container.terminationMessagePath',
+  terminationMessagePolicy: 'io.kubernetes.container.terminationMessagePolicy',
+  terminationMessageHostPath: 'staticlet.io/termination-message-host-path',
   gracePeriod: 'io.kubernetes.pod.terminationGracePeriod',
   preStop: 'io.kubernetes.container.preStopHandler',
   configSource: 'kubernetes.io/config.source',

@@ -13,7 +13,8 @@ import {
   type RuntimeSpecOptions,
 } from '../core/runtime-spec.js';
 import { containerFromStatus, observeContainer, observeSandbox } from '../runtime/cri/observations.js';
-import { CriError, type CriRuntime } from '../runtime/cri/types.js';
+import { CriError, type ContainerConfig, type CriRuntime } from '../runtime/cri/types.js';
+import { ANNOTATION } from '../core/runtime-labels.js';
 import type { HostPort } from '../runtime/host.js';
 import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
@@ -111,6 +112,8 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
     throw new ActionError('CreateContainerConfigError', messageOf(err));
   }
 
+  await mountTerminationMessage(deps, action, container.name, container.terminationMessagePath, container.terminationMessagePolicy, config);
+
   let id: string;
   try {
     id = await deps.cri.createContainer(action.sandboxId, config, sandboxConfig(action.pod, 0, deps.spec));
@@ -137,6 +140,30 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
   const status = await deps.cri.containerStatus(id);
   deps.log.info({ pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) }, init ? 'init container started' : 'container started');
   return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())], imagePulled: image.pulled };
+}
+
+/** Like the kubelet: an empty host file mounted at terminationMessagePath, read when the container
+ * ends (see runtime/termination-message.ts). */
+async function mountTerminationMessage(
+  deps: PodActionDeps,
+  action: StartContainer,
+  name: string,
+  path: string | undefined,
+  policy: string | undefined,
+  config: ContainerConfig,
+): Promise<void> {
+  if (!path) return;
+  const dir = `${deps.spec.rootDir}/pods/${action.pod.uid}/containers/${name}`;
+  const file = `${dir}/termination-log-${action.attempt}`;
+  try {
+    await deps.host.ensureDirectory(dir, true, 'termination message directory');
+    await deps.host.writeFile(file, '');
+  } catch (err) {
+    throw new ActionError('CreateContainerConfigError', messageOf(err));
+  }
+  config.mounts.push({ containerPath: path, hostPath: file, readonly: false });
+  config.annotations[ANNOTATION.terminationMessageHostPath] = file;
+  config.annotations[ANNOTATION.terminationMessagePolicy] = policy ?? 'File';
 }
 
 async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutcome> {

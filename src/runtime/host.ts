@@ -1,11 +1,12 @@
 // The host port: the few filesystem operations effects need, so they can be replaced in tests.
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { HostDns } from '../core/runtime-spec.js';
 
 export interface HostPort {
   /** mkdir -p when `create`, else require an existing directory; rejects with a clear message. */
   ensureDirectory(path: string, create: boolean, what: string): Promise<void>;
   removeTree(path: string): Promise<void>;
+  writeFile(path: string, content: string): Promise<void>;
 }
 
 export const nodeHost: HostPort = {
@@ -20,6 +21,9 @@ export const nodeHost: HostPort = {
   },
   async removeTree(path) {
     await rm(path, { recursive: true, force: true });
+  },
+  async writeFile(path, content) {
+    await writeFile(path, content);
   },
 };
 

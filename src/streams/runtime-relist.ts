@@ -11,6 +11,8 @@ import { coalesceMap } from './coalesce.js';
 
 export interface RelistOptions {
   readonly nodeName: string;
+  /** Reads an exited container's termination message (the kubelet reports it in the status). */
+  readonly terminationMessage?: (status: ContainerStatus) => Promise<string | undefined>;
   readonly intervalMs: number;
   /** Emit an unchanged listing after this long anyway, so the state's facts are refreshed. */
   readonly heartbeatMs?: number;
@@ -53,7 +55,11 @@ export function runtimeRelist(
       for (const c of containers) {
         let cached = statuses.get(c.id);
         if (!cached || cached.state !== c.state) {
-          const status = await cri.containerStatus(c.id).catch(() => undefined);
+          let status = await cri.containerStatus(c.id).catch(() => undefined);
+          if (status?.state === 'CONTAINER_EXITED' && options.terminationMessage) {
+            const message = await options.terminationMessage(status).catch(() => undefined);
+            if (message) status = { ...status, message };
+          }
           cached = status ? { state: c.state, status } : undefined;
           if (cached) statuses.set(c.id, cached);
         }

@@ -119,4 +119,26 @@ spec:
     const line = await agent.waitForLog(/PostStartHookError/, 20_000);
     assert.match(line, /postStart hook of container \\"main\\" failed/);
   });
+
+  it('reports the termination message: the file, or with FallbackToLogsOnError the log tail', async () => {
+    const eventLog = join(node.dir, 'events.jsonl');
+    const pod = (name: string, script: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sh", "-c", ${JSON.stringify(script)}]
+${extra}`;
+    await node.writeManifest('file.yaml', pod('msgfile', 'echo "bye from the file" > /dev/termination-log; exit 3'));
+    await node.writeManifest('logs.yaml', pod('msglogs', 'echo "last words in the log"; exit 4', '      terminationMessagePolicy: FallbackToLogsOnError\n'));
+    await node.writeManifest('custom.yaml', pod('msgcustom', 'echo custom > /tmp/why; exit 5', '      terminationMessagePath: /tmp/why\n'));
+    await node.startAgent([`--event-log=${eventLog}`]);
+    await waitFor('three termination messages', async () => {
+      const text = await readFile(eventLog, 'utf8').catch(() => '');
+      return text.includes('"message":"bye from the file"') && text.includes('"message":"last words in the log"') && text.includes('"message":"custom"');
+    }, 20_000, 200);
+  });
 });
