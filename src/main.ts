@@ -8,7 +8,6 @@ import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
-import { createKubeApi } from './runtime/kube/client.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
 /** How long a shutdown may wait for CRI calls in flight before the process exits anyway. */
@@ -59,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const { options, ignoredConfigFields } = command;
-  const log = createLogger({ level: options.logLevel });
+  const log = await createLogger({ level: options.logLevel });
   if (ignoredConfigFields.length > 0) log.info({ fields: ignoredConfigFields }, 'config fields that staticlet does not use');
 
   const cri = createCriRuntime(options.containerRuntimeEndpoint);
@@ -100,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
   let kube: KubeApi | undefined;
   if (options.kubeconfig) {
     try {
+      // Loaded only when needed: the Kubernetes client is most of the agent's memory.
+      const { createKubeApi } = await import('./runtime/kube/client.js');
       kube = createKubeApi(options.kubeconfig);
     } catch (err) {
       process.stderr.write(`staticlet: --kubeconfig ${options.kubeconfig}: ${(err as Error).message}\n`);
