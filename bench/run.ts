@@ -66,7 +66,8 @@ async function main() {
         return out;
       });
       rows.push({ scenario: '1. manifest written → container running', agent: name, summary: summarize(samples.map((s) => s.start)), unit: 'ms' });
-      rows.push({ scenario: '2. manifest removed → sandbox gone', agent: name, summary: summarize(samples.map((s) => s.remove)), unit: 'ms' });
+      rows.push({ scenario: '2. manifest removed → sandbox stopped', agent: name, summary: summarize(samples.map((s) => s.remove)), unit: 'ms' });
+      rows.push({ scenario: '2b. manifest removed → sandbox deleted', agent: name, summary: summarize(samples.map((s) => s.removeGone)), unit: 'ms' });
       rows.push({ scenario: '3. container killed → running again', agent: name, summary: summarize(samples.map((s) => s.restart)), unit: 'ms' });
     }
     if (scenarios.has('bulk')) {
@@ -78,7 +79,7 @@ async function main() {
           return out;
         });
         rows.push({ scenario: `4. ${n} manifests → all running`, agent: name, summary: summarize(samples.map((s) => s.converge)), unit: 'ms' });
-        rows.push({ scenario: `4. ${n} manifests removed → all gone`, agent: name, summary: summarize(samples.map((s) => s.removeAll)), unit: 'ms' });
+        rows.push({ scenario: `4. ${n} manifests removed → all stopped`, agent: name, summary: summarize(samples.map((s) => s.removeAll)), unit: 'ms' });
       }
     }
     if (scenarios.has('steady') && name !== 'floor') {
