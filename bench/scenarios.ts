@@ -24,6 +24,9 @@ export interface LifecycleSample {
 const RUNNING = 'CONTAINER_RUNNING';
 
 /** Scenarios 1–3 in one cycle per run: write → running, kill → running again, remove → gone. */
+/** Runs that also wait for the sandbox's deletion (the kubelet's takes up to a minute). */
+export const DELETION_RUNS = 3;
+
 export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: number): Promise<LifecycleSample> {
   const name = `lc${i}`;
   const podName = new Set([`${name}-${agent.nodeName}`]);
@@ -41,9 +44,13 @@ export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: n
   await rm(join(agent.manifests, `${name}.yaml`));
   await until(`${name} stopped`, async () => !(await runtime.sandboxesOf(podName)).some((s) => s.state === 'SANDBOX_READY'), 120_000);
   const remove = Date.now() - tRemove;
-  // The kubelet deletes stopped sandboxes in a cleanup that runs once a minute.
-  await until(`${name} gone`, async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000, 50);
-  const removeGone = Date.now() - tRemove;
+  // The kubelet deletes stopped sandboxes in a cleanup that runs once a minute: wait for it in a
+  // few runs only.
+  let removeGone = NaN;
+  if (i < DELETION_RUNS) {
+    await until(`${name} gone`, async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000, 50);
+    removeGone = Date.now() - tRemove;
+  }
   return { start, restart, remove, removeGone };
 }
 
@@ -116,9 +123,7 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
   const tRemove = Date.now();
   await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
   await until(`${n} stopped`, async () => !(await runtime.sandboxesOf(podNames)).some((s) => s.state === 'SANDBOX_READY'), 600_000, 50);
-  const removeAll = Date.now() - tRemove;
-  await until(`${n} gone`, async () => (await runtime.sandboxesOf(podNames)).length === 0, 600_000, 200);
-  return { converge, removeAll };
+  return { converge, removeAll: Date.now() - tRemove };
 }
 
 export async function floorBulkRun(runtime: Runtime, n: number, round: number): Promise<BulkSample> {

@@ -16,7 +16,7 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 export function summarize(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = samples.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return {
     n: sorted.length,
     median: quantile(sorted, 0.5),
