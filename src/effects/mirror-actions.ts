@@ -1,7 +1,8 @@
 // The effect that carries out API actions: mirror pods and their status, and refusing ordinary
 // pods. Every action ends in one result event; an API server that is down becomes ActionFailed,
 // retried with back-off by the core, while the pods keep running.
-import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { runActions } from './run-actions.js';
 import type { ApiAction } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import { KubeApiError, type KubeApi } from '../runtime/kube/types.js';
@@ -15,22 +16,11 @@ export interface MirrorActionDeps {
 }
 
 export function mirrorActions(deps: MirrorActionDeps): OperatorFunction<ApiAction, EventBody> {
-  return (actions$: Observable<ApiAction>) =>
-    actions$.pipe(
-      mergeMap(
-        (action) =>
-          defer(() => runApiAction(deps, action)).pipe(
-            map((outcome): EventBody => ({ type: 'ActionSucceeded', action, outcome })),
-            catchError((err: unknown) => {
-              const reason = err instanceof KubeApiError ? err.reason || `HTTP${err.status}` : 'ApiError';
-              const message = err instanceof Error ? err.message : String(err);
-              deps.log.warn({ pod: action.podFullName, action: action.kind, reason, err: message }, `${action.kind} failed: ${message}`);
-              return of<EventBody>({ type: 'ActionFailed', action, reason, message });
-            }),
-          ),
-        deps.concurrency,
-      ),
-    );
+  return runActions((action: ApiAction) => runApiAction(deps, action), {
+    concurrency: deps.concurrency,
+    log: deps.log,
+    reasonOf: (err) => (err instanceof KubeApiError ? err.reason || `HTTP${err.status}` : 'ApiError'),
+  });
 }
 
 async function runApiAction(deps: MirrorActionDeps, action: ApiAction): Promise<ActionOutcome> {

@@ -2,7 +2,7 @@
 // result event, success or failure; nothing throws into the stream. Per-pod serialisation comes
 // from the core (at most one action per pod in flight); this operator bounds the parallelism
 // across pods.
-import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { CreateSandbox, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import {
@@ -19,6 +19,7 @@ import type { HostPort } from '../runtime/host.js';
 import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
 import { runHook, runPreStop } from './hooks.js';
+import { runActions } from './run-actions.js';
 import { ensureImage } from './images.js';
 import type { ProbePort } from '../runtime/probe-port.js';
 
@@ -35,22 +36,11 @@ export interface PodActionDeps {
 }
 
 export function podActions(deps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
-  return (actions$: Observable<RuntimeAction>) =>
-    actions$.pipe(
-      mergeMap(
-        (action) =>
-          defer(() => runAction(deps, action)).pipe(
-            map((outcome): EventBody => ({ type: 'ActionSucceeded', action, outcome })),
-            catchError((err: unknown) => {
-              const reason = err instanceof ActionError ? err.reason : 'RuntimeError';
-              const message = err instanceof Error ? err.message : String(err);
-              deps.log.warn({ pod: action.podFullName, action: action.kind, reason, err: message }, `${action.kind} failed`);
-              return of<EventBody>({ type: 'ActionFailed', action, reason, message });
-            }),
-          ),
-        deps.concurrency,
-      ),
-    );
+  return runActions((action: RuntimeAction) => runAction(deps, action), {
+    concurrency: deps.concurrency,
+    log: deps.log,
+    reasonOf: (err) => (err instanceof ActionError ? err.reason : 'RuntimeError'),
+  });
 }
 
 function runAction(deps: PodActionDeps, action: RuntimeAction): Promise<ActionOutcome> {

@@ -1,16 +1,10 @@
 // Bad input never loses a running pod, and always says which file, which line, what is wrong.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { manifest, sleep, TestNode, waitFor } from '../support/harness.js';
+import { describe, it } from 'node:test';
+import { manifest, sleep, useTestNode, waitFor } from '../support/harness.js';
 
 describe('bad manifests', () => {
-  let node: TestNode;
-  beforeEach(async () => {
-    node = await new TestNode().setup();
-  });
-  afterEach(async () => {
-    await node.cleanup();
-  });
+  const node = useTestNode();
 
   it('an edit that breaks a manifest keeps the last valid pod running and names file, line and reason', async () => {
     await node.writeManifest('web.yaml', manifest('web'));

@@ -1,19 +1,13 @@
 // containerd's events service as a container-exit observer (on containerd 1.6, whose CRI has no
 // GetContainerEvents).
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
 import { containerdTaskEvents } from '../../src/runtime/containerd/events.js';
-import { endpoint, manifest, TestNode, waitFor } from '../support/harness.js';
+import { endpoint, manifest, useTestNode, waitFor } from '../support/harness.js';
 
 describe('containerd task events', () => {
-  let node: TestNode;
-  beforeEach(async () => {
-    node = await new TestNode().setup();
-  });
-  afterEach(async () => {
-    await node.cleanup();
-  });
+  const node = useTestNode();
 
   it('reports a container exit of the CRI namespace', async () => {
     await node.writeManifest('web.yaml', manifest('web'));

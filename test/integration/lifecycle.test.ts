@@ -3,18 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { manifest, REPO, sleep, TestNode, waitFor } from '../support/harness.js';
+import { manifest, REPO, sleep, useTestNode, waitFor } from '../support/harness.js';
 
 describe('static pods from a manifest directory', () => {
-  let node: TestNode;
-  beforeEach(async () => {
-    node = await new TestNode().setup();
-  });
-  afterEach(async () => {
-    await node.cleanup();
-  });
+  const node = useTestNode();
 
   it('starts every pod present at start, with the kubelet metadata, labels and log layout', async () => {
     await node.writeManifest('a.yaml', manifest('pod-a', { labels: { role: 'myrole' } }));

@@ -3,17 +3,11 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { IMAGE, TestNode, waitFor } from '../support/harness.js';
+import { describe, it } from 'node:test';
+import { IMAGE, useTestNode, waitFor } from '../support/harness.js';
 
 describe('pod spec', () => {
-  let node: TestNode;
-  beforeEach(async () => {
-    node = await new TestNode().setup();
-  });
-  afterEach(async () => {
-    await node.cleanup();
-  });
+  const node = useTestNode();
 
   it('runs init containers in order to success, then the app with env, command, args, workingDir and volumes', async () => {
     const hostDir = join(node.dir, 'host-data');

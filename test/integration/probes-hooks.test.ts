@@ -3,17 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { IMAGE, sleep, TestNode, waitFor } from '../support/harness.js';
+import { describe, it } from 'node:test';
+import { IMAGE, sleep, useTestNode, waitFor } from '../support/harness.js';
 
 describe('probes and lifecycle hooks', () => {
-  let node: TestNode;
-  beforeEach(async () => {
-    node = await new TestNode().setup();
-  });
-  afterEach(async () => {
-    await node.cleanup();
-  });
+  const node = useTestNode();
 
   const attemptOf = async (pod: string) => Math.max(-1, ...(await node.containers()).filter((c) => c.labels['io.kubernetes.pod.name'] === node.podName(pod)).map((c) => c.metadata.attempt));
 

@@ -1,17 +1,11 @@
 // Restarts, back-off, and the agent's own restart, on a real containerd.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LABEL } from '../../src/core/runtime-labels.js';
-import { crictl, IMAGE, manifest, sleep, TestNode, waitFor } from '../support/harness.js';
+import { crictl, IMAGE, manifest, sleep, useTestNode, waitFor } from '../support/harness.js';
 
 describe('restarts', () => {
-  let node: TestNode;
-  beforeEach(async () => {
-    node = await new TestNode().setup();
-  });
-  afterEach(async () => {
-    await node.cleanup();
-  });
+  const node = useTestNode();
 
   it('a container stopped with crictl is started again in the same sandbox with attempt + 1', async () => {
     await node.writeManifest('web.yaml', manifest('web'));

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile, rename, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'node:test';
 import { promisify } from 'node:util';
 import { ownedSelector } from '../../src/core/runtime-labels.js';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
@@ -65,15 +66,19 @@ export interface AgentProcess {
 
 /** One test's world: a node name, a manifest directory, a CRI client, and a cleanup. */
 export class TestNode {
-  readonly nodeName = `it-${randomBytes(3).toString('hex')}`;
-  readonly cri: CriRuntime = createCriRuntime(endpoint());
-  readonly agents: AgentProcess[] = [];
+  nodeName = '';
+  cri!: CriRuntime;
+  agents: AgentProcess[] = [];
   dir = '';
   manifests = '';
   logsDir = '';
   rootDir = '';
 
+  /** A fresh world: new node name, directories and runtime connection. */
   async setup(): Promise<this> {
+    this.nodeName = `it-${randomBytes(3).toString('hex')}`;
+    this.cri = createCriRuntime(endpoint());
+    this.agents = [];
     this.dir = await mkdtemp(join(tmpdir(), 'staticlet-it-'));
     this.manifests = join(this.dir, 'manifests');
     this.logsDir = join(this.dir, 'pod-logs');
@@ -183,6 +188,18 @@ export class TestNode {
     this.cri.close();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A TestNode set up before each test of the suite and cleaned up after it. */
+export function useTestNode(): TestNode {
+  const node = new TestNode();
+  beforeEach(async () => {
+    await node.setup();
+  });
+  afterEach(async () => {
+    await node.cleanup();
+  });
+  return node;
 }
 
 /** A manifest for a busybox pod. `command` runs under sh -c with a TERM trap, so stops are quick. */
