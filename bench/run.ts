@@ -2,7 +2,7 @@
 // each on a fresh private containerd; writes bench/results/<date>.md and .json.
 //   npm run bench                      all scenarios, full size (about 20 minutes)
 //   npm run bench -- --quick           a smoke run: few repetitions, small sizes
-//   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk
+//   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk --bulk-sizes 100
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     agents: { type: 'string', default: 'floor,staticlet,kubelet' },
     scenarios: { type: 'string', default: 'lifecycle,bulk,steady,mirror' },
     runs: { type: 'string' },
+    'bulk-sizes': { type: 'string' },
     out: { type: 'string', default: join(REPO, 'bench/results') },
   },
 });
@@ -26,7 +27,7 @@ const quick = values.quick!;
 const agents = values.agents!.split(',') as AgentName[];
 const scenarios = new Set(values.scenarios!.split(','));
 const runs = Number(values.runs ?? (quick ? 2 : 20));
-const bulkSizes = quick ? [1, 5] : [1, 10, 50, 100];
+const bulkSizes = values['bulk-sizes'] ? values['bulk-sizes'].split(',').map(Number) : quick ? [1, 5] : [1, 10, 50, 100];
 const bulkRounds = quick ? 1 : 3;
 const steadyPods = quick ? 5 : 50;
 const steadySeconds = quick ? 5 : 60;

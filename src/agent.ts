@@ -15,7 +15,7 @@ import { podActions } from './effects/pod-actions.js';
 import { createReporter } from './effects/report.js';
 import type { CriRuntime } from './runtime/cri/types.js';
 import type { EventLogWriter } from './runtime/event-log.js';
-import { nodeHost, readHostDns } from './runtime/host.js';
+import { nodeAllocatable, nodeHost, readHostDns } from './runtime/host.js';
 import { nodeHttp } from './runtime/http-fetch.js';
 import type { Logger } from './runtime/logger.js';
 import { nodeManifestFs } from './runtime/manifest-fs.js';
@@ -24,6 +24,7 @@ import { manifestUrl } from './streams/manifest-url.js';
 import { runtimeContainerEvents } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
+import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
@@ -73,7 +74,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     );
   }
   const events$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why));
-  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage }, scheduler, events$));
+  const statusCache = new RuntimeStatusCache();
+  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage, cache: statusCache }, scheduler, events$));
 
   const kube = deps.kube;
   if (kube) {
@@ -101,11 +103,13 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
         clusterDNS: options.clusterDNS,
         clusterDomain: options.clusterDomain,
         hostDns,
+        nodeIP: options.nodeIP, nodeAllocatable: nodeAllocatable(),
       },
       log,
       now: () => scheduler.now(),
       concurrency: options.maxParallelPods,
       probes: probePort,
+      statusCache,
     });
   const apiEffects = kube ? mirrorActions({ kube, log, concurrency: options.maxParallelPods }) : undefined;
 

@@ -5,6 +5,7 @@ import { Subject } from 'rxjs';
 import { configuredSources, runAgent } from './agent.js';
 import { replay } from './core/replay.js';
 import { parseCommand, USAGE, UsageError } from './cli/flags.js';
+import { runLogsCommand } from './cli/logs.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`staticlet ${packageVersion()}\n`);
     return 0;
   }
+  if (command.kind === 'logs') return runLogsCommand(command.args);
   if (command.kind === 'replay') {
     const runs = await readEventLog(command.file);
     for (const run of runs) {

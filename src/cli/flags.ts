@@ -31,6 +31,8 @@ const FLAGS = {
 
 export const USAGE = `Usage: staticlet [flags]            run static pods from a directory and/or a URL
        staticlet replay EVENT-LOG    print the actions the reconciler decides for a recorded event log
+       staticlet logs POD [-c CONTAINER] [-p] [-f] [--tail=N] [--timestamps] [-n NAMESPACE] [--pod-logs-dir=DIR]
+                                     print a static pod's container logs from its log files (staticlet logs --help)
 
 Sources (at least one):
   --pod-manifest-path=DIR|FILE     manifest directory (or one file); .yaml, .yml, .json; dot-files ignored
@@ -68,10 +70,12 @@ export class UsageError extends Error {
 export type ParsedCommand =
   | { kind: 'run'; options: AgentOptions; ignoredConfigFields: string[] }
   | { kind: 'replay'; file: string }
+  | { kind: 'logs'; args: string[] }
   | { kind: 'help' }
   | { kind: 'version' };
 
 export async function parseCommand(argv: readonly string[]): Promise<ParsedCommand> {
+  if (argv[0] === 'logs') return { kind: 'logs', args: argv.slice(1) };
   if (argv[0] === 'replay') {
     if (argv.length !== 2 || argv[1]!.startsWith('-')) throw new UsageError('usage: staticlet replay EVENT-LOG');
     return { kind: 'replay', file: argv[1]! };

@@ -16,7 +16,18 @@ export interface DesiredSet {
   readonly conflicts: readonly Conflict[];
 }
 
+/** The last answer, reused while origins and sandboxes are the same objects (they are replaced,
+ * never mutated): the diff, the probers and the reporters ask on every event. */
+let memo: { origins: State['origins']; sandboxes: State['runtime']['sandboxes']; result: DesiredSet } | undefined;
+
 export function desiredPods(state: State): DesiredSet {
+  if (memo && memo.origins === state.origins && memo.sandboxes === state.runtime.sandboxes) return memo.result;
+  const result = computeDesired(state);
+  memo = { origins: state.origins, sandboxes: state.runtime.sandboxes, result };
+  return result;
+}
+
+function computeDesired(state: State): DesiredSet {
   const running = new Set<string>();
   for (const sb of state.runtime.sandboxes.values()) running.add(sb.podUid);
 

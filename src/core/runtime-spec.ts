@@ -1,10 +1,29 @@
-// Pure translation of a static pod into CRI requests, as the kubelet would make them.
+// Pure translation of a static pod into CRI requests, as the kubelet would make them. The pieces
+// live in ./spec: environment (env.ts), security contexts (security.ts), resources
+// (resources.ts), DNS, hostname and /etc/hosts (dns.ts), volumes (volumes.ts).
 import type { V1Container } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { ContainerConfig, DnsConfig, Mount, PodSandboxConfig, PortMapping } from '../runtime/cri/types.js';
 import { canonicalJson } from './manifest/identity.js';
 import { ANNOTATION, LABEL, ownedSelector } from './runtime-labels.js';
+import { dnsFor as podDns, etcHostsContent, sandboxHostname } from './spec/dns.js';
+import { containerEnv, expandCommand } from './spec/env.js';
+import { linuxResources } from './spec/resources.js';
+import {
+  containerSecurityContext,
+  hasPrivilegedContainer,
+  namespacesFor,
+  seccompProfile,
+  supplementalGroups,
+  verifyRunAsNonRoot,
+  type ImageUser,
+} from './spec/security.js';
+import { etcHostsPath, volumeMounts, type HostPreparation } from './spec/volumes.js';
 import type { StaticPod } from './static-pod.js';
+
+export { ContainerConfigError } from './spec/errors.js';
+export { needsImageUser, type ImageUser } from './spec/security.js';
+export { emptyDirPath, type HostPathType, type HostPreparation } from './spec/volumes.js';
 
 export interface HostDns {
   readonly servers: readonly string[];
@@ -16,40 +35,46 @@ export interface RuntimeSpecOptions {
   readonly nodeName: string;
   /** Root of the pods' log directories (the kubelet's `podLogsDir`, default /var/log/pods). */
   readonly podLogsDir: string;
-  /** The agent's state directory (emptyDir volumes live below it). */
+  /** The agent's state directory (emptyDir volumes, /etc/hosts files and seccomp profiles live below it). */
   readonly rootDir: string;
   readonly clusterDNS: readonly string[];
   readonly clusterDomain: string;
   /** The node's own resolver settings (from /etc/resolv.conf), for dnsPolicy Default. */
   readonly hostDns: HostDns;
+  /** The node's address: status.hostIP(s) in the downward API, the pod IP of host-network pods. */
+  readonly nodeIP?: string;
+  /**
+   * What the node offers its pods (staticlet reserves nothing, so its capacity): a container's
+   * limits in the downward API when it has none, the Burstable OOM score, the largest memory
+   * emptyDir.
+   */
+  readonly nodeAllocatable?: { readonly cpuMilli: number; readonly memoryBytes: number };
 }
 
-/** A directory the effect must prepare on the host before the container is created. */
-export interface HostPathRequirement {
-  readonly path: string;
-  readonly create: boolean;
-  /** Why, for the error message: `volume "data" (hostPath)`. */
-  readonly what: string;
+/** What only the runtime knows when a container is created. */
+export interface ContainerRuntimeContext {
+  /** The sandbox's IPs (PodSandboxStatus network ip, then additional ips). */
+  readonly sandboxIPs?: readonly string[];
+  /** The image's user (ImageStatus), for runAsNonRoot; see needsImageUser. */
+  readonly imageUser?: ImageUser;
+  /** The node's /etc/hosts, the base of a host-network pod's managed hosts file. */
+  readonly nodeHosts?: string;
 }
-
-const MAX_DNS_SEARCHES = 32;
 
 export function podLogDirectory(pod: StaticPod, podLogsDir: string): string {
   return `${podLogsDir}/${pod.namespace}_${pod.name}_${pod.uid}`;
-}
-
-export function emptyDirPath(rootDir: string, uid: string, volume: string): string {
-  return `${rootDir}/pods/${uid}/volumes/kubernetes.io~empty-dir/${volume}`;
 }
 
 export function sandboxConfig(pod: StaticPod, attempt: number, opts: RuntimeSpecOptions): PodSandboxConfig {
   const spec = pod.pod.spec!;
   const hostNetwork = spec.hostNetwork === true;
   const dnsConfig = dnsFor(pod, opts);
+  const psc = spec.securityContext;
+  const groups = supplementalGroups(pod.pod);
   return {
     metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, attempt },
-    // runc cannot set a hostname without its own UTS namespace, and the kubelet sets none either.
-    hostname: hostNetwork ? '' : pod.name.slice(0, 63).replace(/[-.]+$/, ''),
+    // None for host-network pods: runc cannot set one without a UTS namespace of the pod's own.
+    hostname: sandboxHostname(pod.pod, opts.clusterDomain),
     logDirectory: podLogDirectory(pod, opts.podLogsDir),
     ...(dnsConfig ? { dnsConfig } : {}),
     portMappings: hostNetwork ? [] : portMappings(spec.containers),
@@ -68,7 +93,13 @@ export function sandboxConfig(pod: StaticPod, attempt: number, opts: RuntimeSpec
     },
     linux: {
       securityContext: {
-        namespaceOptions: { network: hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' },
+        namespaceOptions: namespacesFor(pod.pod),
+        ...(psc?.runAsUser !== undefined && psc.runAsUser !== null ? { runAsUser: { value: String(psc.runAsUser) } } : {}),
+        ...(psc?.runAsGroup !== undefined && psc.runAsGroup !== null ? { runAsGroup: { value: String(psc.runAsGroup) } } : {}),
+        ...(groups.length > 0 ? { supplementalGroups: groups } : {}),
+        privileged: hasPrivilegedContainer(pod.pod),
+        // Like the kubelet: the pause container always runs under the runtime's default profile.
+        seccomp: seccompProfile({ type: 'RuntimeDefault' }, opts.rootDir),
       },
     },
   };
@@ -90,30 +121,20 @@ function portMappings(containers: readonly V1Container[]): PortMapping[] {
   return out;
 }
 
-/**
- * The kubelet's DNS rules: ClusterFirst uses the cluster DNS when one is configured and the pod
- * is not on the host network (ClusterFirstWithHostNet: even then); otherwise the node's resolver.
- */
+/** The pod's resolver configuration (see spec/dns.ts). */
 export function dnsFor(pod: StaticPod, opts: RuntimeSpecOptions): DnsConfig | undefined {
-  const spec = pod.pod.spec!;
-  const policy = spec.dnsPolicy ?? 'ClusterFirst';
-  const hostNetwork = spec.hostNetwork === true;
-  const cluster =
-    opts.clusterDNS.length > 0 &&
-    ((policy === 'ClusterFirst' && !hostNetwork) || policy === 'ClusterFirstWithHostNet');
-  if (cluster) {
-    const domain = opts.clusterDomain.replace(/\.$/, '');
-    const searches = domain
-      ? [`${pod.namespace}.svc.${domain}`, `svc.${domain}`, domain, ...opts.hostDns.searches]
-      : [...opts.hostDns.searches];
-    return { servers: [...opts.clusterDNS], searches: dedupe(searches).slice(0, MAX_DNS_SEARCHES), options: ['ndots:5'] };
-  }
-  if (opts.hostDns.servers.length === 0 && opts.hostDns.searches.length === 0) return undefined;
-  return { servers: [...opts.hostDns.servers], searches: [...opts.hostDns.searches], options: [...opts.hostDns.options] };
+  return podDns(pod.pod, opts);
 }
 
-function dedupe(list: readonly string[]): string[] {
-  return [...new Set(list)];
+/** The pod's IPs as the kubelet gives them to containers: a host-network pod has the node's. */
+export function podIPsFor(pod: StaticPod, sandboxIPs: readonly string[], opts: RuntimeSpecOptions): string[] {
+  if (pod.pod.spec?.hostNetwork === true) return opts.nodeIP ? [opts.nodeIP] : [];
+  return sandboxIPs.filter((ip) => ip !== '');
+}
+
+/** Whether the container gets the managed /etc/hosts (it does unless it mounts its own there). */
+export function managesEtcHosts(container: V1Container, podIPs: readonly string[]): boolean {
+  return podIPs.length > 0 && !(container.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts');
 }
 
 export function findContainer(pod: StaticPod, name: string): { container: V1Container; init: boolean } | undefined {
@@ -128,23 +149,44 @@ export function containerHash(container: V1Container): string {
   return createHash('sha256').update(canonicalJson(container)).digest('hex').slice(0, 16);
 }
 
+/**
+ * The container's CRI config, and what the host must prepare first. Throws a ContainerConfigError
+ * when the container cannot be created as specified (runAsNonRoot against a root image, ...).
+ */
 export function containerConfig(
   pod: StaticPod,
   container: V1Container,
   init: boolean,
   attempt: number,
   opts: RuntimeSpecOptions,
-): { config: ContainerConfig; hostPaths: HostPathRequirement[] } {
+  runtime: ContainerRuntimeContext = {},
+): { config: ContainerConfig; prepare: HostPreparation[] } {
   const spec = pod.pod.spec!;
-  const hostNetwork = spec.hostNetwork === true;
-  const { mounts, hostPaths } = mountsFor(pod, container, opts);
+  verifyRunAsNonRoot(pod.pod, container, runtime.imageUser);
+  const podIPs = podIPsFor(pod, runtime.sandboxIPs ?? [], opts);
+  const envs = containerEnv(pod.pod, container, {
+    podIPs,
+    hostIPs: opts.nodeIP ? [opts.nodeIP] : [],
+    ...(opts.nodeAllocatable ? { allocatable: opts.nodeAllocatable } : {}),
+  });
+  const { command, args } = expandCommand(container, envs);
+  const { mounts, prepare } = volumeMounts(pod.pod, container, {
+    rootDir: opts.rootDir,
+    uid: pod.uid,
+    ...(opts.nodeAllocatable ? { allocatableMemory: opts.nodeAllocatable.memoryBytes } : {}),
+  });
+  if (managesEtcHosts(container, podIPs)) {
+    const path = etcHostsPath(opts.rootDir, pod.uid);
+    prepare.push({ kind: 'file', path, content: etcHostsContent(pod.pod, podIPs, opts.clusterDomain, runtime.nodeHosts ?? ''), what: 'the pod\'s /etc/hosts' });
+    mounts.push(etcHostsMount(path));
+  }
   const config: ContainerConfig = {
     metadata: { name: container.name, attempt },
     image: { image: container.image! },
-    command: container.command ?? [],
-    args: container.args ?? [],
+    command,
+    args,
     workingDir: container.workingDir ?? '',
-    envs: (container.env ?? []).map((e) => ({ key: e.name, value: e.value ?? '' })),
+    envs,
     mounts,
     labels: {
       [LABEL.containerName]: container.name,
@@ -166,37 +208,13 @@ export function containerConfig(
     stdin: container.stdin ?? false,
     tty: container.tty ?? false,
     linux: {
-      securityContext: {
-        namespaceOptions: { network: hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' },
-      },
+      resources: linuxResources(pod.pod, container, opts.nodeAllocatable?.memoryBytes),
+      securityContext: containerSecurityContext(pod.pod, container, opts.rootDir),
     },
   };
-  return { config, hostPaths };
+  return { config, prepare };
 }
 
-function mountsFor(
-  pod: StaticPod,
-  container: V1Container,
-  opts: RuntimeSpecOptions,
-): { mounts: Mount[]; hostPaths: HostPathRequirement[] } {
-  const volumes = new Map((pod.pod.spec!.volumes ?? []).map((v) => [v.name, v]));
-  const mounts: Mount[] = [];
-  const hostPaths: HostPathRequirement[] = [];
-  for (const m of container.volumeMounts ?? []) {
-    const vol = volumes.get(m.name);
-    if (!vol) continue; // validation guarantees the volume exists
-    let hostPath: string;
-    if (vol.hostPath) {
-      hostPath = vol.hostPath.path;
-      const type = vol.hostPath.type ?? '';
-      if (type === 'DirectoryOrCreate' || type === 'Directory') {
-        hostPaths.push({ path: hostPath, create: type === 'DirectoryOrCreate', what: `volume "${vol.name}" (hostPath ${type})` });
-      }
-    } else {
-      hostPath = emptyDirPath(opts.rootDir, pod.uid, vol.name);
-      hostPaths.push({ path: hostPath, create: true, what: `volume "${vol.name}" (emptyDir)` });
-    }
-    mounts.push({ containerPath: m.mountPath, hostPath, readonly: m.readOnly === true });
-  }
-  return { mounts, hostPaths };
+function etcHostsMount(path: string): Mount {
+  return { containerPath: '/etc/hosts', hostPath: path, readonly: false, selinuxRelabel: true };
 }

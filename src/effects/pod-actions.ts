@@ -5,15 +5,20 @@
 import type { OperatorFunction } from 'rxjs';
 import type { CreateSandbox, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
+import type { V1Container } from '@kubernetes/client-node';
 import {
   containerConfig,
   findContainer,
+  managesEtcHosts,
+  needsImageUser,
+  podIPsFor,
   podLogDirectory,
   sandboxConfig,
   type RuntimeSpecOptions,
 } from '../core/runtime-spec.js';
 import { containerFromStatus, observeContainer, observeSandbox } from '../runtime/cri/observations.js';
 import { CriError, type ContainerConfig, type CriRuntime } from '../runtime/cri/types.js';
+import type { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
 import { ANNOTATION } from '../core/runtime-labels.js';
 import type { HostPort } from '../runtime/host.js';
 import type { Logger } from '../runtime/logger.js';
@@ -33,6 +38,8 @@ export interface PodActionDeps {
   readonly concurrency: number;
   /** Exec / HTTP / TCP, for lifecycle hooks. */
   readonly probes: ProbePort;
+  /** Where what the effects learn is shared with the relist, which then need not ask again. */
+  readonly statusCache?: RuntimeStatusCache;
 }
 
 export function podActions(deps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
@@ -83,8 +90,14 @@ async function createSandbox(deps: PodActionDeps, action: CreateSandbox): Promis
   } catch (err) {
     throw new ActionError('CreatePodSandboxError', messageOf(err));
   }
-  const status = await deps.cri.podSandboxStatus(id);
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
+  if (action.pod.pod.spec!.hostNetwork) {
+    deps.statusCache?.sandboxIps.set(id, '');
+    // No pod IP to learn: what we asked for is what runs, and the next relist confirms it.
+    return { sandboxes: [observeSandbox({ id, metadata: config.metadata, state: 'SANDBOX_READY', createdAt: `${BigInt(deps.now()) * 1_000_000n}`, labels: config.labels, annotations: config.annotations }, deps.now())] };
+  }
+  const status = await deps.cri.podSandboxStatus(id);
+  deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
   return { sandboxes: [observeSandbox(status, deps.now(), status.network?.ip)] };
 }
 
@@ -94,13 +107,7 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
   const { container, init } = found;
   const image = await ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName);
 
-  const { config, hostPaths } = containerConfig(action.pod, container, init, action.attempt, deps.spec);
-  try {
-    for (const hp of hostPaths) await deps.host.ensureDirectory(hp.path, hp.create, hp.what);
-    await deps.host.ensureDirectory(`${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`, true, 'container log directory');
-  } catch (err) {
-    throw new ActionError('CreateContainerConfigError', messageOf(err));
-  }
+  const config = await prepareContainer(deps, action, container, init);
 
   await mountTerminationMessage(deps, action, container.name, container.terminationMessagePath, container.terminationMessagePolicy, config);
 
@@ -128,8 +135,39 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
     }
   }
   const status = await deps.cri.containerStatus(id);
+  deps.statusCache?.containers.set(id, { state: status.state, status });
   deps.log.info({ pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) }, init ? 'init container started' : 'container started');
   return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())], imagePulled: image.pulled };
+}
+
+/**
+ * What only the runtime and the host know (the pod's IPs, the image's user, the node's hosts
+ * file), then the container's config, then the host prepared for it: hostPath checks, emptyDirs
+ * and tmpfs, subPaths, the managed /etc/hosts. Any failure is a CreateContainerConfigError.
+ */
+async function prepareContainer(deps: PodActionDeps, action: StartContainer, container: V1Container, init: boolean): Promise<ContainerConfig> {
+  try {
+    const spec = action.pod.pod.spec!;
+    const sandbox = spec.hostNetwork ? undefined : await deps.cri.podSandboxStatus(action.sandboxId);
+    const sandboxIPs = sandbox?.network ? [sandbox.network.ip, ...sandbox.network.additionalIps] : [];
+    const imageUser = needsImageUser(action.pod.pod, container) ? await deps.cri.imageStatus(container.image!) : undefined;
+    const podIPs = podIPsFor(action.pod, sandboxIPs, deps.spec);
+    const nodeHosts = spec.hostNetwork && managesEtcHosts(container, podIPs) ? await deps.host.readFile('/etc/hosts').catch(() => '') : undefined;
+    const { config, prepare } = containerConfig(action.pod, container, init, action.attempt, deps.spec, {
+      sandboxIPs,
+      ...(imageUser !== undefined ? { imageUser } : {}),
+      ...(nodeHosts !== undefined ? { nodeHosts } : {}),
+    });
+    for (const item of prepare) {
+      const resolved = await deps.host.prepare(item);
+      if (item.kind === 'subPath' && resolved) config.mounts[item.mount]!.hostPath = resolved;
+    }
+    await deps.host.ensureDirectory(`${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`, true, 'container log directory');
+    return config;
+  } catch (err) {
+    if (err instanceof ActionError) throw err;
+    throw new ActionError('CreateContainerConfigError', messageOf(err));
+  }
 }
 
 /** Like the kubelet: an empty host file mounted at terminationMessagePath, read when the container
@@ -168,12 +206,17 @@ async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutc
       await ignoreNotFound(deps.cri.stopContainer(c.id, grace));
     }),
   );
-  for (const id of action.sandboxIds) await ignoreNotFound(deps.cri.stopPodSandbox(id));
+  await Promise.all(action.sandboxIds.map((id) => ignoreNotFound(deps.cri.stopPodSandbox(id))));
   if (action.remove) {
-    for (const c of action.containers) await ignoreNotFound(deps.cri.removeContainer(c.id));
-    for (const id of action.sandboxIds) await ignoreNotFound(deps.cri.removePodSandbox(id));
+    // RemovePodSandbox takes the sandbox's containers with it; only strays need their own call.
+    const removedSandboxes = new Set(action.sandboxIds);
+    for (const c of action.containers) if (!removedSandboxes.has(c.sandboxId)) await ignoreNotFound(deps.cri.removeContainer(c.id));
+    await Promise.all(action.sandboxIds.map((id) => ignoreNotFound(deps.cri.removePodSandbox(id))));
     if (action.reason === 'removed' || action.reason === 'replaced') {
-      await deps.host.removeTree(`${deps.spec.rootDir}/pods/${action.podUid}`);
+      const podDir = `${deps.spec.rootDir}/pods/${action.podUid}`;
+      // Memory-backed emptyDirs are tmpfs mounts: off before the directory goes.
+      await deps.host.unmountUnder(podDir);
+      await deps.host.removeTree(podDir);
     }
     deps.log.info({ pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) }, 'pod removed');
     return { removedSandboxIds: action.sandboxIds, removedContainerIds: action.containers.map((c) => c.id) };

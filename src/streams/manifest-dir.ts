@@ -13,7 +13,8 @@ export interface ManifestDirOptions {
   readonly path: string;
   readonly nodeName: string;
   readonly checkFrequencyMs: number;
-  /** Quiet time after a file event before scanning: coalesces a burst of writes. */
+  /** Quiet time after a file event before scanning: coalesces a burst of events (default 1 ms;
+   * a scan that is already running collapses the rest). */
   readonly eventDebounceMs?: number;
   /** How soon to look again at a file that some process still has open for writing. */
   readonly writerRecheckMs?: number;
@@ -72,28 +73,38 @@ export function manifestDirectory(
             : [];
       let waiting = false;
       const present = new Set(files);
-      for (const file of [...files].sort()) {
-        const st = await fs.stat(file);
+      // Stat every file, then walk /proc once for all the changed ones, then read them.
+      const stats = await Promise.all([...files].sort().map(async (file) => ({ file, st: await fs.stat(file) })));
+      const changed: { file: string; fingerprint: string }[] = [];
+      for (const { file, st } of stats) {
         if (!st) {
           present.delete(file);
           continue;
         }
         const fingerprint = `${st.ino}:${st.size}:${st.mtimeMs}`;
+        if (known.get(file)?.fingerprint !== fingerprint) changed.push({ file, fingerprint });
+      }
+      // Never read a file half-written: wait while any process has it open for writing.
+      const beingWritten = changed.length > 0 ? await fs.writers(changed.map((c) => c.file)) : new Set<string>();
+      const reads = await Promise.all(
+        changed.filter((c) => !beingWritten.has(c.file)).map(async (c) => {
+          try {
+            return { ...c, text: await fs.read(c.file) };
+          } catch (err) {
+            return { ...c, err };
+          }
+        }),
+      );
+      if (beingWritten.size > 0) waiting = true;
+      for (const r of reads) {
+        const { file, fingerprint } = r;
         const prev = known.get(file);
-        if (prev?.fingerprint === fingerprint) continue;
-        // Never read a file half-written: wait while any process has it open for writing.
-        if ((await fs.writers(file)).length > 0) {
-          waiting = true;
-          continue;
-        }
-        let text: string | undefined;
-        try {
-          text = await fs.read(file);
-        } catch (err) {
-          const message = `cannot read the file: ${err instanceof Error ? err.message : String(err)}`;
+        if ('err' in r) {
+          const message = `cannot read the file: ${r.err instanceof Error ? r.err.message : String(r.err)}`;
           events.push({ type: 'ManifestInvalid', source: 'file', origin: file, problems: [{ origin: file, message }] });
           continue;
         }
+        const text = r.text;
         if (text === undefined) {
           present.delete(file);
           continue;
@@ -151,7 +162,7 @@ export function scanTriggers(
 ): Observable<unknown> {
   return merge(
     timer(0, options.checkFrequencyMs, scheduler),
-    fileEvents.pipe(debounceTime(options.eventDebounceMs ?? 10, scheduler)),
+    fileEvents.pipe(debounceTime(options.eventDebounceMs ?? 1, scheduler)),
     writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
   );
 }

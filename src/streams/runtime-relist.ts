@@ -7,9 +7,12 @@ import type { ContainerObservation, SandboxObservation } from '../core/observati
 import { ownedSelector } from '../core/runtime-labels.js';
 import { observeContainer, observeSandbox } from '../runtime/cri/observations.js';
 import type { ContainerStatus, CriRuntime } from '../runtime/cri/types.js';
+import { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
 import { coalesceMap } from './coalesce.js';
 
 export interface RelistOptions {
+  /** Statuses the effects already read; the relist adds to it. */
+  readonly cache?: RuntimeStatusCache;
   readonly nodeName: string;
   /** Reads an exited container's termination message (the kubelet reports it in the status). */
   readonly terminationMessage?: (status: ContainerStatus) => Promise<string | undefined>;
@@ -29,9 +32,8 @@ export function runtimeRelist(
 ): Observable<EventBody> {
   return defer(() => {
     const selector = ownedSelector(options.nodeName);
-    // Status calls are cached: a sandbox's IP never changes, an exited container never changes.
-    const sandboxIps = new Map<string, string>();
-    const statuses = new Map<string, { state: string; status: ContainerStatus }>();
+    // Status calls are cached (and shared with the effects, which learn most of it first).
+    const cache = options.cache ?? new RuntimeStatusCache();
     let lastFingerprint = '';
     let lastEmitAt = -Infinity;
     let unavailable = '';
@@ -42,31 +44,32 @@ export function runtimeRelist(
         cri.listPodSandbox({ labelSelector: selector }),
         cri.listContainers({ labelSelector: selector }),
       ]);
-      const sbObs: SandboxObservation[] = [];
-      for (const sb of sandboxes) {
-        let ip = sandboxIps.get(sb.id);
-        if (ip === undefined && sb.state === 'SANDBOX_READY') {
-          ip = (await cri.podSandboxStatus(sb.id).catch(() => undefined))?.network?.ip ?? '';
-          sandboxIps.set(sb.id, ip);
-        }
-        sbObs.push(observeSandbox(sb, startedAt, ip));
-      }
-      const cObs: ContainerObservation[] = [];
-      for (const c of containers) {
-        let cached = statuses.get(c.id);
-        if (!cached || cached.state !== c.state) {
-          let status = await cri.containerStatus(c.id).catch(() => undefined);
-          if (status?.state === 'CONTAINER_EXITED' && options.terminationMessage) {
-            const message = await options.terminationMessage(status).catch(() => undefined);
-            if (message) status = { ...status, message };
-          }
-          cached = status ? { state: c.state, status } : undefined;
-          if (cached) statuses.set(c.id, cached);
-        }
-        cObs.push(observeContainer(c, cached?.status, startedAt));
-      }
-      prune(sandboxIps, new Set(sandboxes.map((s) => s.id)));
-      prune(statuses, new Set(containers.map((c) => c.id)));
+      await Promise.all(
+        sandboxes
+          .filter((sb) => sb.state === 'SANDBOX_READY' && !cache.sandboxIps.has(sb.id))
+          .map(async (sb) => {
+            const status = await cri.podSandboxStatus(sb.id).catch(() => undefined);
+            if (status) cache.sandboxIps.set(sb.id, status.network?.ip ?? '');
+          }),
+      );
+      await Promise.all(
+        containers
+          .filter((c) => cache.containers.get(c.id)?.state !== c.state)
+          .map(async (c) => {
+            let status = await cri.containerStatus(c.id).catch(() => undefined);
+            if (status?.state === 'CONTAINER_EXITED' && options.terminationMessage) {
+              const message = await options.terminationMessage(status).catch(() => undefined);
+              if (message) status = { ...status, message };
+            }
+            if (status) cache.containers.set(c.id, { state: c.state, status });
+          }),
+      );
+      cache.prune(new Set(sandboxes.map((s) => s.id)), new Set(containers.map((c) => c.id)));
+      const sbObs: SandboxObservation[] = sandboxes.map((sb) => observeSandbox(sb, startedAt, cache.sandboxIps.get(sb.id)));
+      const cObs: ContainerObservation[] = containers.map((c) => {
+        const cached = cache.containers.get(c.id);
+        return observeContainer(c, cached?.state === c.state ? cached.status : undefined, startedAt);
+      });
       sbObs.sort((a, b) => (a.id < b.id ? -1 : 1));
       cObs.sort((a, b) => (a.id < b.id ? -1 : 1));
 
@@ -99,6 +102,3 @@ export function runtimeRelist(
   });
 }
 
-function prune<V>(map: Map<string, V>, keep: Set<string>): void {
-  for (const id of map.keys()) if (!keep.has(id)) map.delete(id);
-}

@@ -8,6 +8,17 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { FieldPath } from './parse.js';
 import { validateProbesAndHooks } from './validate-probes.js';
+import {
+  quantity,
+  validateContainerSecurityContext,
+  validateDnsConfig,
+  validateEnvSource,
+  validateHostAliases,
+  validateMountExtras,
+  validatePodNaming,
+  validatePodSecurityContext,
+  validateResources,
+} from './validate-pod-fields.js';
 
 export interface FieldProblem {
   readonly path: FieldPath;
@@ -41,6 +52,8 @@ const SPEC_SUPPORTED = new Set([
   'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'hostNetwork',
   'volumes', 'dnsPolicy', 'enableServiceLinks', 'automountServiceAccountToken',
   'nodeName', // overwritten with this node's name
+  'securityContext', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'dnsConfig', 'hostAliases',
+  'hostname', 'subdomain', 'setHostnameAsFQDN',
 ]);
 const SPEC_CARRIED = new Set([
   'nodeSelector', 'affinity', 'tolerations', 'priorityClassName', 'priority', 'schedulerName',
@@ -53,22 +66,19 @@ const SPEC_FORBIDDEN: Record<string, string> = {
   resourceClaims: 'static pods may not reference ResourceClaims',
 };
 const SPEC_UNSUPPORTED = new Set([
-  'securityContext', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'dnsConfig', 'hostAliases',
-  'hostname', 'subdomain', 'setHostnameAsFQDN', 'runtimeClassName', 'activeDeadlineSeconds',
-  'ephemeralContainers', 'os', 'hostUsers', 'resources',
+  'runtimeClassName', 'activeDeadlineSeconds', 'ephemeralContainers', 'os', 'hostUsers', 'resources',
 ]);
 
 const CONTAINER_SUPPORTED = new Set([
   'name', 'image', 'command', 'args', 'workingDir', 'env', 'ports', 'volumeMounts',
   'imagePullPolicy', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce',
   'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle',
-  'tty',
+  'tty', 'resources', 'securityContext',
 ]);
 const CONTAINER_FORBIDDEN: Record<string, string> = {
   envFrom: 'static pods may not reference ConfigMaps or Secrets',
 };
 const CONTAINER_UNSUPPORTED = new Set([
-  'resources', 'securityContext',
   'resizePolicy', 'restartPolicy', 'volumeDevices',
 ]);
 
@@ -87,7 +97,7 @@ const HOST_PATH_TYPES = new Set([
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
-const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default'] as const;
+const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const;
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 /** Validates one manifest document as a static pod. */
@@ -159,18 +169,29 @@ function validateSpec(v: Validator, value: unknown): void {
   v.boolean([...path, 'enableServiceLinks'], spec.enableServiceLinks);
   v.boolean([...path, 'automountServiceAccountToken'], spec.automountServiceAccountToken);
   v.string([...path, 'nodeName'], spec.nodeName, {});
+  validatePodSecurityContext(v, [...path, 'securityContext'], spec.securityContext);
+  validatePodNaming(v, path, spec);
+  validateDnsConfig(v, [...path, 'dnsConfig'], spec.dnsPolicy, spec.dnsConfig);
+  validateHostAliases(v, [...path, 'hostAliases'], spec.hostAliases);
 
   const volumeNames = validateVolumes(v, spec.volumes);
   const containerNames = new Set<string>();
+  // Every container's name, for references from one container to another (resourceFieldRef).
+  const allNames = new Set(
+    [spec.initContainers, spec.containers]
+      .flatMap((list) => (Array.isArray(list) ? list : []))
+      .map((c) => (c !== null && typeof c === 'object' ? (c as Json).name : undefined))
+      .filter((n): n is string => typeof n === 'string'),
+  );
   const init = v.array([...path, 'initContainers'], spec.initContainers) ?? [];
   init.forEach((c, i) =>
-    validateContainer(v, [...path, 'initContainers', i], c, containerNames, volumeNames, hostNetwork),
+    validateContainer(v, [...path, 'initContainers', i], c, containerNames, volumeNames, hostNetwork, allNames),
   );
   const containers = v.array([...path, 'containers'], spec.containers);
   if (containers === undefined) v.problem([...path, 'containers'], 'a pod needs at least one container');
   else if (containers.length === 0) v.problem([...path, 'containers'], 'a pod needs at least one container');
   containers?.forEach((c, i) =>
-    validateContainer(v, [...path, 'containers', i], c, containerNames, volumeNames, hostNetwork),
+    validateContainer(v, [...path, 'containers', i], c, containerNames, volumeNames, hostNetwork, allNames),
   );
 }
 
@@ -203,9 +224,6 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
         if (p !== undefined && !p.startsWith('/')) v.problem([...path, 'hostPath', 'path'], `"${p}" is not an absolute path`);
         const t = v.string([...path, 'hostPath', 'type'], hp.type, {});
         if (t !== undefined && !HOST_PATH_TYPES.has(t)) v.problem([...path, 'hostPath', 'type'], `unknown hostPath type "${t}"`);
-        if (t !== undefined && t !== '' && t !== 'Directory' && t !== 'DirectoryOrCreate') {
-          v.problem([...path, 'hostPath', 'type'], `hostPath type "${t}" is not supported yet (supported: Directory, DirectoryOrCreate, or none)`);
-        }
       }
     }
     if (vol.emptyDir !== undefined && vol.emptyDir !== null) {
@@ -213,9 +231,12 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
       if (ed) {
         v.knownKeys([...path, 'emptyDir'], ed, ['medium', 'sizeLimit']);
         const medium = v.string([...path, 'emptyDir', 'medium'], ed.medium, {});
-        if (medium !== undefined && medium !== '') {
-          v.problem([...path, 'emptyDir', 'medium'], `emptyDir medium "${medium}" is not supported yet (only the default, disk)`);
+        if (medium !== undefined && medium.startsWith('HugePages')) {
+          v.problem([...path, 'emptyDir', 'medium'], `emptyDir medium "${medium}" is not supported yet (supported: the default, disk, and Memory)`);
+        } else if (medium !== undefined && medium !== '' && medium !== 'Memory') {
+          v.problem([...path, 'emptyDir', 'medium'], `unknown emptyDir medium "${medium}" (supported: the default, disk, and Memory)`);
         }
+        quantity(v, [...path, 'emptyDir', 'sizeLimit'], ed.sizeLimit);
       }
     }
   });
@@ -229,12 +250,15 @@ function validateContainer(
   names: Set<string>,
   volumeNames: Set<string>,
   hostNetwork: boolean,
+  allNames: ReadonlySet<string>,
 ): void {
   const c = v.object(path, value, 'a container');
   if (!c) return;
   for (const [key, val] of Object.entries(c)) {
     v.classify([...path, key], key, val, CONTAINER_SUPPORTED, new Set(), CONTAINER_FORBIDDEN, CONTAINER_UNSUPPORTED);
   }
+  validateResources(v, [...path, 'resources'], c.resources);
+  const privileged = validateContainerSecurityContext(v, [...path, 'securityContext'], c.securityContext);
   const name = v.string([...path, 'name'], c.name, { required: true });
   if (name !== undefined) {
     if (!DNS1123_LABEL.test(name) || name.length > 63) {
@@ -265,12 +289,7 @@ function validateContainer(
       v.problem([...ep, 'name'], `"${envName}" is not a valid environment variable name`);
     }
     v.string([...ep, 'value'], env.value, {});
-    if (env.valueFrom !== undefined) {
-      const from = v.object([...ep, 'valueFrom'], env.valueFrom, 'valueFrom');
-      if (from?.secretKeyRef !== undefined) v.problem([...ep, 'valueFrom', 'secretKeyRef'], 'static pods may not reference Secrets');
-      else if (from?.configMapKeyRef !== undefined) v.problem([...ep, 'valueFrom', 'configMapKeyRef'], 'static pods may not reference ConfigMaps');
-      else v.problem([...ep, 'valueFrom'], 'valueFrom is not supported yet');
-    }
+    if (env.valueFrom !== undefined && env.valueFrom !== null) validateEnvSource(v, ep, env, allNames);
   });
 
   (v.array([...path, 'ports'], c.ports) ?? []).forEach((item, i) => {
@@ -294,12 +313,14 @@ function validateContainer(
     const mount = v.object(mp, item, 'a volume mount');
     if (!mount) return;
     for (const key of Object.keys(mount)) {
-      if (['subPath', 'subPathExpr', 'mountPropagation', 'recursiveReadOnly'].includes(key)) {
+      if (key === 'recursiveReadOnly' && mount[key] === 'Disabled') continue; // the default
+      if (['subPathExpr', 'recursiveReadOnly'].includes(key)) {
         if (!isEmptyValue(mount[key])) v.problem([...mp, key], `${key} is not supported yet`);
-      } else if (!['name', 'mountPath', 'readOnly'].includes(key)) {
+      } else if (!['name', 'mountPath', 'readOnly', 'subPath', 'mountPropagation'].includes(key)) {
         v.problem([...mp, key], `unknown field "${key}"`);
       }
     }
+    validateMountExtras(v, mp, mount, privileged);
     const volName = v.string([...mp, 'name'], mount.name, { required: true });
     if (volName !== undefined && !volumeNames.has(volName)) {
       v.problem([...mp, 'name'], `no volume named "${volName}" in spec.volumes`);

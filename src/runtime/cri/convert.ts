@@ -12,6 +12,7 @@ import type {
   ContainerState,
   ContainerStatus,
   ExecSyncResult,
+  ImageStatus,
   NamespaceOptions,
   PodSandbox,
   PodSandboxConfig,
@@ -20,6 +21,7 @@ import type {
   SandboxState,
   VersionInfo,
   ContainerMetadata,
+  SecurityProfile,
 } from './types.js';
 
 /** A request object as protobufjs `fromObject` accepts it (camelCase keys). */
@@ -236,11 +238,18 @@ export function containerEventFromProto(v: unknown): ContainerEvent | undefined 
 }
 
 /** ImageStatusResponse → undefined when the image is not present (the runtime sends no image). */
-export function imageStatusFromProto(v: unknown): { id: string; size: string } | undefined {
+export function imageStatusFromProto(v: unknown): ImageStatus | undefined {
   const image = asObj(asObj(v)?.['image']);
   const id = str(image, 'id');
   if (!image || id === '') return undefined;
-  return { id, size: int64(image, 'size') };
+  const uid = asObj(image['uid']);
+  const username = str(image, 'username');
+  return {
+    id,
+    size: int64(image, 'size'),
+    ...(uid ? { uid: int64(uid, 'value') } : {}),
+    ...(username ? { username } : {}),
+  };
 }
 
 export function field(v: unknown, key: string): string {
@@ -261,6 +270,11 @@ export function listOf(v: unknown, key: string): unknown[] {
 function namespaceOptionsToProto(ns: NamespaceOptions | undefined): ProtoRequest | undefined {
   if (!ns) return undefined;
   return { network: ns.network ?? 'POD', pid: ns.pid ?? 'POD', ipc: ns.ipc ?? 'POD' };
+}
+
+function securityProfileToProto(p: SecurityProfile | undefined): ProtoRequest | undefined {
+  if (!p) return undefined;
+  return { profileType: p.profileType, localhostRef: p.localhostRef ?? '' };
 }
 
 function stripUndefined(o: ProtoRequest): ProtoRequest {
@@ -297,7 +311,11 @@ export function sandboxConfigToProto(c: PodSandboxConfig): ProtoRequest {
           securityContext: sc
             ? stripUndefined({
                 namespaceOptions: namespaceOptionsToProto(sc.namespaceOptions),
+                runAsUser: sc.runAsUser ? { value: sc.runAsUser.value } : undefined,
+                runAsGroup: sc.runAsGroup ? { value: sc.runAsGroup.value } : undefined,
+                supplementalGroups: [...(sc.supplementalGroups ?? [])],
                 privileged: sc.privileged ?? false,
+                seccomp: securityProfileToProto(sc.seccomp),
               })
             : undefined,
           sysctls: { ...(linux.sysctls ?? {}) },
@@ -352,7 +370,9 @@ export function containerConfigToProto(c: ContainerConfig): ProtoRequest {
                 runAsUser: sc.runAsUser ? { value: sc.runAsUser.value } : undefined,
                 runAsGroup: sc.runAsGroup ? { value: sc.runAsGroup.value } : undefined,
                 readonlyRootfs: sc.readonlyRootfs ?? false,
+                supplementalGroups: [...(sc.supplementalGroups ?? [])],
                 noNewPrivs: sc.noNewPrivs ?? false,
+                seccomp: securityProfileToProto(sc.seccomp),
               })
             : undefined,
         })

@@ -37,6 +37,13 @@ export interface PortMapping {
   hostIp: string;
 }
 
+/** A seccomp (or AppArmor) profile: the runtime's default, none, or a file on the node. */
+export interface SecurityProfile {
+  profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** For Localhost: the profile's absolute path on the node. */
+  localhostRef?: string;
+}
+
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
   hostname: string;
@@ -49,7 +56,11 @@ export interface PodSandboxConfig {
     cgroupParent?: string;
     securityContext?: {
       namespaceOptions?: NamespaceOptions;
+      runAsUser?: { value: string }; // int64
+      runAsGroup?: { value: string }; // int64
+      supplementalGroups?: string[]; // int64
       privileged?: boolean;
+      seccomp?: SecurityProfile;
     };
     sysctls?: Record<string, string>;
   };
@@ -98,7 +109,9 @@ export interface LinuxContainerSecurityContext {
   runAsUser?: { value: string }; // int64
   runAsGroup?: { value: string }; // int64
   readonlyRootfs?: boolean;
+  supplementalGroups?: string[]; // int64
   noNewPrivs?: boolean;
+  seccomp?: SecurityProfile;
 }
 
 export interface ContainerConfig {
@@ -180,6 +193,13 @@ export interface ContainerEvent {
   podSandboxId: string;
 }
 
+export interface ImageStatus {
+  id: string;
+  size: string; // uint64
+  uid?: string; // int64
+  username?: string;
+}
+
 export interface ExecSyncResult {
   stdout: Buffer;
   stderr: Buffer;
@@ -241,7 +261,8 @@ export interface CriRuntime {
    */
   containerEvents(): ContainerEventStream;
 
-  imageStatus(image: string): Promise<{ id: string; size: string } | undefined>;
+  /** `uid` (int64, decimal) or `username`: the image's user, when the image names one. */
+  imageStatus(image: string): Promise<ImageStatus | undefined>;
   pullImage(image: string, sandboxConfig?: PodSandboxConfig): Promise<string>;
 
   close(): void;
