@@ -137,7 +137,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
   }
-  const nodeName = (flag('hostname-override') ?? hostname()).trim().toLowerCase();
+  const nodeName = nodeNameFrom(flag('hostname-override'));
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
 
   const options: AgentOptions = {
@@ -184,4 +184,9 @@ export function defaultNodeIP(): string {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/** The node name, like the kubelet's: --hostname-override, else the host name, lower-cased. */
+export function nodeNameFrom(override: string | undefined): string {
+  return (override ?? hostname()).trim().toLowerCase();
 }

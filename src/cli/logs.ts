@@ -1,7 +1,6 @@
 // `staticlet logs`: a static pod's container logs, like `kubectl logs`, read from the CRI log files
 // under the pod logs directory: no API server and no runtime needed.
 import { watch, type FSWatcher } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -16,7 +15,7 @@ import {
   type PodLogDir,
 } from '../runtime/pod-logs.js';
 import { ConfigError, readConfigFile } from './config-file.js';
-import { UsageError } from './flags.js';
+import { UsageError, nodeNameFrom } from './flags.js';
 import { DEFAULTS } from './options.js';
 
 export const LOGS_USAGE = `Usage: staticlet logs POD [flags]   print a container's logs from the pod log files (no runtime needed)
@@ -61,10 +60,6 @@ export interface LogsOptions {
 }
 
 /** The agent's node name (as in flags.ts): the override or the host name, trimmed and lower-cased. */
-export function nodeNameFrom(override: string | undefined): string {
-  return (override ?? hostname()).trim().toLowerCase();
-}
-
 export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOptions | 'help'> {
   let values: Partial<Record<keyof typeof LOGS_FLAGS, string | boolean>>;
   let positionals: string[];
