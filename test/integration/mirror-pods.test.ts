@@ -146,7 +146,9 @@ describe('mirror pods', () => {
     await cp.startApiserver();
 
     await mirrorRunning('added');
-    await waitFor('drop mirror gone', async () => (await cp.getPodJson('default', mirrorName('drop'))) === undefined, 30_000, 200);
+    await waitFor('drop mirror gone', async () => (await cp.getPodJson('default', mirrorName('drop'))) === undefined, 60_000, 200).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent log:\n${node.agents[0]!.logs.slice(-40).join('\n')}`);
+    });
     const k = await node.running('keep', 'main');
     assert.equal(k?.id, keep.id, 'no container restarted');
     assert.equal(k?.metadata.attempt, 0);

@@ -24,6 +24,7 @@ spec:
       livenessProbe:
         exec: {command: ["test", "-f", "/tmp/alive"]}
         periodSeconds: 1
+        timeoutSeconds: 5
         failureThreshold: 2
 `);
     await node.startAgent();
@@ -53,7 +54,8 @@ spec:
       livenessProbe:
         httpGet: {path: /healthz, port: 8080}
         periodSeconds: 1
-        failureThreshold: 2
+        timeoutSeconds: 5
+        failureThreshold: 3
 `);
     const agent = await node.startAgent();
     const c = await waitFor('web running', () => node.running('web', 'main'));
@@ -61,7 +63,8 @@ spec:
     assert.equal((await node.running('web', 'main'))?.id, c.id, 'the probes pass');
     await agent.waitForLog(/"probe":"readiness".*"ok":true|readiness.*passed/);
     await node.cri.execSync(c.id, ['rm', '/www/healthz'], 5); // now 404
-    await waitFor('restarted after the httpGet liveness probe failed', async () => (await attemptOf('web')) >= 1, 20_000);
+    await waitFor('restarted after the httpGet liveness probe failed', async () => (await attemptOf('web')) >= 1, 30_000);
+    await agent.waitForLog(/liveness probe failed: HTTP 404/);
   });
 
   it('postStart and preStop hooks run (exec, sleep), preStop within the grace period', async () => {
