@@ -5,6 +5,7 @@
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { failureDelay, restartAllowedAt, START_RETRY } from './backoff.js';
 import type { ContainerObservation, SandboxObservation } from './observation.js';
+import { qosClass } from './qos.js';
 import type { StaticPod } from './static-pod.js';
 import { stepKey, type State } from './state.js';
 
@@ -120,7 +121,7 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
     ...(sandboxes.length > 0 && startTime ? { startTime } : {}),
     ...(initStatuses.length > 0 ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: appStatuses,
-    qosClass: 'BestEffort',
+    qosClass: qosClass(pod.pod),
   };
 }
 
