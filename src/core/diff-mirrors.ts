@@ -5,6 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { API_RETRY } from './backoff.js';
 import type { DiffCollector } from './decisions.js';
+import type { MirrorObservation } from './observation.js';
 import { sourceAllowsRemoval } from './diff.js';
 import { canonicalJson } from './manifest/identity.js';
 import { podStatus } from './pod-status.js';
@@ -30,7 +31,7 @@ export function diffMirrors(state: State, desired: ReadonlyMap<string, StaticPod
     } else if (m.mirrorOf === undefined) {
       continue; // an ordinary pod holds the name; it is refused below
     } else if (m.deleting || m.mirrorOf !== pod.uid) {
-      out.add({ kind: 'DeleteMirror', ...base, namespace: m.namespace, name: m.name, mirrorUid: m.uid });
+      if (!deletePending(state, m, out)) out.add({ kind: 'DeleteMirror', ...base, namespace: m.namespace, name: m.name, mirrorUid: m.uid });
     } else {
       const status = podStatus(state, pod, api.statusContext);
       // JSON first: the status holds Dates, which the canonical form must see as text.
@@ -46,13 +47,25 @@ export function diffMirrors(state: State, desired: ReadonlyMap<string, StaticPod
     if (state.inFlight.has(key) || out.blockedByFailure(state, key, API_RETRY)) continue;
     const base = { podUid: m.mirrorOf ?? m.uid, podFullName: name };
     if (m.mirrorOf !== undefined) {
-      if (!byName.has(name) && sourceAllowsRemoval(state, m.source)) {
+      if (!byName.has(name) && sourceAllowsRemoval(state, m.source) && !deletePending(state, m, out)) {
         out.add({ kind: 'DeleteMirror', ...base, namespace: m.namespace, name: m.name, mirrorUid: m.uid });
       }
     } else if (!m.deleting && m.phase !== 'Failed' && m.phase !== 'Succeeded') {
       out.add({ kind: 'RefusePod', ...base, namespace: m.namespace, name: m.name, uidInApi: m.uid });
     }
   }
+}
+
+/** How long a deleted mirror may take to leave the watch before it is deleted again. */
+export const DELETE_CONFIRM_MS = 5_000;
+
+/** True (and a wake-up noted) while our delete of `m` waits for the watch to confirm it. */
+function deletePending(state: State, m: MirrorObservation, out: DiffCollector): boolean {
+  if (m.deleteRequestedAt === undefined) return false;
+  const retryAt = m.deleteRequestedAt + DELETE_CONFIRM_MS;
+  if (state.now >= retryAt) return false;
+  out.wake(retryAt);
+  return true;
 }
 
 /** The mirror pod: the static pod plus the mirror annotation and its one owner, the Node. */

@@ -47,7 +47,7 @@ export function fold(state: State, event: LoggedEvent): State {
       return {
         ...next,
         runtime: applyOutcome(next.runtime, event.outcome, event.at),
-        api: applyApiOutcome(next.api, event.action, event.outcome),
+        api: applyApiOutcome(next.api, event.action, event.outcome, event.at),
         failures: deleteKey(next.failures, failureKey(event.action)),
       };
     }
@@ -91,7 +91,7 @@ export function fold(state: State, event: LoggedEvent): State {
 }
 
 /** What an API action's success tells us before the watch does. */
-function applyApiOutcome(api: ApiView, action: Action, outcome: ActionOutcome): ApiView {
+function applyApiOutcome(api: ApiView, action: Action, outcome: ActionOutcome, at: number): ApiView {
   if (action.kind === 'UpdateMirrorStatus' && outcome.reportedStatus !== undefined) {
     const reported = new Map(api.reported);
     reported.set(action.mirrorUid, outcome.reportedStatus);
@@ -104,11 +104,14 @@ function applyApiOutcome(api: ApiView, action: Action, outcome: ActionOutcome): 
     return { ...api, pods };
   }
   if (action.kind === 'DeleteMirror') {
+    // Gone only when the watch says so: an API server that answers "not found" while it starts
+    // up would otherwise make us forget a mirror that is still there.
     const key = `${action.namespace}/${action.name}`;
-    if (api.pods.get(key)?.uid !== action.mirrorUid) return api;
+    const pod = api.pods.get(key);
+    if (pod?.uid !== action.mirrorUid) return api;
     const pods = new Map(api.pods);
-    pods.delete(key);
-    return { ...api, pods, reported: deleteKey(api.reported, action.mirrorUid) };
+    pods.set(key, { ...pod, deleteRequestedAt: at });
+    return { ...api, pods };
   }
   if (action.kind === 'RefusePod') {
     const key = `${action.namespace}/${action.name}`;

@@ -55,4 +55,6 @@ export interface MirrorObservation {
   /** It has a deletionTimestamp: someone deleted it. */
   readonly deleting: boolean;
   readonly phase?: string;
+  /** When our delete of it succeeded; it stays known until the watch reports it gone. */
+  readonly deleteRequestedAt?: number;
 }

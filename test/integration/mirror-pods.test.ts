@@ -147,7 +147,8 @@ describe('mirror pods', () => {
 
     await mirrorRunning('added');
     await waitFor('drop mirror gone', async () => (await cp.getPodJson('default', mirrorName('drop'))) === undefined, 60_000, 200).catch((err: Error) => {
-      throw new Error(`${err.message}\nagent log:\n${node.agents[0]!.logs.slice(-40).join('\n')}`);
+      const agent = node.agents[0]!;
+      throw new Error(`${err.message}\nagent exit code: ${agent.proc.exitCode} signal: ${agent.proc.signalCode}\nagent log:\n${agent.logs.slice(-25).join('\n')}`);
     });
     const k = await node.running('keep', 'main');
     assert.equal(k?.id, keep.id, 'no container restarted');

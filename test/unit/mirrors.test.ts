@@ -86,8 +86,12 @@ describe('mirror pods', () => {
     const listed = run([manifestRead(web), running, { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [mirrorOf(web, { deleting: true })] }]);
     const del = listed.actions.find((a) => a.kind === 'DeleteMirror');
     assert.ok(del);
-    const gone = run([{ type: 'ActionSucceeded', action: del, outcome: {} }], listed.state);
+    const deleted = run([{ type: 'ActionSucceeded', action: del, outcome: {} }], listed.state);
+    assert.deepEqual(apiKinds(deleted.actions), [], 'waits for the watch to confirm the deletion');
+    const gone = run([{ type: 'MirrorGone', namespace: web.namespace, name: web.name, uid: mirrorOf(web).uid }], deleted.state);
     assert.deepEqual(apiKinds(gone.actions), ['CreateMirror']);
+    const unconfirmed = run([{ type: 'TimerFired' }], deleted.state, 1_000_000 + 5_000);
+    assert.deepEqual(apiKinds(unconfirmed.actions), ['DeleteMirror'], 'deleted again when the watch never confirms');
 
     const stale = run([manifestRead(web), running, { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [mirrorOf(web, { mirrorOf: 'old-uid' })] }]);
     assert.deepEqual(apiKinds(stale.actions), ['DeleteMirror']);
