@@ -65,6 +65,15 @@ describe('security context', () => {
     assert.equal(other.capabilities, undefined);
   });
 
+  it('capabilities go to the CRI without the CAP_ prefix (the runtime adds it)', () => {
+    const caps = read(`  containers:
+    - name: main
+      image: busybox:1
+      securityContext: {capabilities: {add: [CAP_SYS_TIME, NET_ADMIN, ALL], drop: [cap_chown]}}
+`);
+    assert.deepEqual(cfg(caps).linux!.securityContext!.capabilities, { addCapabilities: ['SYS_TIME', 'NET_ADMIN', 'ALL'], dropCapabilities: ['chown'] });
+  });
+
   it('seccomp: the container\'s profile, else the pod\'s, else Unconfined; Localhost under <root dir>/seccomp', () => {
     assert.deepEqual(cfg(pod, 'local').linux!.securityContext!.seccomp, { profileType: 'Localhost', localhostRef: '/var/lib/staticlet/seccomp/profiles/audit.json' });
     assert.deepEqual(cfg(pod, 'other').linux!.securityContext!.seccomp, { profileType: 'RuntimeDefault' });
