@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ownedSelector } from '../../src/core/runtime-labels.js';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
 import type { Container, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
 import { REPO } from '../../test/support/harness.js';
@@ -165,4 +164,3 @@ export async function writeManifests(dir: string, files: { name: string; text: s
   return t0;
 }
 
-export { ownedSelector };

@@ -99,4 +99,3 @@ export function isApiAction(action: Action): action is ApiAction {
 export function inFlightKey(action: Action): string {
   return isApiAction(action) ? `mirror/${action.podFullName}` : action.podUid;
 }
-export type ActionKind = Action['kind'];

@@ -63,7 +63,5 @@ export interface ActionOutcome {
   readonly removedContainerIds?: string[];
 }
 
-export type EventType = EventBody['type'];
-
 /** An event as it sits in the log: numbered and timed (ms since the epoch). */
 export type LoggedEvent = EventBody & { readonly seq: number; readonly at: number };

@@ -33,4 +33,3 @@ export function step(state: State, event: LoggedEvent): StepResult {
   return { state: { ...folded, inFlight, backoff }, actions, ...(wakeAt !== undefined ? { wakeAt } : {}) };
 }
 
-export const INITIAL_STEP = (state: State): StepResult => ({ state, actions: [] });

@@ -14,5 +14,3 @@ export async function createLogger(options: { level?: string; pretty?: boolean }
   return pino({ level, base: undefined }, destination({ dest: 2, sync: false }));
 }
 
-/** A logger that drops everything, for tests and replays. */
-export const silentLogger: Logger = pino({ level: 'silent' });

@@ -1,5 +1,8 @@
 // Builders for the pure-core tests: pods, observations and events.
+import type { Action } from '../../src/core/actions.js';
 import type { EventBody, LoggedEvent } from '../../src/core/events.js';
+import { step } from '../../src/core/reconcile.js';
+import type { State } from '../../src/core/state.js';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import type { ContainerObservation, SandboxObservation } from '../../src/core/observation.js';
 import type { StaticPod } from '../../src/core/static-pod.js';
@@ -37,4 +40,16 @@ export function manifestRead(pod: StaticPod): EventBody {
 
 export function relist(sandboxes: SandboxObservation[], containers: ContainerObservation[], startedAt = 0): EventBody {
   return { type: 'RuntimeRelisted', startedAt, sandboxes, containers };
+}
+
+/** Runs bodies through the core's step, all at time `at`; the final state and every action. */
+export function stepAll(from: State, bodies: EventBody[], at: number): { state: State; actions: Action[] } {
+  let state = from;
+  const actions: Action[] = [];
+  bodies.forEach((body, i) => {
+    const r = step(state, { ...body, seq: i + 1, at });
+    state = r.state;
+    actions.push(...r.actions);
+  });
+  return { state, actions };
 }

@@ -5,22 +5,14 @@ import type { Action, UpdateMirrorStatus } from '../../src/core/actions.js';
 import type { EventBody } from '../../src/core/events.js';
 import type { MirrorObservation } from '../../src/core/observation.js';
 import { podStatus } from '../../src/core/pod-status.js';
-import { step } from '../../src/core/reconcile.js';
 import { initialState, type State } from '../../src/core/state.js';
-import { container, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
+import { container, manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 const ctx = { nodeIP: '192.0.2.10', runtimeName: 'containerd' };
 const synced: EventBody = { type: 'SourceSynced', source: 'file', sourceId: '/m' };
 
 function run(bodies: EventBody[], from?: State, at = 1_000_000) {
-  let state = from ?? initialState(['file'], 0, ctx);
-  const actions: Action[] = [];
-  bodies.forEach((body, i) => {
-    const r = step(state, { ...body, seq: i + 1, at });
-    state = r.state;
-    actions.push(...r.actions);
-  });
-  return { state, actions };
+  return stepAll(from ?? initialState(['file'], 0, ctx), bodies, at);
 }
 
 const mirrorOf = (pod: ReturnType<typeof staticPod>, over: Partial<MirrorObservation> = {}): MirrorObservation => ({

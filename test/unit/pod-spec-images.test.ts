@@ -2,27 +2,19 @@
 // container status shows; a missing image with imagePullPolicy Never is ErrImageNeverPull.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Action, StartContainer } from '../../src/core/actions.js';
+import type { StartContainer } from '../../src/core/actions.js';
 import type { EventBody } from '../../src/core/events.js';
 import { podStatus } from '../../src/core/pod-status.js';
-import { step } from '../../src/core/reconcile.js';
 import { initialState, type State } from '../../src/core/state.js';
 import { ActionError } from '../../src/effects/action-error.js';
 import { ensureImage } from '../../src/effects/images.js';
 import type { CriRuntime } from '../../src/runtime/cri/types.js';
-import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
+import { manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 const ctx = { nodeIP: '192.0.2.10', runtimeName: 'containerd' };
 
 function run(bodies: EventBody[], from: State, at: number) {
-  let state = from;
-  const actions: Action[] = [];
-  bodies.forEach((body, i) => {
-    const r = step(state, { ...body, seq: i + 1, at });
-    state = r.state;
-    actions.push(...r.actions);
-  });
-  return { state, actions };
+  return stepAll(from, bodies, at);
 }
 
 describe('image pull failures in the container status', () => {

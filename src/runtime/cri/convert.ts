@@ -67,11 +67,6 @@ function int64(o: Obj | undefined, key: string): string {
   return '0';
 }
 
-function strList(o: Obj | undefined, key: string): string[] {
-  const v = o?.[key];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
-
 function objList(o: Obj | undefined, key: string): Obj[] {
   const v = o?.[key];
   if (!Array.isArray(v)) return [];
