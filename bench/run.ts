@@ -20,6 +20,10 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'lifecycle,bulk,steady,mirror' },
     runs: { type: 'string' },
     'bulk-sizes': { type: 'string' },
+    // Extra staticlet flags, to compare settings: --staticlet-args='--max-parallel-pods=16'
+    'staticlet-args': { type: 'string', default: '' },
+    // Node flags for staticlet's process, to profile it: --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'
+    'node-args': { type: 'string', default: '' },
     out: { type: 'string', default: join(REPO, 'bench/results') },
   },
 });
@@ -28,13 +32,14 @@ const agents = values.agents!.split(',') as AgentName[];
 const scenarios = new Set(values.scenarios!.split(','));
 const runs = Number(values.runs ?? (quick ? 2 : 20));
 const bulkSizes = values['bulk-sizes'] ? values['bulk-sizes'].split(',').map(Number) : quick ? [1, 5] : [1, 10, 50, 100];
-const bulkRounds = quick ? 1 : 3;
+const bulkRounds = quick ? 1 : 5;
 const steadyPods = quick ? 5 : 50;
 const steadySeconds = quick ? 5 : 60;
 
 type Row = { scenario: string; agent: AgentName; summary: Summary; unit: string };
 const rows: Row[] = [];
 const steady: { agent: AgentName; sample: SteadySample }[] = [];
+const bulkCpu: { n: number; agent: AgentName; summary: Summary }[] = [];
 let mirror: MirrorSample | undefined;
 
 function log(msg: string) {
@@ -45,7 +50,7 @@ async function withAgent<T>(name: AgentName, fn: (runtime: Runtime, agent: Agent
   const runtime = await new Runtime().start();
   let agent: AgentUnderTest | undefined;
   try {
-    if (name === 'staticlet') agent = await startStaticlet(runtime, 'bench-node');
+    if (name === 'staticlet') agent = await startStaticlet(runtime, 'bench-node', values['staticlet-args']!.split(' ').filter(Boolean), values['node-args']!.split(' ').filter(Boolean));
     if (name === 'kubelet') agent = await startKubelet(runtime, 'bench-node');
     return await fn(runtime, agent);
   } finally {
@@ -81,6 +86,7 @@ async function main() {
         });
         rows.push({ scenario: `4. ${n} manifests → all running`, agent: name, summary: summarize(samples.map((s) => s.converge)), unit: 'ms' });
         rows.push({ scenario: `4. ${n} manifests removed → all stopped`, agent: name, summary: summarize(samples.map((s) => s.removeAll)), unit: 'ms' });
+        if (name !== 'floor') bulkCpu.push({ n, agent: name, summary: summarize(samples.map((s) => s.cpuSeconds)) });
       }
     }
     if (scenarios.has('steady') && name !== 'floor') {
@@ -115,9 +121,9 @@ async function report() {
   const lines: string[] = [];
   lines.push(`# staticlet benchmark, ${date}`, '');
   lines.push(`Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; containerd ${versions.containerd}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`, '');
-  lines.push('Overhead = the agent\'s median minus the floor\'s median for the same work.', '');
-  lines.push('| scenario | agent | n | median ms | p90 ms | min–max ms | overhead ms | vs kubelet | vs floor |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('Overhead = the agent\'s median minus the floor\'s median for the same work; "overhead ÷ kubelet\'s" is what the targets compare.', '');
+  lines.push('| scenario | agent | n | median ms | p90 ms | min–max ms | overhead ms | overhead ÷ kubelet\'s | vs kubelet | vs floor |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   const byScenario = new Map<string, Row[]>();
   for (const r of rows) byScenario.set(r.scenario, [...(byScenario.get(r.scenario) ?? []), r]);
   for (const [scenario, group] of byScenario) {
@@ -126,10 +132,17 @@ async function report() {
     for (const r of group) {
       const s = r.summary;
       const overhead = floor !== undefined && r.agent !== 'floor' ? s.median - floor : NaN;
+      const kubeletOverhead = floor !== undefined && kubelet !== undefined ? kubelet - floor : NaN;
+      const overheadRatio = r.agent === 'staticlet' && kubeletOverhead > 0 ? `${(overhead / kubeletOverhead).toFixed(2)}` : '';
       const vsKubelet = r.agent === 'staticlet' && kubelet ? `${(s.median / kubelet).toFixed(2)}×` : '';
       const vsFloor = r.agent !== 'floor' && floor ? `${(s.median / floor).toFixed(2)}×` : '';
-      lines.push(`| ${scenario} | ${r.agent} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)}–${fmt(s.max)} | ${fmt(overhead)} | ${vsKubelet} | ${vsFloor} |`);
+      lines.push(`| ${scenario} | ${r.agent} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)}–${fmt(s.max)} | ${fmt(overhead)} | ${overheadRatio} | ${vsKubelet} | ${vsFloor} |`);
     }
+  }
+  if (bulkCpu.length > 0) {
+    lines.push('', '## 4. Agent CPU per round (start and removal; from /proc)', '');
+    lines.push('| pods | agent | rounds | median CPU s | min–max CPU s |', '|---|---|---|---|---|');
+    for (const { n, agent, summary: c } of bulkCpu) lines.push(`| ${n} | ${agent} | ${c.n} | ${c.median.toFixed(2)} | ${c.min.toFixed(2)}–${c.max.toFixed(2)} |`);
   }
   if (steady.length > 0) {
     lines.push('', `## 5. Steady state: ${steadyPods} pods for ${steadySeconds} s (measured from /proc)`, '');
@@ -146,12 +159,48 @@ async function report() {
     lines.push(`| kubectl delete pod → new mirror exists | ${d.n} | ${fmt(d.median)} | ${fmt(d.p90)} | ${fmt(d.min)}–${fmt(d.max)} |`);
     lines.push(`| manifest written → mirror shows Running 1/1 | ${w.n} | ${fmt(w.median)} | ${fmt(w.p90)} | ${fmt(w.min)}–${fmt(w.max)} |`);
   }
+  lines.push('', ...targets());
   const md = lines.join('\n') + '\n';
   await mkdir(values.out!, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
   await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.md`), md);
   await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ date, quick, versions, rows, steady, mirror }, null, 2));
   process.stdout.write(md);
+}
+
+/** The issue's targets, judged on this run's medians. */
+function targets(): string[] {
+  const median = (scenario: string, agent: AgentName) => rows.find((r) => r.scenario === scenario && r.agent === agent)?.summary.median;
+  const overheads = (scenario: string) => {
+    const floor = median(scenario, 'floor');
+    const ours = median(scenario, 'staticlet');
+    const theirs = median(scenario, 'kubelet');
+    return floor === undefined || ours === undefined || theirs === undefined ? undefined : { ours: ours - floor, theirs: theirs - floor };
+  };
+  const out = ['## Targets (this run)', '', '| target | measured | met |', '|---|---|---|'];
+  const judge = (what: string, measured: string, met: boolean) => out.push(`| ${what} | ${measured} | ${met ? 'yes' : '**no**'} |`);
+  const overheadTarget = (scenario: string, cap: number | undefined) => {
+    const o = overheads(scenario);
+    if (!o) return;
+    const half = o.ours <= o.theirs / 2 || o.ours <= 0;
+    judge(`${scenario}: overhead ≤ ½ kubelet's${cap ? ` and ≤ ${cap} ms` : ''}`, `${fmt(o.ours)} ms vs ${fmt(o.theirs)} ms`, half && (cap === undefined || o.ours <= cap));
+  };
+  overheadTarget('1. manifest written → container running', 100);
+  overheadTarget('2. manifest removed → sandbox stopped', 100);
+  overheadTarget('3. container killed → running again', 100);
+  overheadTarget('4. 100 manifests → all running', undefined);
+  overheadTarget('4. 100 manifests removed → all stopped', undefined);
+  const ours = steady.find((s) => s.agent === 'staticlet')?.sample;
+  const theirs = steady.find((s) => s.agent === 'kubelet')?.sample;
+  if (ours && theirs) {
+    judge('5. CPU ≤ kubelet', `${ours.cpuSeconds.toFixed(2)} s vs ${theirs.cpuSeconds.toFixed(2)} s`, ours.cpuSeconds <= theirs.cpuSeconds);
+    judge('5. RSS ≤ kubelet', `${(ours.rssBytes / 2 ** 20).toFixed(1)} MiB vs ${(theirs.rssBytes / 2 ** 20).toFixed(1)} MiB`, ours.rssBytes <= theirs.rssBytes);
+  }
+  if (mirror) {
+    const d = summarize(mirror.deleteToNewMirror).median;
+    judge('6. new mirror ≤ 1 s after the delete', `${fmt(d)} ms`, d <= 1000);
+  }
+  return out.length > 4 ? out : [];
 }
 
 main().catch((err: unknown) => {

@@ -27,7 +27,12 @@ const RUNNING = 'CONTAINER_RUNNING';
 /** Runs that also wait for the sandbox's deletion (the kubelet's takes up to a minute). */
 export const DELETION_RUNS = 3;
 
+/** Each run starts on a quiet runtime: the previous run's removal (which an agent may still be
+ * finishing after the sandbox stopped) must not slow the next start. */
+export const SETTLE_MS = 500;
+
 export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: number): Promise<LifecycleSample> {
+  await sleep(SETTLE_MS);
   const name = `lc${i}`;
   const podName = new Set([`${name}-${agent.nodeName}`]);
   const t0 = await writeManifests(agent.manifests, [{ name: `${name}.yaml`, text: busyboxPod(name) }]);
@@ -78,6 +83,7 @@ async function floorStart(runtime: Runtime, name: string): Promise<{ sandboxId: 
 }
 
 export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<LifecycleSample> {
+  await sleep(SETTLE_MS);
   const name = `lc${i}`;
   const { sandboxId, containerId, t0 } = await floorStart(runtime, name);
   const start = nanosToMillis((await runtime.cri.containerStatus(containerId)).startedAt)! - t0;
@@ -107,11 +113,18 @@ export interface BulkSample {
   converge: number;
   /** N manifests removed → all N sandboxes stopped (ms). */
   removeAll: number;
+  /** The agent's CPU seconds over the round, start and removal (from /proc; not for the floor). */
+  cpuSeconds: number;
 }
 
+/** The same for bulk rounds: the previous round's removals finish first. */
+export const BULK_SETTLE_MS = 2_000;
+
 export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number, round: number): Promise<BulkSample> {
+  await sleep(BULK_SETTLE_MS);
   const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
   const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
+  const cpuBefore = (await procStats(agent.pid)).cpuSeconds;
   const t0 = await writeManifests(agent.manifests, names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })));
   const running = await until(`${n} running`, async () => {
     const cs = (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING);
@@ -123,10 +136,12 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
   const tRemove = Date.now();
   await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
   await until(`${n} stopped`, async () => !(await runtime.sandboxesOf(podNames)).some((s) => s.state === 'SANDBOX_READY'), 600_000, 50);
-  return { converge, removeAll: Date.now() - tRemove };
+  const removeAll = Date.now() - tRemove;
+  return { converge, removeAll, cpuSeconds: (await procStats(agent.pid)).cpuSeconds - cpuBefore };
 }
 
 export async function floorBulkRun(runtime: Runtime, n: number, round: number): Promise<BulkSample> {
+  await sleep(BULK_SETTLE_MS);
   const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
   const t0 = Date.now();
   const started = await Promise.all(names.map((nm) => floorStart(runtime, nm)));
@@ -138,7 +153,7 @@ export async function floorBulkRun(runtime: Runtime, n: number, round: number): 
     await runtime.cri.stopPodSandbox(s.sandboxId);
     await runtime.cri.removePodSandbox(s.sandboxId);
   }));
-  return { converge, removeAll: Date.now() - tRemove };
+  return { converge, removeAll: Date.now() - tRemove, cpuSeconds: NaN };
 }
 
 export interface SteadySample {

@@ -103,11 +103,12 @@ spec:
 `;
 }
 
-export async function startStaticlet(runtime: Runtime, nodeName: string, extra: string[] = []): Promise<AgentUnderTest> {
+export async function startStaticlet(runtime: Runtime, nodeName: string, extra: string[] = [], nodeArgs: string[] = []): Promise<AgentUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-agent-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   const proc: ChildProcess = spawn(process.execPath, [
+    ...nodeArgs,
     join(REPO, 'dist/src/main.js'),
     `--pod-manifest-path=${manifests}`,
     `--container-runtime-endpoint=${runtime.endpoint}`,

@@ -30,7 +30,7 @@ export const DEFAULTS = {
   podLogsDir: '/var/log/pods',
   rootDir: '/var/lib/staticlet',
   relistPeriodMs: 1_000,
-  maxParallelPods: 64,
+  maxParallelPods: 256,
   logLevel: 'info',
   resolvConf: '/etc/resolv.conf',
 } as const;

@@ -36,13 +36,15 @@ export function diff(state: State): DiffResult {
   }
 
   // Pods that run but are no longer desired: stopped and removed, once their source has synced.
+  let desiredNames: Set<string> | undefined;
   for (const [uid, rt] of runtimeByUid) {
     if (pods.has(uid) || state.inFlight.has(uid)) continue;
     if (!mayRemove(state, rt)) continue;
     if (out.blockedByFailure(state, stepKey.kill(uid), STEP_RETRY)) continue;
     const sb = rt.sandboxes[0];
     const podFullName = sb ? fullName({ namespace: sb.namespace, name: sb.podName }) : uid;
-    const replacement = [...pods.values()].some((p) => fullName(p) === podFullName);
+    desiredNames ??= new Set([...pods.values()].map(fullName));
+    const replacement = desiredNames.has(podFullName);
     out.add(killAll(uid, podFullName, rt, replacement ? 'replaced' : 'removed', true));
   }
 

@@ -178,7 +178,7 @@ function mergeRelist(
   };
 }
 
-function mergeById<T extends { id: string; observedAt: number }>(
+function mergeById<T extends SandboxObservation | ContainerObservation>(
   current: ReadonlyMap<string, T>,
   listed: readonly T[],
   startedAt: number,
@@ -189,17 +189,42 @@ function mergeById<T extends { id: string; observedAt: number }>(
     if (!removed.has(item.id)) next.set(item.id, item);
   }
   for (const [id, item] of current) {
-    if (item.observedAt > startedAt) next.set(id, item);
+    const other = next.get(id);
+    if (other ? later(item, other) : item.observedAt > startedAt) next.set(id, item);
   }
   return next;
 }
+
+/**
+ * Whether `a` is the later fact about one sandbox or container than `b`. Lifecycles only go
+ * forward (a container is created, runs, exits; a sandbox is ready, then not), so the further
+ * state wins whenever it was learned: a status read just before an exit must not undo the exit
+ * that a relist already saw. Otherwise the newer observation wins.
+ */
+function later(a: SandboxObservation | ContainerObservation, b: SandboxObservation | ContainerObservation): boolean {
+  const rank = (o: SandboxObservation | ContainerObservation) => ('ready' in o ? (o.ready ? 0 : 1) : LIFECYCLE_RANK[o.state]);
+  const ra = rank(a);
+  const rb = rank(b);
+  return ra !== undefined && rb !== undefined && ra !== rb ? ra > rb : a.observedAt > b.observedAt;
+}
+
+/** `unknown` says nothing about where a container is in its life: the newer fact decides. */
+const LIFECYCLE_RANK: Record<ContainerObservation['state'], number | undefined> = { unknown: undefined, created: 0, running: 1, exited: 2 };
 
 function applyOutcome(runtime: RuntimeView, outcome: ActionOutcome, at: number): RuntimeView {
   const sandboxes = new Map(runtime.sandboxes);
   const containers = new Map(runtime.containers);
   const removed = new Map(runtime.removed);
-  for (const sb of outcome.sandboxes ?? []) sandboxes.set(sb.id, { ...sb, observedAt: at });
-  for (const c of outcome.containers ?? []) containers.set(c.id, { ...c, observedAt: at });
+  for (const sb of outcome.sandboxes ?? []) {
+    const known = sandboxes.get(sb.id);
+    const learned = { ...sb, observedAt: at };
+    if (!known || later(learned, known)) sandboxes.set(sb.id, learned);
+  }
+  for (const c of outcome.containers ?? []) {
+    const known = containers.get(c.id);
+    const learned = { ...c, observedAt: at };
+    if (!known || later(learned, known)) containers.set(c.id, learned);
+  }
   for (const id of outcome.removedSandboxIds ?? []) {
     sandboxes.delete(id);
     removed.set(id, at);

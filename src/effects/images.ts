@@ -1,5 +1,5 @@
 // Image handling by pull policy, with the kubelet's failure reasons.
-import { CriError, type CriRuntime } from '../runtime/cri/types.js';
+import { CriError, type CriRuntime, type ImageStatus } from '../runtime/cri/types.js';
 import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
 
@@ -9,9 +9,10 @@ export async function ensureImage(
   policy: string,
   log: Logger,
   pod: string,
+  lookup: ImageLookup = new ImageLookup(cri, Date.now),
 ): Promise<{ pulled: boolean }> {
   if (policy !== 'Always') {
-    const present = await cri.imageStatus(image);
+    const present = await lookup.status(image);
     if (present) return { pulled: false };
     if (policy === 'Never') {
       throw new ActionError('ErrImageNeverPull', `image "${image}" is not present and imagePullPolicy is Never`);
@@ -20,10 +21,49 @@ export async function ensureImage(
   const started = Date.now();
   try {
     await cri.pullImage(image);
+    lookup.forget(image);
   } catch (err) {
     const detail = err instanceof CriError ? err.details : err instanceof Error ? err.message : String(err);
     throw new ActionError('ErrImagePull', `pulling image "${image}": ${detail}`);
   }
   log.info({ pod, image, ms: Date.now() - started }, 'image pulled');
   return { pulled: true };
+}
+
+/**
+ * Image status lookups, started early and shared briefly. The sandbox step starts one for each of
+ * the pod's images while RunPodSandbox runs, so the container step that follows finds the answer
+ * waiting; and pods started together ask once per image. An answer is used for FRESH_MS only; a
+ * pull forgets it. An image removed within that window makes CreateContainer fail, and the retry
+ * asks again.
+ */
+export class ImageLookup {
+  static readonly FRESH_MS = 1_000;
+  private readonly recent = new Map<string, { readonly at: number; readonly status: Promise<ImageStatus | undefined> }>();
+
+  constructor(
+    private readonly cri: CriRuntime,
+    private readonly now: () => number,
+  ) {}
+
+  /** Starts lookups that are not already fresh; their answers wait for `status`. */
+  prefetch(images: Iterable<string>): void {
+    for (const image of images) void this.status(image).catch(() => undefined);
+  }
+
+  status(image: string): Promise<ImageStatus | undefined> {
+    const now = this.now();
+    for (const [key, entry] of this.recent) if (now - entry.at > ImageLookup.FRESH_MS) this.recent.delete(key);
+    const fresh = this.recent.get(image);
+    if (fresh) return fresh.status;
+    const status = this.cri.imageStatus(image);
+    this.recent.set(image, { at: now, status });
+    // A failed lookup is not kept: the next caller asks again.
+    status.catch(() => this.recent.get(image)?.status === status && this.recent.delete(image));
+    return status;
+  }
+
+  forget(image: string): void {
+    this.recent.delete(image);
+  }
 }

@@ -25,7 +25,7 @@ import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
 import { runHook, runPreStop } from './hooks.js';
 import { runActions } from './run-actions.js';
-import { ensureImage } from './images.js';
+import { ensureImage, ImageLookup } from './images.js';
 import type { ProbePort } from '../runtime/probe-port.js';
 
 export interface PodActionDeps {
@@ -42,7 +42,12 @@ export interface PodActionDeps {
   readonly statusCache?: RuntimeStatusCache;
 }
 
-export function podActions(deps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
+interface Effects extends PodActionDeps {
+  readonly images: ImageLookup;
+}
+
+export function podActions(podDeps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
+  const deps: Effects = { ...podDeps, images: new ImageLookup(podDeps.cri, podDeps.now) };
   return runActions((action: RuntimeAction) => runAction(deps, action), {
     concurrency: deps.concurrency,
     log: deps.log,
@@ -50,7 +55,7 @@ export function podActions(deps: PodActionDeps): OperatorFunction<RuntimeAction,
   });
 }
 
-function runAction(deps: PodActionDeps, action: RuntimeAction): Promise<ActionOutcome> {
+function runAction(deps: Effects, action: RuntimeAction): Promise<ActionOutcome> {
   switch (action.kind) {
     case 'CreateSandbox':
       return createSandbox(deps, action);
@@ -66,12 +71,12 @@ function runAction(deps: PodActionDeps, action: RuntimeAction): Promise<ActionOu
 }
 
 /** Where hooks without a host go: the pod IP, or loopback for host-network pods. */
-async function hookHost(deps: PodActionDeps, sandboxId: string): Promise<string> {
+async function hookHost(deps: Effects, sandboxId: string): Promise<string> {
   const status = await deps.cri.podSandboxStatus(sandboxId).catch(() => undefined);
   return status?.network?.ip || '127.0.0.1';
 }
 
-async function stopContainer(deps: PodActionDeps, action: StopContainer): Promise<ActionOutcome> {
+async function stopContainer(deps: Effects, action: StopContainer): Promise<ActionOutcome> {
   deps.log.info({ pod: action.podFullName, container: action.containerName, reason: action.reason }, `container failed its ${action.reason} probe: restarting it`);
   const current = await deps.cri.containerStatus(action.containerId);
   const sandboxId = action.sandboxId;
@@ -81,8 +86,11 @@ async function stopContainer(deps: PodActionDeps, action: StopContainer): Promis
   return { containers: [observeContainer(containerFromStatus(status, sandboxId), status, deps.now())] };
 }
 
-async function createSandbox(deps: PodActionDeps, action: CreateSandbox): Promise<ActionOutcome> {
+async function createSandbox(deps: Effects, action: CreateSandbox): Promise<ActionOutcome> {
   const config = sandboxConfig(action.pod, action.attempt, deps.spec);
+  // Ask for the images while the sandbox starts: the container step finds the answers waiting.
+  const spec = action.pod.pod.spec!;
+  deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers].filter((c) => c.imagePullPolicy !== 'Always').map((c) => c.image!));
   await deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
   let id: string;
   try {
@@ -101,15 +109,19 @@ async function createSandbox(deps: PodActionDeps, action: CreateSandbox): Promis
   return { sandboxes: [observeSandbox(status, deps.now(), status.network?.ip)] };
 }
 
-async function startContainer(deps: PodActionDeps, action: StartContainer): Promise<ActionOutcome> {
+async function startContainer(deps: Effects, action: StartContainer): Promise<ActionOutcome> {
   const found = findContainer(action.pod, action.containerName);
   if (!found) throw new ActionError('CreateContainerConfigError', `no container "${action.containerName}" in the pod`);
   const { container, init } = found;
-  const image = await ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName);
-
-  const config = await prepareContainer(deps, action, container, init);
-
-  await mountTerminationMessage(deps, action, container.name, container.terminationMessagePath, container.terminationMessagePolicy, config);
+  // The image and the host are independent: made ready side by side.
+  const imageReady = ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName, deps.images);
+  const [image, config] = await Promise.all([
+    imageReady,
+    prepareContainer(deps, action, container, init, imageReady).then(async (config) => {
+      await mountTerminationMessage(deps, action, container.name, container.terminationMessagePath, container.terminationMessagePolicy, config);
+      return config;
+    }),
+  ]);
 
   let id: string;
   try {
@@ -145,12 +157,12 @@ async function startContainer(deps: PodActionDeps, action: StartContainer): Prom
  * file), then the container's config, then the host prepared for it: hostPath checks, emptyDirs
  * and tmpfs, subPaths, the managed /etc/hosts. Any failure is a CreateContainerConfigError.
  */
-async function prepareContainer(deps: PodActionDeps, action: StartContainer, container: V1Container, init: boolean): Promise<ContainerConfig> {
+async function prepareContainer(deps: Effects, action: StartContainer, container: V1Container, init: boolean, imageReady: Promise<unknown>): Promise<ContainerConfig> {
   try {
     const spec = action.pod.pod.spec!;
     const sandbox = spec.hostNetwork ? undefined : await deps.cri.podSandboxStatus(action.sandboxId);
     const sandboxIPs = sandbox?.network ? [sandbox.network.ip, ...sandbox.network.additionalIps] : [];
-    const imageUser = needsImageUser(action.pod.pod, container) ? await deps.cri.imageStatus(container.image!) : undefined;
+    const imageUser = needsImageUser(action.pod.pod, container) ? await imageReady.then(() => deps.images.status(container.image!)) : undefined;
     const podIPs = podIPsFor(action.pod, sandboxIPs, deps.spec);
     const nodeHosts = spec.hostNetwork && managesEtcHosts(container, podIPs) ? await deps.host.readFile('/etc/hosts').catch(() => '') : undefined;
     const { config, prepare } = containerConfig(action.pod, container, init, action.attempt, deps.spec, {
@@ -173,7 +185,7 @@ async function prepareContainer(deps: PodActionDeps, action: StartContainer, con
 /** Like the kubelet: an empty host file mounted at terminationMessagePath, read when the container
  * ends (see runtime/termination-message.ts). */
 async function mountTerminationMessage(
-  deps: PodActionDeps,
+  deps: Effects,
   action: StartContainer,
   name: string,
   path: string | undefined,
@@ -194,7 +206,7 @@ async function mountTerminationMessage(
   config.annotations[ANNOTATION.terminationMessagePolicy] = policy ?? 'File';
 }
 
-async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutcome> {
+async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
   const hosts = new Map<string, Promise<string>>();
   const hostOf = (sandboxId: string) => {
     if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));
@@ -233,7 +245,7 @@ async function killPod(deps: PodActionDeps, action: KillPod): Promise<ActionOutc
   return { containers: containers.filter((c) => c !== undefined) };
 }
 
-async function removeContainers(deps: PodActionDeps, action: RemoveContainers): Promise<ActionOutcome> {
+async function removeContainers(deps: Effects, action: RemoveContainers): Promise<ActionOutcome> {
   for (const id of action.containerIds) await ignoreNotFound(deps.cri.removeContainer(id));
   return { removedContainerIds: action.containerIds };
 }

@@ -1,8 +1,9 @@
 // The filesystem port of the manifest directory source: listing, reading, watching, and finding
 // processes that still write a file.
 import { watch as chokidarWatch } from 'chokidar';
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, watch as inotifyWatch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Observable } from 'rxjs';
 
 export type Listing =
@@ -22,8 +23,11 @@ export interface ManifestFsPort {
   stat(file: string): Promise<FileStat | undefined>;
   /** `undefined` when the file vanished in between. */
   read(file: string): Promise<string | undefined>;
-  /** Emits a path whenever something below `path` (one level) may have changed. */
-  watch(path: string): Observable<string>;
+  /**
+   * Emits a path whenever something below `path` (one level) may have changed, and once when the
+   * watch is in place. `kind` is what the path was at the last listing: the watch suits it.
+   */
+  watch(path: string, kind: Listing['kind']): Observable<string>;
   /** Which of `files` some process holds open for writing. */
   writers(files: readonly string[]): Promise<Set<string>>;
 }
@@ -63,22 +67,52 @@ export const nodeManifestFs: ManifestFsPort = {
       throw err;
     }
   },
-  watch(path) {
-    return new Observable<string>((subscriber) => {
-      // atomic: false: chokidar would hold back an unlink for 100 ms to see whether the file comes
-      // back; the scan that follows any event sees a replaced file as changed anyway.
-      const watcher = chokidarWatch(path, { depth: 0, ignoreInitial: true, persistent: true, atomic: false });
-      const emit = (p: string) => subscriber.next(p);
-      watcher.on('add', emit).on('change', emit).on('unlink', emit).on('addDir', emit).on('unlinkDir', emit);
-      // A watcher error is not fatal: the periodic rescan still sees every change.
-      watcher.on('error', () => undefined);
-      return () => {
-        void watcher.close();
-      };
-    });
+  watch(path, kind) {
+    return kind === 'dir' ? directoryEvents(path) : chokidarEvents(path);
   },
   writers: procWriters,
 };
+
+/**
+ * An existing directory: one inotify watch and nothing read per event, since the scan that follows
+ * reads what it needs (chokidar would re-read and stat the whole directory on every event, which
+ * costs milliseconds per event and a lot of CPU in a burst). Completes if the watch breaks; the
+ * source re-arms it at the next scan.
+ */
+function directoryEvents(path: string): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    let watcher: ReturnType<typeof inotifyWatch>;
+    try {
+      watcher = inotifyWatch(path, { persistent: true }, (_event, name) => subscriber.next(name ? join(path, name.toString()) : path));
+    } catch {
+      subscriber.complete();
+      return;
+    }
+    watcher.on('error', () => subscriber.complete());
+    subscriber.next(path);
+    return () => watcher.close();
+  });
+}
+
+/**
+ * A single manifest file, or a path that is not there yet: chokidar follows a file replaced by
+ * rename and notices the path appear.
+ */
+function chokidarEvents(path: string): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    // atomic: false: chokidar would hold back an unlink for 100 ms to see whether the file comes
+    // back; the scan that follows any event sees a replaced file as changed anyway.
+    const watcher = chokidarWatch(path, { depth: 0, ignoreInitial: true, persistent: true, atomic: false });
+    const emit = (p: string) => subscriber.next(p);
+    watcher.on('add', emit).on('change', emit).on('unlink', emit).on('addDir', emit).on('unlinkDir', emit);
+    watcher.on('ready', () => subscriber.next(path));
+    // A watcher error is not fatal: the periodic rescan still sees every change.
+    watcher.on('error', () => undefined);
+    return () => {
+      void watcher.close();
+    };
+  });
+}
 
 const O_ACCMODE = 0o3;
 

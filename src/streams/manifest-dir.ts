@@ -3,18 +3,18 @@
 // files by (inode, size, mtime) and then by content, so only real changes become events.
 import { createHash } from 'node:crypto';
 import { extname, join } from 'node:path';
-import { catchError, debounceTime, defer, from, merge, mergeMap, of, Subject, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, debounceTime, defer, distinctUntilChanged, from, identity, merge, mergeMap, of, Subject, switchMap, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
-import type { ManifestFsPort } from '../runtime/manifest-fs.js';
+import type { Listing, ManifestFsPort } from '../runtime/manifest-fs.js';
 import { coalesceMap } from './coalesce.js';
 
 export interface ManifestDirOptions {
   readonly path: string;
   readonly nodeName: string;
   readonly checkFrequencyMs: number;
-  /** Quiet time after a file event before scanning: coalesces a burst of events (default 1 ms;
-   * a scan that is already running collapses the rest). */
+  /** Quiet time after a file event before scanning (default 0: scan at once; a scan that is
+   * already running collapses the rest of a burst into one more scan). */
   readonly eventDebounceMs?: number;
   /** How soon to look again at a file that some process still has open for writing. */
   readonly writerRecheckMs?: number;
@@ -51,11 +51,14 @@ export function manifestDirectory(
     const known = new Map<string, KnownFile>();
     const skipped = new Set<string>();
     const recheck = new Subject<void>();
+    // What the path is (directory, file, missing) decides how it is watched; every scan says.
+    const pathKind = new Subject<Listing['kind']>();
     let synced = false;
 
     const scan = async (): Promise<EventBody[]> => {
       const events: EventBody[] = [];
       const listing = await fs.list(options.path);
+      pathKind.next(listing.kind);
       const files =
         listing.kind === 'dir'
           ? listing.names
@@ -136,7 +139,11 @@ export function manifestDirectory(
       return events;
     };
 
-    return scanTriggers(fs.watch(options.path), recheck, options, scheduler).pipe(
+    const fileEvents = pathKind.pipe(
+      distinctUntilChanged(),
+      switchMap((kind) => fs.watch(options.path, kind)),
+    );
+    return scanTriggers(fileEvents, recheck, options, scheduler).pipe(
       coalesceMap(() =>
         defer(scan).pipe(
           catchError((err: unknown) => {
@@ -162,7 +169,7 @@ export function scanTriggers(
 ): Observable<unknown> {
   return merge(
     timer(0, options.checkFrequencyMs, scheduler),
-    fileEvents.pipe(debounceTime(options.eventDebounceMs ?? 1, scheduler)),
+    fileEvents.pipe(options.eventDebounceMs ? debounceTime(options.eventDebounceMs, scheduler) : identity),
     writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
   );
 }

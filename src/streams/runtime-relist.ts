@@ -73,7 +73,12 @@ export function runtimeRelist(
       sbObs.sort((a, b) => (a.id < b.id ? -1 : 1));
       cObs.sort((a, b) => (a.id < b.id ? -1 : 1));
 
-      const fingerprint = JSON.stringify([sbObs, cObs], (k, v: unknown) => (k === 'observedAt' ? undefined : v));
+      // What a listing says that can change: a sandbox's state and IP, a container's state and
+      // whether its status is known. The rest of an object never changes in the runtime.
+      const fingerprint = [
+        ...sbObs.map((sb) => `${sb.id}:${sb.ready}:${cache.sandboxIps.get(sb.id) ?? '?'}`),
+        ...cObs.map((c) => `${c.id}:${c.state}:${cache.containers.get(c.id)?.state === c.state ? 'known' : '?'}`),
+      ].join(',');
       const heartbeatDue = startedAt - lastEmitAt >= (options.heartbeatMs ?? 10_000);
       const recovered = unavailable !== '';
       unavailable = '';

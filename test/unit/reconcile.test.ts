@@ -105,6 +105,32 @@ describe('reconcile step', () => {
     assert.equal(after.actions.filter((a) => a.kind === 'CreateSandbox').length, 0);
   });
 
+  it('a start result read before the container exited does not undo the exit a relist saw', () => {
+    // The container exits at once; a relist sees the exit before the start action's own status
+    // read (which still said running) comes back. The restart must not wait for another relist.
+    const web = staticPod('web');
+    const sb = sandbox(web, 'sb1');
+    const begin = run([manifestRead(web), relist([sb], [], 0)], { times: [0, 10] });
+    const startAction = begin.actions[0]!;
+    assert.equal(startAction.kind, 'StartContainer');
+    const exited = container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 1, finishedAt: 25 });
+    const after = run([
+      relist([sb], [exited], 30),
+      { type: 'ActionSucceeded', action: startAction, outcome: { containers: [container(web, 'c1', 'sb1', 'web', { state: 'running' })] } },
+    ], { from: begin.state, times: [35, 40] });
+    assert.equal(after.state.runtime.containers.get('c1')?.state, 'exited');
+    assert.deepEqual(after.perEvent[1]!.map((a) => a.kind), ['StartContainer'], 'restarted as soon as the start finished');
+  });
+
+  it('a relist that started before an exit does not bring the container back to running', () => {
+    const web = staticPod('web');
+    const sb = sandbox(web, 'sb1');
+    const exited = container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 1, finishedAt: 25 });
+    const begin = run([manifestRead(web), relist([sb], [exited], 30)], { times: [0, 35] });
+    const after = run([relist([sb], [container(web, 'c1', 'sb1', 'web', { state: 'running' })], 50)], { from: begin.state, times: [60] });
+    assert.equal(after.state.runtime.containers.get('c1')?.state, 'exited', 'a container never runs again once it exited');
+  });
+
   it('restarts an exited container in the same sandbox with attempt + 1, at once the first time', () => {
     const web = staticPod('web');
     const dead = container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 1, finishedAt: 1000 });
