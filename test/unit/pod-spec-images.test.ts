@@ -7,7 +7,7 @@ import type { EventBody } from '../../src/core/events.js';
 import { podStatus } from '../../src/core/pod-status.js';
 import { initialState, type State } from '../../src/core/state.js';
 import { ActionError } from '../../src/effects/action-error.js';
-import { ensureImage } from '../../src/effects/images.js';
+import { ensureImage, ImageLookup } from '../../src/effects/images.js';
 import type { CriRuntime } from '../../src/runtime/cri/types.js';
 import { manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
@@ -89,5 +89,25 @@ describe('ensureImage by pull policy', () => {
       throw new Error('connection refused');
     });
     await assert.rejects(ensureImage(broken.cri, 'img:1', 'Always', log, 'p'), (e: unknown) => e instanceof ActionError && e.reason === 'ErrImagePull' && /connection refused/.test(e.message));
+  });
+
+  it('a lookup started with the sandbox is reused by the container start; briefly, and never across a pull', async () => {
+    const present = fakeCri(true, async () => 'ref');
+    let now = 0;
+    const lookup = new ImageLookup(present.cri, () => now);
+    lookup.prefetch(['img:1']);
+    now = 500;
+    assert.deepEqual(await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 'p', lookup), { pulled: false });
+    assert.deepEqual(await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 'q', lookup), { pulled: false });
+    assert.deepEqual(present.calls, ['status img:1'], 'one lookup for the prefetch and both starts');
+    now = 500 + ImageLookup.FRESH_MS + 1;
+    await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 'r', lookup);
+    assert.deepEqual(present.calls, ['status img:1', 'status img:1'], 'a stale answer is asked again');
+
+    const missing = fakeCri(false, async () => 'ref');
+    const lookup2 = new ImageLookup(missing.cri, () => now);
+    await ensureImage(missing.cri, 'img:1', 'IfNotPresent', log, 'p', lookup2);
+    await lookup2.status('img:1');
+    assert.deepEqual(missing.calls, ['status img:1', 'pull img:1', 'status img:1'], 'a pull forgets the answer it made wrong');
   });
 });

@@ -56,6 +56,14 @@ describe('timing (virtual time)', () => {
     });
   });
 
+  it('by default a file event triggers a scan at once (a running scan collapses a burst)', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const triggers = scanTriggers(cold('5ms a 1ms a'), cold('-'), { checkFrequencyMs: 100 }, scheduler);
+      expectObservable(triggers.pipe(map(() => 't')), '^ 50ms !').toBe('t 4ms t 1ms t');
+    });
+  });
+
   it('a file still being written is looked at again after writerRecheckMs', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
