@@ -158,8 +158,12 @@ export async function floorBulkRun(runtime: Runtime, n: number, round: number): 
 
 export interface SteadySample {
   cpuSeconds: number;
-  peakRssBytes: number;
+  /** RSS at the end of the window. */
   rssBytes: number;
+  /** The highest RSS sampled (every 100 ms) in the window. */
+  windowPeakRssBytes: number;
+  /** The process's lifetime high-water mark (VmHWM), which includes starting the pods. */
+  peakRssBytes: number;
 }
 
 /** N pods running for `seconds`: the agent's CPU and memory, read from /proc from outside. */
@@ -170,9 +174,14 @@ export async function steadyRun(runtime: Runtime, agent: AgentUnderTest, n: numb
   await until(`${n} running`, async () => (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING).length >= n, 600_000, 200);
   await sleep(5_000); // settle
   const before = await procStats(agent.pid);
-  await sleep(seconds * 1000);
+  let windowPeakRssBytes = before.rssBytes;
+  const endAt = Date.now() + seconds * 1000;
+  while (Date.now() < endAt) {
+    await sleep(100);
+    windowPeakRssBytes = Math.max(windowPeakRssBytes, (await procStats(agent.pid)).rssBytes);
+  }
   const after = await procStats(agent.pid);
   await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
   await until(`${n} gone`, async () => (await runtime.sandboxesOf(podNames)).length === 0, 600_000, 200);
-  return { cpuSeconds: after.cpuSeconds - before.cpuSeconds, peakRssBytes: after.peakRssBytes, rssBytes: after.rssBytes };
+  return { cpuSeconds: after.cpuSeconds - before.cpuSeconds, rssBytes: after.rssBytes, windowPeakRssBytes, peakRssBytes: after.peakRssBytes };
 }

@@ -51,4 +51,4 @@ cat >&2 <<MSG
   Ctrl-C stops the agent and leaves the pods running; 'npm run example -- --down' removes everything.
 
 MSG
-exec node dist/src/main.js --pod-manifest-path="$STATICLET_ROOT/examples" --pod-logs-dir=/var/log/pods "$@"
+exec bin/staticlet --pod-manifest-path="$STATICLET_ROOT/examples" --pod-logs-dir=/var/log/pods "$@"

@@ -1,6 +1,7 @@
 // The benchmark's world: private containerds (one clean one per agent), the CRI client, the
 // agents under test (staticlet, the real kubelet) and outside measurements from /proc.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,13 +104,21 @@ spec:
 `;
 }
 
+/** The Node flags bin/staticlet passes, so a profiled agent runs like a launched one. */
+function launcherNodeFlags(): string[] {
+  const line = readFileSync(join(REPO, 'bin/staticlet'), 'utf8').split('\n').find((l) => l.startsWith('exec node '));
+  return line ? line.split(' ').filter((w) => w.startsWith('--')) : [];
+}
+
 export async function startStaticlet(runtime: Runtime, nodeName: string, extra: string[] = [], nodeArgs: string[] = []): Promise<AgentUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-agent-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
-  const proc: ChildProcess = spawn(process.execPath, [
-    ...nodeArgs,
-    join(REPO, 'dist/src/main.js'),
+  // Started as users start it: through its launcher (which sets Node's memory flags); with Node
+  // flags of our own, through node with those flags added.
+  const launcher = join(REPO, 'bin/staticlet');
+  const proc: ChildProcess = spawn(nodeArgs.length > 0 ? process.execPath : launcher, [
+    ...(nodeArgs.length > 0 ? [...nodeArgs, ...launcherNodeFlags(), join(REPO, 'dist/src/main.js')] : []),
     `--pod-manifest-path=${manifests}`,
     `--container-runtime-endpoint=${runtime.endpoint}`,
     `--hostname-override=${nodeName}`,

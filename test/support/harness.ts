@@ -92,11 +92,11 @@ export class TestNode {
   }
 
   startAgent(extraArgs: string[] = [], opts: { manifests?: string | null } = {}): Promise<AgentProcess> {
-    const main = join(REPO, 'dist/src/main.js');
-    const args = existsSync(main) ? [main] : ['--import', 'tsx', join(REPO, 'src/main.ts')];
+    // The built agent through its launcher, as users run it; else the sources through tsx.
+    const built = existsSync(join(REPO, 'dist/src/main.js'));
     const manifests = opts.manifests === undefined ? this.manifests : opts.manifests;
-    const proc = spawn(process.execPath, [
-      ...args,
+    const proc = spawn(built ? join(REPO, 'bin/staticlet') : process.execPath, [
+      ...(built ? [] : ['--import', 'tsx', join(REPO, 'src/main.ts')]),
       ...(manifests ? [`--pod-manifest-path=${manifests}`] : []),
       `--container-runtime-endpoint=${endpoint()}`,
       `--hostname-override=${this.nodeName}`,
