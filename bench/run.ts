@@ -1,6 +1,6 @@
 // `npm run bench`: staticlet, the real kubelet and the floor (direct CRI calls), one at a time,
 // each on a fresh private containerd; writes bench/results/<date>.md and .json.
-//   npm run bench                      all scenarios, full size (about 20 minutes)
+//   npm run bench                      all scenarios, full size (about 30 minutes)
 //   npm run bench -- --quick           a smoke run: few repetitions, small sizes
 //   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk --bulk-sizes 100
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -115,13 +115,7 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
   const { container, init } = found;
   // The image and the host are independent: made ready side by side.
   const imageReady = ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName, deps.images);
-  const [image, config] = await Promise.all([
-    imageReady,
-    prepareContainer(deps, action, container, init, imageReady).then(async (config) => {
-      await mountTerminationMessage(deps, action, container.name, container.terminationMessagePath, container.terminationMessagePolicy, config);
-      return config;
-    }),
-  ]);
+  const [image, config] = await Promise.all([imageReady, prepareContainer(deps, action, container, init, imageReady)]);
 
   let id: string;
   try {
@@ -155,7 +149,8 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
 /**
  * What only the runtime and the host know (the pod's IPs, the image's user, the node's hosts
  * file), then the container's config, then the host prepared for it: hostPath checks, emptyDirs
- * and tmpfs, subPaths, the managed /etc/hosts. Any failure is a CreateContainerConfigError.
+ * and tmpfs, subPaths, the managed /etc/hosts, the log directory, the termination message file.
+ * Any failure is a CreateContainerConfigError.
  */
 async function prepareContainer(deps: Effects, action: StartContainer, container: V1Container, init: boolean, imageReady: Promise<unknown>): Promise<ContainerConfig> {
   try {
@@ -170,11 +165,23 @@ async function prepareContainer(deps: Effects, action: StartContainer, container
       ...(imageUser !== undefined ? { imageUser } : {}),
       ...(nodeHosts !== undefined ? { nodeHosts } : {}),
     });
-    for (const item of prepare) {
-      const resolved = await deps.host.prepare(item);
-      if (item.kind === 'subPath' && resolved) config.mounts[item.mount]!.hostPath = resolved;
+    // Volumes in order (a subPath may lie in an emptyDir made just before); the log directory and
+    // the termination message file are independent of them, so made side by side.
+    const [, , terminationFile] = await Promise.all([
+      (async () => {
+        for (const item of prepare) {
+          const resolved = await deps.host.prepare(item);
+          if (item.kind === 'subPath' && resolved) config.mounts[item.mount]!.hostPath = resolved;
+        }
+      })(),
+      deps.host.ensureDirectory(`${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`, true, 'container log directory'),
+      container.terminationMessagePath ? terminationMessageFile(deps, action, container.name) : undefined,
+    ]);
+    if (terminationFile !== undefined) {
+      config.mounts.push({ containerPath: container.terminationMessagePath!, hostPath: terminationFile, readonly: false });
+      config.annotations[ANNOTATION.terminationMessageHostPath] = terminationFile;
+      config.annotations[ANNOTATION.terminationMessagePolicy] = container.terminationMessagePolicy ?? 'File';
     }
-    await deps.host.ensureDirectory(`${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`, true, 'container log directory');
     return config;
   } catch (err) {
     if (err instanceof ActionError) throw err;
@@ -182,28 +189,14 @@ async function prepareContainer(deps: Effects, action: StartContainer, container
   }
 }
 
-/** Like the kubelet: an empty host file mounted at terminationMessagePath, read when the container
- * ends (see runtime/termination-message.ts). */
-async function mountTerminationMessage(
-  deps: Effects,
-  action: StartContainer,
-  name: string,
-  path: string | undefined,
-  policy: string | undefined,
-  config: ContainerConfig,
-): Promise<void> {
-  if (!path) return;
+/** Like the kubelet: an empty host file, mounted at terminationMessagePath and read when the
+ * container ends (see runtime/termination-message.ts). */
+async function terminationMessageFile(deps: Effects, action: StartContainer, name: string): Promise<string> {
   const dir = `${deps.spec.rootDir}/pods/${action.pod.uid}/containers/${name}`;
   const file = `${dir}/termination-log-${action.attempt}`;
-  try {
-    await deps.host.ensureDirectory(dir, true, 'termination message directory');
-    await deps.host.writeFile(file, '');
-  } catch (err) {
-    throw new ActionError('CreateContainerConfigError', messageOf(err));
-  }
-  config.mounts.push({ containerPath: path, hostPath: file, readonly: false });
-  config.annotations[ANNOTATION.terminationMessageHostPath] = file;
-  config.annotations[ANNOTATION.terminationMessagePolicy] = policy ?? 'File';
+  await deps.host.ensureDirectory(dir, true, 'termination message directory');
+  await deps.host.writeFile(file, '');
+  return file;
 }
 
 async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
