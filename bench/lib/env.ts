@@ -115,10 +115,10 @@ export async function startStaticlet(runtime: Runtime, nodeName: string, extra: 
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   // Started as users start it: through its launcher (which sets Node's memory flags); with Node
-  // flags of our own, through node with those flags added.
+  // flags of our own, through node with the launcher's flags and then ours (which win).
   const launcher = join(REPO, 'bin/staticlet');
   const proc: ChildProcess = spawn(nodeArgs.length > 0 ? process.execPath : launcher, [
-    ...(nodeArgs.length > 0 ? [...nodeArgs, ...launcherNodeFlags(), join(REPO, 'dist/src/main.js')] : []),
+    ...(nodeArgs.length > 0 ? [...launcherNodeFlags(), ...nodeArgs, join(REPO, 'dist/src/main.js')] : []),
     `--pod-manifest-path=${manifests}`,
     `--container-runtime-endpoint=${runtime.endpoint}`,
     `--hostname-override=${nodeName}`,
