@@ -1,4 +1,5 @@
 // Image handling by pull policy, with the kubelet's failure reasons.
+import type { V1Container } from '@kubernetes/client-node';
 import { CriError, type CriRuntime, type ImageStatus } from '../runtime/cri/types.js';
 import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
@@ -11,7 +12,7 @@ export async function ensureImage(
   pod: string,
   lookup: ImageLookup = new ImageLookup(cri, Date.now),
 ): Promise<{ pulled: boolean }> {
-  if (policy !== 'Always') {
+  if (looksUpFirst(policy)) {
     const present = await lookup.status(image);
     if (present) return { pulled: false };
     if (policy === 'Never') {
@@ -30,6 +31,11 @@ export async function ensureImage(
   return { pulled: true };
 }
 
+/** Every policy but Always asks the runtime before pulling. */
+function looksUpFirst(policy: string | undefined): boolean {
+  return policy !== 'Always';
+}
+
 /**
  * Image status lookups, started early and shared briefly. The sandbox step starts one for each of
  * the pod's images while RunPodSandbox runs, so the container step that follows finds the answer
@@ -46,9 +52,9 @@ export class ImageLookup {
     private readonly now: () => number,
   ) {}
 
-  /** Starts lookups that are not already fresh; their answers wait for `status`. */
-  prefetch(images: Iterable<string>): void {
-    for (const image of images) void this.status(image).catch(() => undefined);
+  /** Starts the lookups the containers' starts will make, unless already fresh. */
+  prefetch(containers: readonly V1Container[]): void {
+    for (const c of containers) if (looksUpFirst(c.imagePullPolicy)) void this.status(c.image!).catch(() => undefined);
   }
 
   status(image: string): Promise<ImageStatus | undefined> {

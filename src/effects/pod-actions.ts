@@ -90,7 +90,7 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   const config = sandboxConfig(action.pod, action.attempt, deps.spec);
   // Ask for the images while the sandbox starts: the container step finds the answers waiting.
   const spec = action.pod.pod.spec!;
-  deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers].filter((c) => c.imagePullPolicy !== 'Always').map((c) => c.image!));
+  deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
   await deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
   let id: string;
   try {

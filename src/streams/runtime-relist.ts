@@ -74,10 +74,10 @@ export function runtimeRelist(
       cObs.sort((a, b) => (a.id < b.id ? -1 : 1));
 
       // What a listing says that can change: a sandbox's state and IP, a container's state and
-      // whether its status is known. The rest of an object never changes in the runtime.
+      // what its status adds (its times, once known). The rest never changes in the runtime.
       const fingerprint = [
-        ...sbObs.map((sb) => `${sb.id}:${sb.ready}:${cache.sandboxIps.get(sb.id) ?? '?'}`),
-        ...cObs.map((c) => `${c.id}:${c.state}:${cache.containers.get(c.id)?.state === c.state ? 'known' : '?'}`),
+        ...sbObs.map((sb) => `${sb.id}:${sb.ready}:${sb.ip ?? ''}`),
+        ...cObs.map((c) => `${c.id}:${c.state}:${c.startedAt ?? ''}:${c.finishedAt ?? ''}`),
       ].join(',');
       const heartbeatDue = startedAt - lastEmitAt >= (options.heartbeatMs ?? 10_000);
       const recovered = unavailable !== '';

@@ -95,7 +95,7 @@ describe('ensureImage by pull policy', () => {
     const present = fakeCri(true, async () => 'ref');
     let now = 0;
     const lookup = new ImageLookup(present.cri, () => now);
-    lookup.prefetch(['img:1']);
+    lookup.prefetch([{ name: 'c', image: 'img:1', imagePullPolicy: 'IfNotPresent' }]);
     now = 500;
     assert.deepEqual(await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 'p', lookup), { pulled: false });
     assert.deepEqual(await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 'q', lookup), { pulled: false });
