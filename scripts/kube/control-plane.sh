@@ -108,10 +108,19 @@ tail_logs() {
 # Detached from our session and stdio, so a caller reading our stdout isn't held
 # open and the lock fd (9) isn't inherited.
 launch() {
-  local name="$1"
+  local name="$1" pid bin i
   shift
   setsid "$@" </dev/null >>"$D/$name.log" 2>&1 9>&- &
-  echo $! >"$D/$name.pid"
+  pid=$!
+  echo "$pid" >"$D/$name.pid"
+  # The fork runs bash, then setsid, before it execs the binary: wait for the exec (or its end,
+  # up to 2 s), so a liveness check right after never takes the fork for a dead process.
+  bin="$(readlink -f "$1")"
+  for ((i = 0; i < 100; i++)); do
+    [[ -e "/proc/$pid" ]] || break
+    [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$bin" ]] && break
+    sleep 0.02
+  done
 }
 
 bins() {
