@@ -91,12 +91,17 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   // Ask for the images while the sandbox starts: the container step finds the answers waiting.
   const spec = action.pod.pod.spec!;
   deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
-  await deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
-  let id: string;
-  try {
-    id = await deps.cri.runPodSandbox(config);
-  } catch (err) {
-    throw new ActionError('CreatePodSandboxError', messageOf(err));
+  // The log directory is needed only once a container is created: made while the sandbox starts.
+  const logDirectory = deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
+  const [made, started] = await Promise.allSettled([logDirectory, deps.cri.runPodSandbox(config)]);
+  if (started.status === 'rejected') throw new ActionError('CreatePodSandboxError', messageOf(started.reason));
+  const id = started.value;
+  if (made.status === 'rejected') {
+    // A sandbox without its log directory would fail every container: stop it, let the retry
+    // start clean, and say why.
+    await deps.cri.stopPodSandbox(id).catch(() => undefined);
+    await deps.cri.removePodSandbox(id).catch(() => undefined);
+    throw made.reason;
   }
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
   if (action.pod.pod.spec!.hostNetwork) {

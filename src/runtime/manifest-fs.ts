@@ -1,8 +1,7 @@
 // The filesystem port of the manifest directory source: listing, reading, watching, and finding
 // processes that still write a file.
 import { watch as chokidarWatch } from 'chokidar';
-import { readdirSync, readFileSync, readlinkSync, realpathSync, watch as inotifyWatch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, watch as inotifyWatch } from 'node:fs';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
 
@@ -37,12 +36,17 @@ function isNotFound(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/**
+ * Listing, stat and read are synchronous on purpose: a manifest directory is a handful of small
+ * local files, where a synchronous call takes microseconds and each trip through the thread pool
+ * costs about half a millisecond, and a scan makes three of them in a row before it can act.
+ */
 export const nodeManifestFs: ManifestFsPort = {
   async list(path) {
     try {
-      const st = await stat(path);
+      const st = statSync(path);
       if (!st.isDirectory()) return { kind: 'file' };
-      const entries = await readdir(path, { withFileTypes: true });
+      const entries = readdirSync(path, { withFileTypes: true });
       // Not recursive; symlinks are followed when read (kubeadm-style ..data links work).
       return { kind: 'dir', names: entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name) };
     } catch (err) {
@@ -52,7 +56,7 @@ export const nodeManifestFs: ManifestFsPort = {
   },
   async stat(file) {
     try {
-      const st = await stat(file);
+      const st = statSync(file);
       return st.isFile() ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : undefined;
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -61,7 +65,7 @@ export const nodeManifestFs: ManifestFsPort = {
   },
   async read(file) {
     try {
-      return await readFile(file, 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -116,6 +120,11 @@ function chokidarEvents(path: string): Observable<string> {
 
 const O_ACCMODE = 0o3;
 
+function isRefused(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
 /**
  * Scans /proc once for file descriptors open for writing on any of `files`; empty where /proc is
  * not readable.
@@ -151,7 +160,10 @@ export async function procWriters(files: readonly string[]): Promise<Set<string>
       let link: string;
       try {
         link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
+      } catch (err) {
+        // Refused for one descriptor is refused for the whole process (another user namespace,
+        // say): skip the rest, since each refusal costs a thrown error.
+        if (isRefused(err)) break;
         continue;
       }
       const file = byTarget.get(link);
