@@ -44,10 +44,21 @@ export interface PodActionDeps {
 
 interface Effects extends PodActionDeps {
   readonly images: ImageLookup;
+  /** By sandbox id: its first container's config, prepared while the sandbox started. */
+  readonly preparedAhead: Map<string, PreparedAhead>;
 }
 
+interface PreparedAhead {
+  readonly containerName: string;
+  readonly attempt: number;
+  readonly config: Promise<ContainerConfig>;
+}
+
+/** What a container's config is prepared for. */
+type ContainerTarget = Pick<StartContainer, 'pod' | 'sandboxId' | 'attempt'>;
+
 export function podActions(podDeps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
-  const deps: Effects = { ...podDeps, images: new ImageLookup(podDeps.cri, podDeps.now) };
+  const deps: Effects = { ...podDeps, images: new ImageLookup(podDeps.cri, podDeps.now), preparedAhead: new Map() };
   return runActions((action: RuntimeAction) => runAction(deps, action), {
     concurrency: deps.concurrency,
     log: deps.log,
@@ -91,8 +102,10 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   // Ask for the images while the sandbox starts: the container step finds the answers waiting.
   const spec = action.pod.pod.spec!;
   deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
-  // The log directory is needed only once a container is created: made while the sandbox starts.
+  // The log directory is needed only once a container is created: made while the sandbox starts,
+  // and so is the first container's config where nothing in it waits for the sandbox.
   const logDirectory = deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
+  const ahead = prepareFirstContainer(deps, action);
   const [made, started] = await Promise.allSettled([logDirectory, deps.cri.runPodSandbox(config)]);
   if (started.status === 'rejected') throw new ActionError('CreatePodSandboxError', messageOf(started.reason));
   const id = started.value;
@@ -103,6 +116,7 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
     await deps.cri.removePodSandbox(id).catch(() => undefined);
     throw made.reason;
   }
+  if (ahead) deps.preparedAhead.set(id, ahead);
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
   if (action.pod.pod.spec!.hostNetwork) {
     deps.statusCache?.sandboxIps.set(id, '');
@@ -120,7 +134,7 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
   const { container, init } = found;
   // The image and the host are independent: made ready side by side.
   const imageReady = ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName, deps.images);
-  const [image, config] = await Promise.all([imageReady, prepareContainer(deps, action, container, init, imageReady)]);
+  const [image, config] = await Promise.all([imageReady, takePreparedAhead(deps, action) ?? prepareContainer(deps, action, container, init, imageReady)]);
 
   let id: string;
   try {
@@ -152,12 +166,39 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
 }
 
 /**
+ * A fresh host-network pod's first container (its first init container, else its first app
+ * container) needs nothing from its sandbox: its config and host files are prepared while
+ * RunPodSandbox runs, which takes the host's file operations off the start path (each is a trip
+ * through the thread pool, slow while the runtime keeps the CPUs busy starting the sandbox).
+ */
+function prepareFirstContainer(deps: Effects, action: CreateSandbox): PreparedAhead | undefined {
+  const spec = action.pod.pod.spec!;
+  if (!spec.hostNetwork || action.attempt !== 0) return undefined;
+  const init = (spec.initContainers ?? []).length > 0;
+  const container = init ? spec.initContainers![0]! : spec.containers[0];
+  if (!container || needsImageUser(action.pod.pod, container)) return undefined;
+  const config = prepareContainer(deps, { pod: action.pod, sandboxId: '', attempt: 0 }, container, init, Promise.resolve());
+  // Awaited by the container's start; until then a failure must not count as unhandled.
+  config.catch(() => undefined);
+  return { containerName: container.name, attempt: 0, config };
+}
+
+/** The config prepared ahead for this start, if it is the one that was foreseen. Any start in the
+ * sandbox uses up the entry, so nothing lingers. */
+function takePreparedAhead(deps: Effects, action: StartContainer): Promise<ContainerConfig> | undefined {
+  const ahead = deps.preparedAhead.get(action.sandboxId);
+  if (!ahead) return undefined;
+  deps.preparedAhead.delete(action.sandboxId);
+  return ahead.containerName === action.containerName && ahead.attempt === action.attempt ? ahead.config : undefined;
+}
+
+/**
  * What only the runtime and the host know (the pod's IPs, the image's user, the node's hosts
  * file), then the container's config, then the host prepared for it: hostPath checks, emptyDirs
  * and tmpfs, subPaths, the managed /etc/hosts, the log directory, the termination message file.
  * Any failure is a CreateContainerConfigError.
  */
-async function prepareContainer(deps: Effects, action: StartContainer, container: V1Container, init: boolean, imageReady: Promise<unknown>): Promise<ContainerConfig> {
+async function prepareContainer(deps: Effects, action: ContainerTarget, container: V1Container, init: boolean, imageReady: Promise<unknown>): Promise<ContainerConfig> {
   try {
     const spec = action.pod.pod.spec!;
     const sandbox = spec.hostNetwork ? undefined : await deps.cri.podSandboxStatus(action.sandboxId);
@@ -196,7 +237,7 @@ async function prepareContainer(deps: Effects, action: StartContainer, container
 
 /** Like the kubelet: an empty host file, mounted at terminationMessagePath and read when the
  * container ends (see runtime/termination-message.ts). */
-async function terminationMessageFile(deps: Effects, action: StartContainer, name: string): Promise<string> {
+async function terminationMessageFile(deps: Effects, action: ContainerTarget, name: string): Promise<string> {
   const dir = `${deps.spec.rootDir}/pods/${action.pod.uid}/containers/${name}`;
   const file = `${dir}/termination-log-${action.attempt}`;
   await deps.host.ensureDirectory(dir, true, 'termination message directory');
@@ -217,6 +258,7 @@ async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
     }),
   );
   await Promise.all(action.sandboxIds.map((id) => ignoreNotFound(deps.cri.stopPodSandbox(id))));
+  for (const id of action.sandboxIds) deps.preparedAhead.delete(id);
   if (action.remove) {
     // RemovePodSandbox takes the sandbox's containers with it; only strays need their own call.
     const removedSandboxes = new Set(action.sandboxIds);

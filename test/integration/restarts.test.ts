@@ -1,5 +1,6 @@
 // Restarts, back-off, and the agent's own restart, on a real containerd.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { LABEL } from '../../src/core/runtime-labels.js';
 import { nanosToMillis } from '../../src/runtime/cri/observations.js';
@@ -23,6 +24,31 @@ describe('restarts', () => {
     assert.equal(second.annotations['io.kubernetes.container.restartCount'], '1');
     const ps = await crictl('ps', '-a', '--pod', first.podSandboxId);
     assert.match(ps, /main\s+1\s+/, `crictl shows ATTEMPT 1:\n${ps}`);
+  });
+
+  it('a host-network pod: the first container, prepared while its sandbox starts, and the restarts, prepared after, each get their own mounts', async () => {
+    await node.writeManifest('hostnet.yaml', `apiVersion: v1
+kind: Pod
+metadata: {name: hostnet}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  initContainers:
+    - name: setup
+      image: ${IMAGE}
+      command: ["sh", "-c", "grep -q 'Kubernetes-managed' /etc/hosts && echo setup-done > /dev/termination-log"]
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ["sh", "-c", "grep -q 'Kubernetes-managed' /etc/hosts && echo attempt-$(cat /proc/sys/kernel/random/uuid) > /dev/termination-log; sleep 1; exit 3"]
+`);
+    await node.startAgent();
+    const second = await waitFor('main restarted', async () => (await node.containers()).find((c) => c.labels[LABEL.podName] === node.podName('hostnet') && c.metadata.name === 'main' && c.metadata.attempt >= 1), 30_000);
+    const dir = `${node.rootDir}/pods/${second.labels['io.kubernetes.pod.uid']}/containers`;
+    assert.equal(await readFile(`${dir}/setup/termination-log-0`, 'utf8'), 'setup-done\n', 'the init container ran with its mounts (prepared ahead)');
+    await waitFor('main wrote its second message', async () => (await readFile(`${dir}/main/termination-log-1`, 'utf8').catch(() => '')).startsWith('attempt-'));
+    assert.match(await readFile(`${dir}/main/termination-log-0`, 'utf8'), /^attempt-/, 'the first app container got its own file');
+    assert.notEqual(await readFile(`${dir}/main/termination-log-0`, 'utf8'), await readFile(`${dir}/main/termination-log-1`, 'utf8'));
   });
 
   it('follows restartPolicy: Never keeps a dead container dead, OnFailure restarts failures only', async () => {
