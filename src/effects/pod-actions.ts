@@ -99,14 +99,15 @@ async function stopContainer(deps: Effects, action: StopContainer): Promise<Acti
 
 async function createSandbox(deps: Effects, action: CreateSandbox): Promise<ActionOutcome> {
   const config = sandboxConfig(action.pod, action.attempt, deps.spec);
-  // Ask for the images while the sandbox starts: the container step finds the answers waiting.
+  // The sandbox is asked for first; the rest is done while it starts. The container step finds
+  // the image answers waiting. The log directory is needed only once a container is created, and
+  // the first container's config needs nothing from the sandbox where the pod is on the host network.
+  const sandbox = deps.cri.runPodSandbox(config);
   const spec = action.pod.pod.spec!;
   deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
-  // The log directory is needed only once a container is created: made while the sandbox starts,
-  // and so is the first container's config where nothing in it waits for the sandbox.
   const logDirectory = deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
   const ahead = prepareFirstContainer(deps, action);
-  const [made, started] = await Promise.allSettled([logDirectory, deps.cri.runPodSandbox(config)]);
+  const [made, started] = await Promise.allSettled([logDirectory, sandbox]);
   if (started.status === 'rejected') throw new ActionError('CreatePodSandboxError', messageOf(started.reason));
   const id = started.value;
   if (made.status === 'rejected') {
