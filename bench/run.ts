@@ -97,6 +97,7 @@ async function main() {
     }
     for (const [name, s] of samples) {
       rows.push({ scenario: '1. manifest written → container running', agent: name, summary: summarize(s.map((x) => x.start)), unit: 'ms' });
+      rows.push({ scenario: '1a. of which: manifest written → sandbox recorded by the runtime', agent: name, summary: summarize(s.map((x) => x.sandboxCreated)), unit: 'ms' });
       rows.push({ scenario: '2. manifest removed → sandbox stopped', agent: name, summary: summarize(s.map((x) => x.remove)), unit: 'ms' });
       rows.push({ scenario: '2b. manifest removed → sandbox deleted', agent: name, summary: summarize(s.map((x) => x.removeGone)), unit: 'ms' });
       rows.push({ scenario: '3. container killed → running again', agent: name, summary: summarize(s.map((x) => x.restart)), unit: 'ms' });

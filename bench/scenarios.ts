@@ -13,6 +13,9 @@ export type AgentName = 'floor' | 'staticlet' | 'kubelet';
 export interface LifecycleSample {
   /** Manifest written → container running (ms). */
   start: number;
+  /** Manifest written → the runtime records the sandbox (its createdAt; ms): how soon the agent
+   * reacts, without the runtime's own 100-odd ms of sandbox and container start and its noise. */
+  sandboxCreated: number;
   /** Container killed → running again, first restart (ms). */
   restart: number;
   /** Manifest removed → sandbox stopped (no READY sandbox left) (ms). */
@@ -39,6 +42,7 @@ export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: n
   const first = await until(`${name} running`, async () => (await runtime.containersOf(podName)).find((c) => c.state === RUNNING));
   const firstStatus = await runtime.cri.containerStatus(first.id);
   const start = nanosToMillis(firstStatus.startedAt)! - t0;
+  const sandboxCreated = nanosToMillis((await runtime.cri.podSandboxStatus(first.podSandboxId)).createdAt)! - t0;
 
   await runtime.cri.stopContainer(first.id, 0);
   const killed = nanosToMillis((await runtime.cri.containerStatus(first.id)).finishedAt)!;
@@ -56,7 +60,7 @@ export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: n
     await until(`${name} gone`, async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000, 50);
     removeGone = Date.now() - tRemove;
   }
-  return { start, restart, remove, removeGone };
+  return { start, sandboxCreated, restart, remove, removeGone };
 }
 
 function floorSpec(runtime: Runtime): RuntimeSpecOptions {
@@ -87,6 +91,7 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
   const name = `lc${i}`;
   const { sandboxId, containerId, t0 } = await floorStart(runtime, name);
   const start = nanosToMillis((await runtime.cri.containerStatus(containerId)).startedAt)! - t0;
+  const sandboxCreated = nanosToMillis((await runtime.cri.podSandboxStatus(sandboxId)).createdAt)! - t0;
 
   await runtime.cri.stopContainer(containerId, 0);
   const killed = nanosToMillis((await runtime.cri.containerStatus(containerId)).finishedAt)!;
@@ -105,7 +110,7 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
   const podName = new Set([pod.name]);
   await until('floor sandbox gone', async () => (await runtime.sandboxesOf(podName)).length === 0);
   const removeGone = Date.now() - tRemove;
-  return { start, restart, remove: removeGone, removeGone };
+  return { start, sandboxCreated, restart, remove: removeGone, removeGone };
 }
 
 export interface BulkSample {

@@ -145,7 +145,9 @@ export async function procWriters(files: readonly string[]): Promise<Set<string>
   const found = new Set<string>();
   let pids: string[] = [];
   try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    // Not our own descriptors: the agent only ever reads manifests.
+    const self = String(process.pid);
+    pids = readdirSync('/proc').filter((p) => p !== self && /^\d+$/.test(p));
   } catch {
     return found;
   }
