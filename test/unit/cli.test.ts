@@ -1,6 +1,6 @@
 // Flags, the --config file, durations, resolv.conf, and the event log replay.
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -37,8 +37,9 @@ describe('command line', () => {
     await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--hostname-override=bad_name']), /not a valid DNS-1123 name/);
   });
 
-  it('reads a KubeletConfiguration; flags override it; unknown fields are listed, not fatal', async () => {
+  it('reads a KubeletConfiguration; flags override it; unknown fields are listed, not fatal', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'staticlet-cli-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const config = join(dir, 'kubelet.yaml');
     await writeFile(config, `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -88,8 +89,9 @@ cgroupDriver: systemd
 });
 
 describe('event log', () => {
-  it('records events and replays them through the core to the same actions', async () => {
+  it('records events and replays them through the core to the same actions', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'events.jsonl');
     const web = staticPod('web');
     const events = logged([manifestRead(web), relist([], [], 5), { type: 'SourceSynced', source: 'file', sourceId: '/m' }], 1_000, 10);
