@@ -119,7 +119,7 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   }
   if (ahead) deps.preparedAhead.set(id, ahead);
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
-  if (action.pod.pod.spec!.hostNetwork) {
+  if (spec.hostNetwork) {
     deps.statusCache?.sandboxIps.set(id, '');
     // No pod IP to learn: what we asked for is what runs, and the next relist confirms it.
     return { sandboxes: [observeSandbox({ id, metadata: config.metadata, state: 'SANDBOX_READY', createdAt: `${BigInt(deps.now()) * 1_000_000n}`, labels: config.labels, annotations: config.annotations }, deps.now())] };
@@ -171,6 +171,8 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
  * container) needs nothing from its sandbox: its config and host files are prepared while
  * RunPodSandbox runs, which takes the host's file operations off the start path (each is a trip
  * through the thread pool, slow while the runtime keeps the CPUs busy starting the sandbox).
+ * "First" follows the order core/diff.ts starts containers in; a start it did not foresee just
+ * leaves the entry unused (see takePreparedAhead).
  */
 function prepareFirstContainer(deps: Effects, action: CreateSandbox): PreparedAhead | undefined {
   const spec = action.pod.pod.spec!;

@@ -31,9 +31,19 @@ export interface ManifestFsPort {
   writers(files: readonly string[]): Promise<Set<string>>;
 }
 
+/** The errno code of a failed fs call. */
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
 function isNotFound(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(err);
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function isRefused(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code === 'EACCES' || code === 'EPERM';
 }
 
 /**
@@ -119,11 +129,6 @@ function chokidarEvents(path: string): Observable<string> {
 }
 
 const O_ACCMODE = 0o3;
-
-function isRefused(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EACCES' || code === 'EPERM';
-}
 
 /**
  * Scans /proc once for file descriptors open for writing on any of `files`; empty where /proc is

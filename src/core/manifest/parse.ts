@@ -51,15 +51,16 @@ export function readPlainDocument(text: string, origin: string): ParsedDocument 
   // An alias of a mapping or a list is one shared object in js-yaml; the `yaml` path copies it
   // and enforces the alias limit that stops a billion-laughs manifest.
   if (sharesObjects(value)) return undefined;
-  let positioned: ParsedDocument | undefined;
+  // Positions are needed only to name a problem's line: the full parse runs then, and once.
+  let positioned: { doc: ParsedDocument | undefined } | undefined;
   return {
     value,
     locate: (path) => {
       if (!positioned) {
         const full = parseWithPositions(text, origin);
-        positioned = full.ok ? full.documents[0] : undefined;
+        positioned = { doc: full.ok ? full.documents[0] : undefined };
       }
-      return positioned?.locate(path);
+      return positioned.doc?.locate(path);
     },
   };
 }
