@@ -1,5 +1,5 @@
 // Wiring: the configured sources, the reconciler loop and the effects, on real ports.
-import { asyncScheduler, connect, EMPTY, Subject, filter, merge, Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, connect, EMPTY, Subject, filter, merge, Observable, share, type SchedulerLike } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
 import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
 import type { EventBody } from './core/events.js';
@@ -21,7 +21,7 @@ import type { Logger } from './runtime/logger.js';
 import { nodeManifestFs } from './runtime/manifest-fs.js';
 import { manifestDirectory } from './streams/manifest-dir.js';
 import { manifestUrl } from './streams/manifest-url.js';
-import { runtimeContainerEvents } from './streams/runtime-events.js';
+import { runtimeContainerEvents, runtimeExits } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
 import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
@@ -73,9 +73,11 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       }, scheduler),
     );
   }
-  const events$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why));
+  // One subscription to the runtime's events: its exits go to the loop, and it all triggers relists.
+  const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why)).pipe(share());
   const statusCache = new RuntimeStatusCache();
-  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage, cache: statusCache }, scheduler, events$));
+  sources.push(runtimeExits(signals$));
+  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage, cache: statusCache }, scheduler, signals$));
 
   const kube = deps.kube;
   if (kube) {

@@ -33,6 +33,9 @@ export type EventBody =
       sandboxes: SandboxObservation[];
       containers: ContainerObservation[];
     }
+  /** The runtime's event stream saw a container's main process exit (a sandbox's, for its pause
+   * container), ahead of the CRI's own view; the next relist adds the rest (reason, message). */
+  | { type: 'ContainerExited'; containerId: string; exitCode: number; finishedAt?: number }
   | { type: 'RuntimeUnavailable'; message: string }
   | { type: 'ActionSucceeded'; action: Action; outcome: ActionOutcome }
   | { type: 'ActionFailed'; action: Action; reason: string; message: string }

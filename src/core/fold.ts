@@ -40,6 +40,8 @@ export function fold(state: State, event: LoggedEvent): State {
       probes.set(event.containerId, { ...probes.get(event.containerId), [event.probe]: event.ok, message: event.message });
       return { ...s, probes };
     }
+    case 'ContainerExited':
+      return { ...s, runtime: applyExit(s.runtime, event.containerId, event.exitCode, event.finishedAt ?? event.at, event.at) };
     case 'RuntimeUnavailable':
       return { ...s, runtime: { ...s.runtime, unavailable: event.message } };
     case 'ActionSucceeded': {
@@ -88,6 +90,21 @@ export function fold(state: State, event: LoggedEvent): State {
     case 'TimerFired':
       return s;
   }
+}
+
+/**
+ * An exit the runtime's event stream reported: the container is exited (or, for a sandbox's pause
+ * container, the sandbox is not ready) from now on. Unknown ids wait for the relist.
+ */
+function applyExit(runtime: RuntimeView, id: string, exitCode: number, finishedAt: number, at: number): RuntimeView {
+  const container = runtime.containers.get(id);
+  if (container && container.state !== 'exited') {
+    const exited: ContainerObservation = { ...container, state: 'exited', exitCode, finishedAt, observedAt: at };
+    return { ...runtime, containers: learn(runtime.containers, [exited], undefined, at) };
+  }
+  const sandbox = runtime.sandboxes.get(id);
+  if (sandbox?.ready) return { ...runtime, sandboxes: learn(runtime.sandboxes, [{ ...sandbox, ready: false }], undefined, at) };
+  return runtime;
 }
 
 /** What an API action's success tells us before the watch does. */
@@ -212,26 +229,32 @@ function later(a: SandboxObservation | ContainerObservation, b: SandboxObservati
 const LIFECYCLE_RANK: Record<ContainerObservation['state'], number | undefined> = { unknown: undefined, created: 0, running: 1, exited: 2 };
 
 function applyOutcome(runtime: RuntimeView, outcome: ActionOutcome, at: number): RuntimeView {
-  const sandboxes = new Map(runtime.sandboxes);
-  const containers = new Map(runtime.containers);
-  const removed = new Map(runtime.removed);
-  for (const sb of outcome.sandboxes ?? []) {
-    const known = sandboxes.get(sb.id);
-    const learned = { ...sb, observedAt: at };
-    if (!known || later(learned, known)) sandboxes.set(sb.id, learned);
+  const removedIds = [...(outcome.removedSandboxIds ?? []), ...(outcome.removedContainerIds ?? [])];
+  return {
+    ...runtime,
+    sandboxes: learn(runtime.sandboxes, outcome.sandboxes, outcome.removedSandboxIds, at),
+    containers: learn(runtime.containers, outcome.containers, outcome.removedContainerIds, at),
+    removed: removedIds.length === 0 ? runtime.removed : new Map([...runtime.removed, ...removedIds.map((id) => [id, at] as const)]),
+  };
+}
+
+/**
+ * One map of the runtime view after an action's outcome. Copied only when the outcome touches
+ * it: most outcomes touch one map, and a burst of a hundred pods folds hundreds of outcomes.
+ */
+function learn<T extends SandboxObservation | ContainerObservation>(
+  known: ReadonlyMap<string, T>,
+  learned: readonly T[] | undefined,
+  removedIds: readonly string[] | undefined,
+  at: number,
+): ReadonlyMap<string, T> {
+  if (!learned?.length && !removedIds?.length) return known;
+  const next = new Map(known);
+  for (const item of learned ?? []) {
+    const fact = { ...item, observedAt: at };
+    const previous = next.get(item.id);
+    if (!previous || later(fact, previous)) next.set(item.id, fact);
   }
-  for (const c of outcome.containers ?? []) {
-    const known = containers.get(c.id);
-    const learned = { ...c, observedAt: at };
-    if (!known || later(learned, known)) containers.set(c.id, learned);
-  }
-  for (const id of outcome.removedSandboxIds ?? []) {
-    sandboxes.delete(id);
-    removed.set(id, at);
-  }
-  for (const id of outcome.removedContainerIds ?? []) {
-    containers.delete(id);
-    removed.set(id, at);
-  }
-  return { ...runtime, sandboxes, containers, removed };
+  for (const id of removedIds ?? []) next.delete(id);
+  return next;
 }

@@ -75,7 +75,7 @@ export function createEventRecorder(kube: KubeApi, nodeName: string, log: Logger
     record: ({ event, state, actions }) => {
       if (!state.api.configured) return;
       for (const e of eventsOf(event, actions, state)) send(state, e);
-      if (event.type === 'RuntimeRelisted' || event.type === 'ActionSucceeded' || event.type === 'TimerFired') {
+      if (event.type === 'RuntimeRelisted' || event.type === 'ContainerExited' || event.type === 'ActionSucceeded' || event.type === 'TimerFired') {
         for (const pod of desiredPods(state).pods.values()) {
           for (const e of backOffEvents(state, pod, waiting)) send(state, e);
         }

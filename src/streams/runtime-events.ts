@@ -1,35 +1,51 @@
-// Source of relist triggers: container events, so an exit is seen at once instead of at the next
+// Source of runtime signals: container events, so an exit is seen at once instead of at the next
 // relist. The CRI's own stream (GetContainerEvents) where the runtime has it; else containerd's
 // events service on the same socket (containerd 1.6 answers Unimplemented to the CRI call); else
 // nothing, and the periodic relist alone observes the runtime. A stream that breaks is
 // re-subscribed with back-off.
 import * as grpc from '@grpc/grpc-js';
-import { catchError, EMPTY, map, Observable, retry, timer } from 'rxjs';
+import { catchError, EMPTY, filter, map, Observable, retry, timer } from 'rxjs';
+import type { EventBody } from '../core/events.js';
 import { containerdTaskEvents } from '../runtime/containerd/events.js';
 import type { CriRuntime } from '../runtime/cri/types.js';
 
 export type EventSourceKind = 'cri' | 'containerd' | 'none';
 
+/** A runtime event: something changed (look again), with the facts of a main process's exit
+ * where the stream carries them (containerd's TaskExit does; our CRI subset does not). */
+export interface RuntimeSignal {
+  readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
+}
+
+/** The exits the signals carry, as events for the loop: a restart need not wait for a relist. */
+export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<EventBody> {
+  return signals.pipe(
+    map((signal) => signal.exit),
+    filter((exit): exit is NonNullable<RuntimeSignal['exit']> => exit !== undefined),
+    map((exit): EventBody => ({ type: 'ContainerExited', ...exit })),
+  );
+}
+
 export function runtimeContainerEvents(
   cri: CriRuntime,
   endpoint: string,
   onChoice: (kind: EventSourceKind, why: string) => void,
-): Observable<void> {
-  const criEvents = new Observable<void>((subscriber) => {
+): Observable<RuntimeSignal> {
+  const criEvents = new Observable<RuntimeSignal>((subscriber) => {
     const sub = cri.containerEvents().subscribe({
-      next: () => subscriber.next(),
+      next: () => subscriber.next({}),
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
     return () => sub.unsubscribe();
   });
-  const resubscribe = retry<void>({ delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000)), resetOnSuccess: true });
+  const resubscribe = retry<RuntimeSignal>({ delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000)), resetOnSuccess: true });
 
   return criEvents.pipe(
     catchError((err: { code?: string; message?: string }) => {
       if (err.code !== 'UNIMPLEMENTED') throw err;
       return containerdTaskEvents(endpoint).pipe(
-        map(() => undefined),
+        map((e): RuntimeSignal => (e.exit?.mainProcess ? { exit: { containerId: e.containerId, exitCode: e.exit.exitCode, ...(e.exit.exitedAt !== undefined ? { finishedAt: e.exit.exitedAt } : {}) } } : {})),
         catchError((cerr: grpc.ServiceError) => {
           if (cerr.code === grpc.status.UNIMPLEMENTED) {
             onChoice('none', 'the runtime has no container event stream: relisting only');
@@ -38,7 +54,7 @@ export function runtimeContainerEvents(
           throw cerr;
         }),
         (events) =>
-          new Observable<void>((subscriber) => {
+          new Observable<RuntimeSignal>((subscriber) => {
             onChoice('containerd', 'the CRI has no GetContainerEvents: using containerd task events, with the relist as a safety net');
             return events.subscribe(subscriber);
           }),

@@ -1,7 +1,7 @@
 // Source: what runs on the runtime. A relist (ListPodSandbox + ListContainers, ours only) every
 // second, and at once whenever a trigger fires (a runtime event stream, where there is one).
 // Only changes become events, plus a heartbeat, so a quiet node keeps a quiet log.
-import { catchError, defer, filter, merge, mergeMap, of, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, filter, merge, of, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import type { ContainerObservation, SandboxObservation } from '../core/observation.js';
 import { ownedSelector } from '../core/runtime-labels.js';
@@ -9,6 +9,7 @@ import { observeContainer, observeSandbox } from '../runtime/cri/observations.js
 import type { ContainerStatus, CriRuntime } from '../runtime/cri/types.js';
 import { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
 import { coalesceMap } from './coalesce.js';
+import { followUps } from './follow-ups.js';
 
 export interface RelistOptions {
   /** Statuses the effects already read; the relist adds to it. */
@@ -21,7 +22,8 @@ export interface RelistOptions {
   readonly heartbeatMs?: number;
 }
 
-/** Extra relists after a runtime event, until the CRI shows what the event announced. */
+/** Extra relists after a runtime event (the latest of a burst), until the CRI shows what the
+ * event announced. */
 export const EVENT_FOLLOW_UP_MS = [10, 30, 100] as const;
 
 export function runtimeRelist(
@@ -90,7 +92,7 @@ export function runtimeRelist(
 
     // The runtime's event can come before its CRI view catches up (containerd updates the
     // container's status after publishing the task exit): look again shortly after each event.
-    const eventRelists = triggers.pipe(mergeMap(() => merge(of(0), ...EVENT_FOLLOW_UP_MS.map((ms) => timer(ms, scheduler)))));
+    const eventRelists = triggers.pipe(followUps(EVENT_FOLLOW_UP_MS, scheduler));
     return merge(timer(0, options.intervalMs, scheduler), eventRelists).pipe(
       coalesceMap(() =>
         defer(relist).pipe(

@@ -1,6 +1,7 @@
 // Restarts, back-off, and the agent's own restart, on a real containerd.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LABEL } from '../../src/core/runtime-labels.js';
 import { nanosToMillis } from '../../src/runtime/cri/observations.js';
@@ -10,8 +11,9 @@ describe('restarts', () => {
   const node = useTestNode();
 
   it('a container stopped with crictl is started again in the same sandbox with attempt + 1', async () => {
+    const eventLog = join(node.dir, 'events.jsonl');
     await node.writeManifest('web.yaml', manifest('web'));
-    await node.startAgent();
+    await node.startAgent([`--event-log=${eventLog}`]);
     const first = await waitFor('web running', () => node.running('web', 'main'));
     assert.equal(first.metadata.attempt, 0);
     await crictl('stop', first.id);
@@ -24,6 +26,10 @@ describe('restarts', () => {
     assert.equal(second.annotations['io.kubernetes.container.restartCount'], '1');
     const ps = await crictl('ps', '-a', '--pod', first.podSandboxId);
     assert.match(ps, /main\s+1\s+/, `crictl shows ATTEMPT 1:\n${ps}`);
+    // containerd 1.6 has no CRI event stream: the exit came from its task events, with its facts.
+    const exited = (await readFile(eventLog, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; containerId?: string; exitCode?: number })
+      .find((e) => e.type === 'ContainerExited' && e.containerId === first.id);
+    assert.equal(exited?.exitCode, (await node.cri.containerStatus(first.id)).exitCode, 'the exit event carries the exit code the CRI reports');
   });
 
   it('a host-network pod: the first container, prepared while its sandbox starts, and the restarts, prepared after, each get their own mounts', async () => {

@@ -131,6 +131,33 @@ describe('reconcile step', () => {
     assert.equal(after.state.runtime.containers.get('c1')?.state, 'exited', 'a container never runs again once it exited');
   });
 
+  it('an exit from the runtime\'s event stream restarts at once; a relist that started before it cannot undo it', () => {
+    const web = staticPod('web');
+    const sb = sandbox(web, 'sb1');
+    const running = container(web, 'c1', 'sb1', 'web', { state: 'running', startedAt: 5 });
+    const begin = run([manifestRead(web), relist([sb], [running], 0)], { times: [0, 10] });
+    assert.deepEqual(begin.actions, []);
+    const after = run([
+      { type: 'ContainerExited', containerId: 'c1', exitCode: 137, finishedAt: 20 },
+      relist([sb], [running], 15), // the CRI's view lags the event
+    ], { from: begin.state, times: [21, 40] });
+    const c1 = after.state.runtime.containers.get('c1');
+    assert.deepEqual([c1?.state, c1?.exitCode, c1?.finishedAt], ['exited', 137, 20]);
+    assert.equal(after.perEvent[0]!.length, 1);
+    const restart = after.perEvent[0]![0]!;
+    assert.ok(restart.kind === 'StartContainer' && restart.attempt === 1, 'restarted on the event, before any relist');
+  });
+
+  it('an exit of a sandbox\'s pause container makes the sandbox not ready; unknown ids change nothing', () => {
+    const web = staticPod('web');
+    const sb = sandbox(web, 'sb1');
+    const begin = run([manifestRead(web), relist([sb], [container(web, 'c1', 'sb1', 'web', { state: 'running' })], 0)], { times: [0, 10] });
+    const after = run([{ type: 'ContainerExited', containerId: 'sb1', exitCode: 0 }], { from: begin.state, times: [20] });
+    assert.equal(after.state.runtime.sandboxes.get('sb1')?.ready, false);
+    const unknown = run([{ type: 'ContainerExited', containerId: 'nope', exitCode: 1 }], { from: begin.state, times: [20] });
+    assert.equal(unknown.state.runtime, begin.state.runtime);
+  });
+
   it('restarts an exited container in the same sandbox with attempt + 1, at once the first time', () => {
     const web = staticPod('web');
     const dead = container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 1, finishedAt: 1000 });

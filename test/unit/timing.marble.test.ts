@@ -1,5 +1,5 @@
-// Timing in virtual time (rxjs TestScheduler): back-off, debouncing, polling, coalescing, and the
-// whole loop's per-pod serialisation.
+// Timing in virtual time (rxjs TestScheduler): back-off, debouncing, polling, coalescing, relist
+// follow-ups, and the whole loop's per-pod serialisation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Observable, map } from 'rxjs';
@@ -10,6 +10,7 @@ import { reconcileLoop } from '../../src/core/loop.js';
 import type { ContainerObservation } from '../../src/core/observation.js';
 import { initialState } from '../../src/core/state.js';
 import { coalesceMap } from '../../src/streams/coalesce.js';
+import { followUps } from '../../src/streams/follow-ups.js';
 import { scanTriggers } from '../../src/streams/manifest-dir.js';
 import { pollEvery } from '../../src/streams/manifest-url.js';
 import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
@@ -88,6 +89,29 @@ describe('timing (virtual time)', () => {
       let n = 0;
       const work = () => cold('10ms (x|)', { x: ++n });
       expectObservable(triggers.pipe(coalesceMap(work))).toBe('10ms x 9ms y 3ms - 10ms z', { x: 1, y: 2, z: 3 });
+    });
+  });
+
+  it('followUps: a trigger passes at once; delayed ticks follow the latest trigger of a burst only', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ hot, expectObservable }) => {
+      const triggers = hot('a 4ms b 200ms c');
+      expectObservable(triggers.pipe(followUps([10, 30, 100], scheduler)), '^ 400ms !').toBe(
+        'x 4ms x 9ms x 19ms x 69ms x 100ms x 9ms x 19ms x 69ms x',
+        { x: undefined },
+      );
+    });
+  });
+
+  it('followUps: a storm of triggers gets three follow-ups in all, not three each', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ hot, flush }) => {
+      const triggers = hot('a'.repeat(50));
+      const ticks: number[] = [];
+      triggers.pipe(followUps([10, 30, 100], scheduler)).subscribe(() => ticks.push(scheduler.now()));
+      flush();
+      assert.equal(ticks.length, 53);
+      assert.deepEqual(ticks.slice(50), [59, 79, 149]);
     });
   });
 

@@ -10,6 +10,21 @@ export interface TaskEvent {
   /** e.g. `/tasks/exit`, `/tasks/start`, `/tasks/oom`. */
   readonly topic: string;
   readonly namespace: string;
+  /** The container whose task it is (for a sandbox, its pause container: the sandbox's id). */
+  readonly containerId: string;
+  /** For an exit: the process that exited, the container's main process or one of its execs. */
+  readonly exit?: { readonly mainProcess: boolean; readonly exitCode: number; readonly exitedAt?: number };
+}
+
+interface WireTimestamp {
+  seconds?: number;
+  nanos?: number;
+}
+
+interface WireEnvelope {
+  topic?: string;
+  namespace?: string;
+  event?: { typeUrl?: string; value?: { containerId?: string; id?: string; exitStatus?: number; exitedAt?: WireTimestamp | null } | null } | null;
 }
 
 const PROTO = join('src', 'runtime', 'containerd', 'proto', 'events.proto');
@@ -23,7 +38,7 @@ export const CRI_NAMESPACE = 'k8s.io';
  */
 export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
   return new Observable<TaskEvent>((subscriber) => {
-    const pkg = protoLoader.loadSync(defaultProtoPath(import.meta.url, PROTO), { keepCase: false, defaults: true });
+    const pkg = protoLoader.loadSync(defaultProtoPath(import.meta.url, PROTO), { keepCase: false, defaults: false, longs: Number });
     const service = pkg['containerd.services.events.v1.Events'] as protoLoader.ServiceDefinition | undefined;
     const subscribe = service?.['Subscribe'];
     if (!subscribe) {
@@ -37,9 +52,7 @@ export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
       subscribe.responseDeserialize,
       { filters: [`namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`, `namespace==${CRI_NAMESPACE},topic=="/tasks/oom"`] },
     );
-    call.on('data', (envelope: { topic?: string; namespace?: string }) => {
-      subscriber.next({ topic: envelope.topic ?? '', namespace: envelope.namespace ?? '' });
-    });
+    call.on('data', (envelope: WireEnvelope) => subscriber.next(taskEventOf(envelope)));
     call.on('error', (err: grpc.ServiceError) => {
       if (err.code !== grpc.status.CANCELLED) subscriber.error(err);
     });
@@ -49,4 +62,19 @@ export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
       client.close();
     };
   });
+}
+
+/** The wire envelope → a task event; the exit facts only from a TaskExit. */
+function taskEventOf(envelope: WireEnvelope): TaskEvent {
+  const topic = envelope.topic ?? '';
+  const task = envelope.event?.value ?? undefined;
+  const containerId = task?.containerId ?? '';
+  const event = { topic, namespace: envelope.namespace ?? '', containerId };
+  if (topic !== '/tasks/exit' || !envelope.event?.typeUrl?.endsWith('containerd.events.TaskExit') || !task) return event;
+  const at = task.exitedAt;
+  const exitedAt = at && (at.seconds || at.nanos) ? (at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) : undefined;
+  return {
+    ...event,
+    exit: { mainProcess: task.id === containerId, exitCode: task.exitStatus ?? 0, ...(exitedAt !== undefined ? { exitedAt } : {}) },
+  };
 }
