@@ -25,14 +25,17 @@ export function diff(state: State): DiffResult {
 
   const { pods } = desiredPods(state);
   const runtimeByUid = groupRuntime(state);
-  const presentNames = new Map<string, Set<string>>();
+  // UIDs with a sandbox, by namespace, then name: maps keyed by the strings the objects already
+  // hold, since building `ns/name` for every pod on every step was most of the diff's time.
+  const presentNames = new Map<string, Map<string, Set<string>>>();
   for (const [uid, rt] of runtimeByUid) {
     const sb = rt.sandboxes[0];
     if (!sb) continue;
-    const name = fullName({ namespace: sb.namespace, name: sb.podName });
-    const uids = presentNames.get(name) ?? new Set<string>();
+    let names = presentNames.get(sb.namespace);
+    if (!names) presentNames.set(sb.namespace, (names = new Map()));
+    let uids = names.get(sb.podName);
+    if (!uids) names.set(sb.podName, (uids = new Set()));
     uids.add(uid);
-    presentNames.set(name, uids);
   }
 
   // Pods that run but are no longer desired: stopped and removed, once their source has synced.
@@ -51,8 +54,8 @@ export function diff(state: State): DiffResult {
   for (const pod of pods.values()) {
     if (state.inFlight.has(pod.uid)) continue;
     // Never two pods under one name: a replaced pod is fully stopped before its successor starts.
-    const others = [...(presentNames.get(fullName(pod)) ?? [])].filter((uid) => uid !== pod.uid);
-    if (others.length > 0) continue;
+    const present = presentNames.get(pod.namespace)?.get(pod.name);
+    if (present && (present.size > 1 || !present.has(pod.uid))) continue;
     podStep(state, pod, runtimeByUid.get(pod.uid) ?? { sandboxes: [], containers: [] }, out);
   }
   diffMirrors(state, pods, out);
@@ -213,7 +216,7 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
 
   // Garbage: per container name keep the newest instance and the newest dead one; old sandboxes
   // go once none of their containers is kept.
-  const garbage = collectGarbage(rt, newest);
+  const garbage = collectGarbage(rt, newest, latestAll);
   if (garbage.containerIds.length > 0) {
     out.add({ kind: 'RemoveContainers', ...base, containerIds: garbage.containerIds });
   } else if (garbage.sandboxIds.length > 0) {
@@ -234,7 +237,13 @@ function finished(
   });
 }
 
-function collectGarbage(rt: PodRuntime, newest: SandboxObservation): { containerIds: string[]; sandboxIds: string[] } {
+function collectGarbage(
+  rt: PodRuntime,
+  newest: SandboxObservation,
+  latestAll: ReadonlyMap<string, ContainerObservation>,
+): { containerIds: string[]; sandboxIds: string[] } {
+  // The usual case, on every step for every pod: one sandbox and one instance per container name.
+  if (rt.sandboxes.length <= 1 && latestAll.size === rt.containers.length) return { containerIds: [], sandboxIds: [] };
   const keep = new Set<string>();
   const byName = new Map<string, ContainerObservation[]>();
   for (const c of rt.containers) {

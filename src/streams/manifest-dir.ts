@@ -1,9 +1,10 @@
-// Source: a manifest directory (or a single manifest file). File events trigger a scan at once; a
-// periodic rescan (fileCheckFrequency) repairs anything the events missed. Each scan compares
+// Source: a manifest directory (or a single manifest file). A file event triggers a scan at once,
+// and the rest of its burst one more scan when the burst is over; a periodic rescan
+// (fileCheckFrequency) repairs anything the events missed. Each scan compares
 // files by (inode, size, mtime) and then by content, so only real changes become events.
 import { createHash } from 'node:crypto';
 import { extname, join } from 'node:path';
-import { catchError, debounceTime, defer, distinctUntilChanged, from, identity, merge, mergeMap, of, Subject, switchMap, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, distinctUntilChanged, from, merge, mergeMap, of, Subject, switchMap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { Listing, ManifestFsPort } from '../runtime/manifest-fs.js';
@@ -13,9 +14,9 @@ export interface ManifestDirOptions {
   readonly path: string;
   readonly nodeName: string;
   readonly checkFrequencyMs: number;
-  /** Quiet time after a file event before scanning (default 0: scan at once; a scan that is
-   * already running collapses the rest of a burst into one more scan). */
-  readonly eventDebounceMs?: number;
+  /** After a file event's scan (at once), further events wait this long and share one scan
+   * (default EVENT_THROTTLE_MS). */
+  readonly eventThrottleMs?: number;
   /** How soon to look again at a file that some process still has open for writing. */
   readonly writerRecheckMs?: number;
   /** Told once per file name that the naming rule skips. */
@@ -23,6 +24,14 @@ export interface ManifestDirOptions {
   /** Told when a scan fails as a whole (the next trigger tries again). */
   readonly onScanError?: (err: unknown) => void;
 }
+
+/**
+ * A scan is a listing, a stat of every file and, when any changed, a walk of /proc (about 25 µs a
+ * process): milliseconds. Every file written in a burst (a hundred manifests dropped at once, or
+ * a writer's create, write and rename) would cost one; sharing one scan per 5 ms costs a burst at
+ * most 5 ms and leaves a lone file's scan at once.
+ */
+export const EVENT_THROTTLE_MS = 5;
 
 /** The naming rule: no dot-files (editor swap files, atomic-write temporaries), and only the
  * manifest extensions, so backups like `pod.yaml.bak` or `pod.yaml~` are never run. */
@@ -158,18 +167,19 @@ export function manifestDirectory(
 }
 
 /**
- * When to scan: at once and every checkFrequency; after a burst of file events has been quiet
- * for eventDebounceMs; and writerRecheckMs after a scan that found a file still being written.
+ * When to scan: at once and every checkFrequency; at a file event, then once more for the events
+ * of the next eventThrottleMs; and writerRecheckMs after a scan that found a file still being
+ * written.
  */
 export function scanTriggers(
   fileEvents: Observable<unknown>,
   writerRechecks: Observable<unknown>,
-  options: Pick<ManifestDirOptions, 'checkFrequencyMs' | 'eventDebounceMs' | 'writerRecheckMs'>,
+  options: Pick<ManifestDirOptions, 'checkFrequencyMs' | 'eventThrottleMs' | 'writerRecheckMs'>,
   scheduler: SchedulerLike,
 ): Observable<unknown> {
   return merge(
     timer(0, options.checkFrequencyMs, scheduler),
-    fileEvents.pipe(options.eventDebounceMs ? debounceTime(options.eventDebounceMs, scheduler) : identity),
+    fileEvents.pipe(throttleTime(options.eventThrottleMs ?? EVENT_THROTTLE_MS, scheduler, { leading: true, trailing: true })),
     writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
   );
 }

@@ -48,20 +48,20 @@ describe('timing (virtual time)', () => {
     assert.deepEqual(starts.map((t) => t / 1000), [0, 0, 10, 30, 70, 150, 310, 610, 910]);
   });
 
-  it('file events are debounced; the periodic rescan runs anyway', () => {
+  it('a file event scans at once; the rest of its burst shares one scan; the periodic rescan runs anyway', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
       const fileEvents = cold('5ms a 1ms a 1ms a 100ms a');
-      const triggers = scanTriggers(fileEvents, cold('-'), { checkFrequencyMs: 100, eventDebounceMs: 10 }, scheduler);
-      expectObservable(triggers.pipe(map(() => 't')), '^ 250ms !').toBe('t 18ms t 80ms t 19ms t 79ms t');
+      const triggers = scanTriggers(fileEvents, cold('-'), { checkFrequencyMs: 100, eventThrottleMs: 10 }, scheduler);
+      expectObservable(triggers.pipe(map(() => 't')), '^ 250ms !').toBe('t 4ms t 9ms t 84ms t 9ms t 89ms t');
     });
   });
 
-  it('by default a file event triggers a scan at once (a running scan collapses a burst)', () => {
+  it('by default a burst of file events costs two scans: one at once, one 5 ms later', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const triggers = scanTriggers(cold('5ms a 1ms a'), cold('-'), { checkFrequencyMs: 100 }, scheduler);
-      expectObservable(triggers.pipe(map(() => 't')), '^ 50ms !').toBe('t 4ms t 1ms t');
+      const triggers = scanTriggers(cold('5ms a 1ms a 1ms a'), cold('-'), { checkFrequencyMs: 100 }, scheduler);
+      expectObservable(triggers.pipe(map(() => 't')), '^ 50ms !').toBe('t 4ms t 4ms t');
     });
   });
 
