@@ -18,6 +18,9 @@ export function probers(state$: Observable<State>, port: ProbePort, scheduler: S
     const running = new Map<string, { unsubscribe(): void; key: string }>();
     const sub = state$
       .pipe(
+        // The targets follow from the manifests and the runtime view alone; most steps change
+        // neither (the fold keeps untouched maps), so most steps cost no recomputation.
+        distinctUntilChanged((a, b) => a.origins === b.origins && a.runtime.sandboxes === b.runtime.sandboxes && a.runtime.containers === b.runtime.containers),
         map(probeTargets),
         distinctUntilChanged((a, b) => targetsKey(a) === targetsKey(b)),
       )
