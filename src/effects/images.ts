@@ -52,16 +52,21 @@ export class ImageLookup {
     private readonly now: () => number,
   ) {}
 
-  /** Starts the lookups the containers' starts will make, unless already fresh. */
+  /**
+   * Starts the lookups the containers' starts will make, unless an answer is fresh enough to
+   * still be fresh when they ask (a sandbox takes a fraction of FRESH_MS to start): an answer
+   * that expires in between would put a lookup back on the start path.
+   */
   prefetch(containers: readonly V1Container[]): void {
-    for (const c of containers) if (looksUpFirst(c.imagePullPolicy)) void this.status(c.image!).catch(() => undefined);
+    for (const c of containers) if (looksUpFirst(c.imagePullPolicy)) void this.status(c.image!, ImageLookup.FRESH_MS / 2).catch(() => undefined);
   }
 
-  status(image: string): Promise<ImageStatus | undefined> {
+  /** The image's status: a shared answer at most FRESH_MS − `keepFreshMs` old, else a new lookup. */
+  status(image: string, keepFreshMs = 0): Promise<ImageStatus | undefined> {
     const now = this.now();
     for (const [key, entry] of this.recent) if (now - entry.at > ImageLookup.FRESH_MS) this.recent.delete(key);
     const fresh = this.recent.get(image);
-    if (fresh) return fresh.status;
+    if (fresh && now - fresh.at + keepFreshMs <= ImageLookup.FRESH_MS) return fresh.status;
     const status = this.cri.imageStatus(image);
     this.recent.set(image, { at: now, status });
     // A failed lookup is not kept: the next caller asks again.

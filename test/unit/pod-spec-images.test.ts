@@ -104,6 +104,17 @@ describe('ensureImage by pull policy', () => {
     await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 'r', lookup);
     assert.deepEqual(present.calls, ['status img:1', 'status img:1'], 'a stale answer is asked again');
 
+    // A prefetch renews an answer that would expire before the container step asks for it.
+    now += 100;
+    lookup.prefetch([{ name: 'c', image: 'img:1', imagePullPolicy: 'IfNotPresent' }]);
+    assert.equal(present.calls.length, 2, 'a young answer serves the prefetch');
+    now += ImageLookup.FRESH_MS / 2;
+    lookup.prefetch([{ name: 'c', image: 'img:1', imagePullPolicy: 'IfNotPresent' }]);
+    assert.equal(present.calls.length, 3, 'one with less than half its life left is renewed');
+    now += ImageLookup.FRESH_MS / 2 - 1;
+    await ensureImage(present.cri, 'img:1', 'IfNotPresent', log, 's', lookup);
+    assert.equal(present.calls.length, 3, 'and the container step finds it waiting');
+
     const missing = fakeCri(false, async () => 'ref');
     const lookup2 = new ImageLookup(missing.cri, () => now);
     await ensureImage(missing.cri, 'img:1', 'IfNotPresent', log, 'p', lookup2);
