@@ -63,13 +63,20 @@ async function withAgent<T>(name: AgentName, fn: (runtime: Runtime, agent: Agent
 }
 
 /**
- * One unrecorded start, restart and removal first: a node agent runs for days, so what counts is
- * how it reacts once warm (for staticlet, once V8 has compiled its hot paths), not its first pod.
+ * Unrecorded cycles of start, restart and removal first, for every agent alike: a node agent runs
+ * for days, so what counts is how it reacts once warm, not its first pods. Before the lifecycle
+ * runs, one cycle is not enough for staticlet: V8 compiles a function for speed only after it has
+ * run a few times, and the first recorded start after a single warm-up cycle still read and
+ * parsed its manifest three to eight times slower than the ones after it (timing marks,
+ * 2026-11-29). A bulk round warms itself up within its first pods.
  */
-async function warmUp(runtime: Runtime, agent: AgentUnderTest | undefined, session: number): Promise<void> {
-  const i = WARM_UP_BASE + session;
-  await (agent ? lifecycleRun(runtime, agent, i) : floorLifecycleRun(runtime, i));
+async function warmUp(runtime: Runtime, agent: AgentUnderTest | undefined, session: number, cycles: number): Promise<void> {
+  for (let k = 0; k < cycles; k++) {
+    const i = WARM_UP_BASE + session * WARM_UP_CYCLES + k;
+    await (agent ? lifecycleRun(runtime, agent, i) : floorLifecycleRun(runtime, i));
+  }
 }
+const WARM_UP_CYCLES = 3;
 /** Warm-up run numbers: past any real run, so never among the runs that wait for deletion. */
 const WARM_UP_BASE = 1_000;
 
@@ -87,7 +94,7 @@ async function main() {
         log(`${name}: scenarios 1-3, runs ${b * perBlock + 1}–${(b + 1) * perBlock} of ${blocks * perBlock}`);
         const out = samples.get(name)!;
         await withAgent(name, async (runtime, agent) => {
-          await warmUp(runtime, agent, b);
+          await warmUp(runtime, agent, b, WARM_UP_CYCLES);
           for (let k = 0; k < perBlock; k++) {
             const i = b * perBlock + k;
             out.push(agent ? await lifecycleRun(runtime, agent, i) : await floorLifecycleRun(runtime, i));
@@ -110,7 +117,7 @@ async function main() {
         for (const name of agents) {
           log(`${name}: scenario 4, ${n} pods, round ${r + 1} of ${bulkRounds}`);
           const sample = await withAgent(name, async (runtime, agent) => {
-            await warmUp(runtime, agent, r);
+            await warmUp(runtime, agent, r, 1);
             return agent ? bulkRun(runtime, agent, n, r) : floorBulkRun(runtime, n, r);
           });
           samples.get(name)!.push(sample);

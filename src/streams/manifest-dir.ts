@@ -3,8 +3,8 @@
 // (fileCheckFrequency) repairs anything the events missed. Each scan compares
 // files by (inode, size, mtime) and then by content, so only real changes become events.
 import { createHash } from 'node:crypto';
-import { extname, join } from 'node:path';
-import { catchError, defer, distinctUntilChanged, from, merge, mergeMap, of, Subject, switchMap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { basename, extname, join } from 'node:path';
+import { catchError, defer, distinctUntilChanged, from, groupBy, merge, mergeMap, of, Subject, switchMap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { Listing, ManifestFsPort } from '../runtime/manifest-fs.js';
@@ -169,17 +169,22 @@ export function manifestDirectory(
 /**
  * When to scan: at once and every checkFrequency; at a file event, then once more for the events
  * of the next eventThrottleMs; and writerRecheckMs after a scan that found a file still being
- * written.
+ * written. Events about names that cannot be manifests (an atomic writer's temporary file, a
+ * `..data` swap) are throttled apart: the temporary's events must not hold back the rename that
+ * follows them.
  */
 export function scanTriggers(
-  fileEvents: Observable<unknown>,
+  fileEvents: Observable<string>,
   writerRechecks: Observable<unknown>,
   options: Pick<ManifestDirOptions, 'checkFrequencyMs' | 'eventThrottleMs' | 'writerRecheckMs'>,
   scheduler: SchedulerLike,
 ): Observable<unknown> {
   return merge(
     timer(0, options.checkFrequencyMs, scheduler),
-    fileEvents.pipe(throttleTime(options.eventThrottleMs ?? EVENT_THROTTLE_MS, scheduler, { leading: true, trailing: true })),
+    fileEvents.pipe(
+      groupBy((changed) => isManifestName(basename(changed)).ok),
+      mergeMap((burst) => burst.pipe(throttleTime(options.eventThrottleMs ?? EVENT_THROTTLE_MS, scheduler, { leading: true, trailing: true }))),
+    ),
     writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
   );
 }

@@ -51,7 +51,7 @@ describe('timing (virtual time)', () => {
   it('a file event scans at once; the rest of its burst shares one scan; the periodic rescan runs anyway', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const fileEvents = cold('5ms a 1ms a 1ms a 100ms a');
+      const fileEvents = cold('5ms a 1ms a 1ms a 100ms a', { a: '/m/web.yaml' });
       const triggers = scanTriggers(fileEvents, cold('-'), { checkFrequencyMs: 100, eventThrottleMs: 10 }, scheduler);
       expectObservable(triggers.pipe(map(() => 't')), '^ 250ms !').toBe('t 4ms t 9ms t 84ms t 9ms t 89ms t');
     });
@@ -60,8 +60,17 @@ describe('timing (virtual time)', () => {
   it('by default a burst of file events costs two scans: one at once, one 5 ms later', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const triggers = scanTriggers(cold('5ms a 1ms a 1ms a'), cold('-'), { checkFrequencyMs: 100 }, scheduler);
+      const triggers = scanTriggers(cold('5ms a 1ms a 1ms a', { a: '/m/web.yaml' }), cold('-'), { checkFrequencyMs: 100 }, scheduler);
       expectObservable(triggers.pipe(map(() => 't')), '^ 50ms !').toBe('t 4ms t 4ms t');
+    });
+  });
+
+  it('a temporary file\'s events do not hold back the rename that follows: names that cannot be manifests are throttled apart', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const fileEvents = cold('5ms d 1ms a 1ms d 1ms a', { d: '/m/.web.yaml.tmp', a: '/m/web.yaml' });
+      const triggers = scanTriggers(fileEvents, cold('-'), { checkFrequencyMs: 100, eventThrottleMs: 10 }, scheduler);
+      expectObservable(triggers.pipe(map(() => 't')), '^ 50ms !').toBe('t 4ms t 1ms t 7ms t 1ms t');
     });
   });
 
