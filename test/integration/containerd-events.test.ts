@@ -10,12 +10,18 @@ import { endpoint, manifest, useTestNode, waitFor } from '../support/harness.js'
 describe('containerd task events', () => {
   const node = useTestNode();
 
-  it('reports a container exit of the CRI namespace with its facts: which container, exit code, when', async () => {
+  /** A running container, and the next task exit reported for it. */
+  async function watchedContainer() {
     await node.writeManifest('web.yaml', manifest('web'));
     await node.startAgent();
     const c = await waitFor('web running', () => node.running('web', 'main'));
     const exit = firstValueFrom(containerdTaskEvents(endpoint()).pipe(filter((e) => e.topic === '/tasks/exit' && e.containerId === c.id), take(1), timeout(20_000)));
     await new Promise((r) => setTimeout(r, 300)); // subscribed
+    return { c, exit };
+  }
+
+  it('reports a container exit of the CRI namespace with its facts: which container, exit code, when', async () => {
+    const { c, exit } = await watchedContainer();
     await node.cri.stopContainer(c.id, 0);
     const e = await exit;
     assert.equal(e.namespace, 'k8s.io');
@@ -31,11 +37,7 @@ describe('containerd task events', () => {
   });
 
   it('an exec that ends is not taken for the container\'s exit', async () => {
-    await node.writeManifest('web.yaml', manifest('web'));
-    await node.startAgent();
-    const c = await waitFor('web running', () => node.running('web', 'main'));
-    const exit = firstValueFrom(containerdTaskEvents(endpoint()).pipe(filter((e) => e.topic === '/tasks/exit' && e.containerId === c.id), take(1), timeout(20_000)));
-    await new Promise((r) => setTimeout(r, 300)); // subscribed
+    const { c, exit } = await watchedContainer();
     const r = await node.cri.execSync(c.id, ['sh', '-c', 'exit 3'], 10);
     assert.equal(r.exitCode, 3);
     const e = await exit;
