@@ -99,7 +99,8 @@ export function fold(state: State, event: LoggedEvent): State {
 function applyExit(runtime: RuntimeView, id: string, exitCode: number, finishedAt: number, at: number): RuntimeView {
   const container = runtime.containers.get(id);
   if (container && container.state !== 'exited') {
-    const exited: ContainerObservation = { ...container, state: 'exited', exitCode, finishedAt, observedAt: at };
+    // Only a container not yet exited: an exit already known may carry the relist's reason and message.
+    const exited: ContainerObservation = { ...container, state: 'exited', exitCode, finishedAt };
     return { ...runtime, containers: learn(runtime.containers, [exited], undefined, at) };
   }
   const sandbox = runtime.sandboxes.get(id);

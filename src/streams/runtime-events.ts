@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { catchError, EMPTY, filter, map, Observable, retry, timer } from 'rxjs';
 import type { EventBody } from '../core/events.js';
-import { containerdTaskEvents } from '../runtime/containerd/events.js';
+import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
 import type { CriRuntime } from '../runtime/cri/types.js';
 
 export type EventSourceKind = 'cri' | 'containerd' | 'none';
@@ -45,7 +45,7 @@ export function runtimeContainerEvents(
     catchError((err: { code?: string; message?: string }) => {
       if (err.code !== 'UNIMPLEMENTED') throw err;
       return containerdTaskEvents(endpoint).pipe(
-        map((e): RuntimeSignal => (e.exit?.mainProcess ? { exit: { containerId: e.containerId, exitCode: e.exit.exitCode, ...(e.exit.exitedAt !== undefined ? { finishedAt: e.exit.exitedAt } : {}) } } : {})),
+        map(signalOfTask),
         catchError((cerr: grpc.ServiceError) => {
           if (cerr.code === grpc.status.UNIMPLEMENTED) {
             onChoice('none', 'the runtime has no container event stream: relisting only');
@@ -62,4 +62,12 @@ export function runtimeContainerEvents(
     }),
     resubscribe,
   );
+}
+
+/** A containerd task event as a signal: an exit's facts only for the container's main process
+ * (an exec's exit, a probe's say, is not the container's). */
+function signalOfTask(e: TaskEvent): RuntimeSignal {
+  if (!e.exit?.mainProcess) return {};
+  const { exitCode, exitedAt } = e.exit;
+  return { exit: { containerId: e.containerId, exitCode, ...(exitedAt !== undefined ? { finishedAt: exitedAt } : {}) } };
 }
