@@ -16,32 +16,52 @@ export interface DesiredSet {
   readonly conflicts: readonly Conflict[];
 }
 
-/** The last answer, reused while origins and sandboxes are the same objects (they are replaced,
- * never mutated): the diff, the probers and the reporters ask on every event. */
-let memo: { origins: State['origins']; sandboxes: State['runtime']['sandboxes']; result: DesiredSet } | undefined;
+/** The origins' pods grouped by `namespace/name`, kept while the origins are the same object (it is
+ * replaced, never mutated). Only a name that two origins define depends on the sandboxes. */
+interface Grouped {
+  readonly origins: State['origins'];
+  readonly byName: ReadonlyMap<string, readonly StaticPod[]>;
+  /** The answer when no name is contested: it does not depend on what runs. */
+  readonly uncontested?: DesiredSet;
+}
+
+let grouped: Grouped | undefined;
+/** The last answer for contested names, reused while the grouping and sandboxes are the same
+ * objects: the diff, the probers and the reporters ask on every event. */
+let memo: { grouped: Grouped; sandboxes: State['runtime']['sandboxes']; result: DesiredSet } | undefined;
 
 export function desiredPods(state: State): DesiredSet {
-  if (memo && memo.origins === state.origins && memo.sandboxes === state.runtime.sandboxes) return memo.result;
-  const result = computeDesired(state);
-  memo = { origins: state.origins, sandboxes: state.runtime.sandboxes, result };
+  const g = grouped?.origins === state.origins ? grouped : (grouped = groupByName(state.origins));
+  if (g.uncontested) return g.uncontested;
+  if (memo && memo.grouped === g && memo.sandboxes === state.runtime.sandboxes) return memo.result;
+  const result = choose(g.byName, state);
+  memo = { grouped: g, sandboxes: state.runtime.sandboxes, result };
   return result;
 }
 
-function computeDesired(state: State): DesiredSet {
-  const running = new Set<string>();
-  for (const sb of state.runtime.sandboxes.values()) running.add(sb.podUid);
-
+function groupByName(originsMap: State['origins']): Grouped {
   const byName = new Map<string, StaticPod[]>();
-  const origins = [...state.origins.keys()].sort();
+  const origins = [...originsMap.keys()].sort();
+  let contested = false;
   for (const origin of origins) {
-    for (const pod of state.origins.get(origin)!.pods) {
+    for (const pod of originsMap.get(origin)!.pods) {
       const key = fullName(pod);
       const group = byName.get(key);
-      if (group) group.push(pod);
-      else byName.set(key, [pod]);
+      if (group) {
+        group.push(pod);
+        contested = true;
+      } else byName.set(key, [pod]);
     }
   }
+  if (contested) return { origins: originsMap, byName };
+  const pods = new Map<string, StaticPod>();
+  for (const [pod] of byName.values()) pods.set(pod!.uid, pod!);
+  return { origins: originsMap, byName, uncontested: { pods, conflicts: [] } };
+}
 
+function choose(byName: ReadonlyMap<string, readonly StaticPod[]>, state: State): DesiredSet {
+  const running = new Set<string>();
+  for (const sb of state.runtime.sandboxes.values()) running.add(sb.podUid);
   const pods = new Map<string, StaticPod>();
   const conflicts: Conflict[] = [];
   for (const [name, group] of byName) {
