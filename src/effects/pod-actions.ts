@@ -17,7 +17,7 @@ import {
   type RuntimeSpecOptions,
 } from '../core/runtime-spec.js';
 import { containerFromStatus, observeContainer, observeSandbox } from '../runtime/cri/observations.js';
-import { CriError, type ContainerConfig, type CriRuntime } from '../runtime/cri/types.js';
+import { CriError, type ContainerConfig, type CriRuntime, type PodSandboxConfig } from '../runtime/cri/types.js';
 import type { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
 import { ANNOTATION } from '../core/runtime-labels.js';
 import type { HostPort } from '../runtime/host.js';
@@ -52,6 +52,8 @@ interface PreparedAhead {
   readonly containerName: string;
   readonly attempt: number;
   readonly config: Promise<ContainerConfig>;
+  /** The sandbox's config, which CreateContainer carries too: built once, not again on the start path. */
+  readonly sandboxConfig: PodSandboxConfig;
 }
 
 /** What a container's config is prepared for. */
@@ -106,7 +108,7 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   const spec = action.pod.pod.spec!;
   deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
   const logDirectory = deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
-  const ahead = prepareFirstContainer(deps, action);
+  const ahead = prepareFirstContainer(deps, action, config);
   const [made, started] = await Promise.allSettled([logDirectory, sandbox]);
   if (started.status === 'rejected') throw new ActionError('CreatePodSandboxError', messageOf(started.reason));
   const id = started.value;
@@ -135,11 +137,12 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
   const { container, init } = found;
   // The image and the host are independent: made ready side by side.
   const imageReady = ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName, deps.images);
-  const [image, config] = await Promise.all([imageReady, takePreparedAhead(deps, action) ?? prepareContainer(deps, action, container, init, imageReady)]);
+  const ahead = takePreparedAhead(deps, action);
+  const [image, config] = await Promise.all([imageReady, ahead?.config ?? prepareContainer(deps, action, container, init, imageReady)]);
 
   let id: string;
   try {
-    id = await deps.cri.createContainer(action.sandboxId, config, sandboxConfig(action.pod, 0, deps.spec));
+    id = await deps.cri.createContainer(action.sandboxId, config, ahead?.sandboxConfig ?? sandboxConfig(action.pod, 0, deps.spec));
   } catch (err) {
     throw new ActionError('CreateContainerError', messageOf(err));
   }
@@ -174,7 +177,7 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
  * "First" follows the order core/diff.ts starts containers in; a start it did not foresee just
  * leaves the entry unused (see takePreparedAhead).
  */
-function prepareFirstContainer(deps: Effects, action: CreateSandbox): PreparedAhead | undefined {
+function prepareFirstContainer(deps: Effects, action: CreateSandbox, sandbox: PodSandboxConfig): PreparedAhead | undefined {
   const spec = action.pod.pod.spec!;
   if (!spec.hostNetwork || action.attempt !== 0) return undefined;
   const init = (spec.initContainers ?? []).length > 0;
@@ -183,16 +186,16 @@ function prepareFirstContainer(deps: Effects, action: CreateSandbox): PreparedAh
   const config = prepareContainer(deps, { pod: action.pod, sandboxId: '', attempt: 0 }, container, init, Promise.resolve());
   // Awaited by the container's start; until then a failure must not count as unhandled.
   config.catch(() => undefined);
-  return { containerName: container.name, attempt: 0, config };
+  return { containerName: container.name, attempt: 0, config, sandboxConfig: sandbox };
 }
 
-/** The config prepared ahead for this start, if it is the one that was foreseen. Any start in the
+/** What was prepared ahead for this start, if it is the one that was foreseen. Any start in the
  * sandbox uses up the entry, so nothing lingers. */
-function takePreparedAhead(deps: Effects, action: StartContainer): Promise<ContainerConfig> | undefined {
+function takePreparedAhead(deps: Effects, action: StartContainer): PreparedAhead | undefined {
   const ahead = deps.preparedAhead.get(action.sandboxId);
   if (!ahead) return undefined;
   deps.preparedAhead.delete(action.sandboxId);
-  return ahead.containerName === action.containerName && ahead.attempt === action.attempt ? ahead.config : undefined;
+  return ahead.containerName === action.containerName && ahead.attempt === action.attempt ? ahead : undefined;
 }
 
 /**

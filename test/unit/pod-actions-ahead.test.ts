@@ -9,7 +9,7 @@ import type { EventBody } from '../../src/core/events.js';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import type { StaticPod } from '../../src/core/static-pod.js';
 import { podActions } from '../../src/effects/pod-actions.js';
-import type { ContainerConfig, ContainerStatus, CriRuntime } from '../../src/runtime/cri/types.js';
+import type { ContainerConfig, ContainerStatus, CriRuntime, PodSandboxConfig } from '../../src/runtime/cri/types.js';
 import type { HostPort } from '../../src/runtime/host.js';
 import type { ProbePort } from '../../src/runtime/probe-port.js';
 import { NODE } from '../support/fixtures.js';
@@ -26,19 +26,23 @@ function world() {
   const calls: string[] = [];
   let answerSandbox: (id: string) => void = () => undefined;
   const created: ContainerConfig[] = [];
+  /** The sandbox configs RunPodSandbox got and each CreateContainer carried. */
+  const sandboxConfigs: { run: PodSandboxConfig[]; create: PodSandboxConfig[] } = { run: [], create: [] };
   const status = (id: string, config: ContainerConfig): ContainerStatus => ({
     id, metadata: config.metadata, state: 'CONTAINER_RUNNING', createdAt: '1', startedAt: '2', finishedAt: '0', exitCode: 0,
     image: config.image.image, imageRef: config.image.image, reason: '', message: '', labels: config.labels, annotations: config.annotations, logPath: config.logPath,
   });
   const cri: Partial<CriRuntime> = {
-    runPodSandbox: () => {
+    runPodSandbox: (config) => {
       calls.push('RunPodSandbox');
+      sandboxConfigs.run.push(config);
       return new Promise<string>((resolve) => (answerSandbox = resolve));
     },
     podSandboxStatus: async (id) => ({ id, metadata: { name: 'web', uid: '', namespace: 'default', attempt: 0 }, state: 'SANDBOX_READY', createdAt: '1', network: { ip: '10.0.0.5', additionalIps: [] }, labels: {}, annotations: {} }),
     imageStatus: async () => ({ id: 'sha256:1', size: '1' }),
-    createContainer: async (_sandbox, config) => {
+    createContainer: async (_sandbox, config, sandbox) => {
       calls.push(`CreateContainer ${config.metadata.name} attempt ${config.metadata.attempt}`);
+      sandboxConfigs.create.push(sandbox);
       created.push(config);
       return `c${created.length}`;
     },
@@ -61,7 +65,7 @@ function world() {
       spec: { nodeName: NODE, nodeIP: '192.0.2.10', podLogsDir: '/logs', rootDir: '/root', clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } },
     }))
     .subscribe((e) => events.push(e));
-  return { calls, created, actions, events, answerSandbox: (id: string) => answerSandbox(id) };
+  return { calls, created, sandboxConfigs, actions, events, answerSandbox: (id: string) => answerSandbox(id) };
 }
 
 const settle = () => new Promise<void>((r) => setTimeout(r, 20));
@@ -92,6 +96,7 @@ describe('the first container, prepared while its sandbox starts', () => {
     assert.deepEqual(w.calls.slice(before), ['CreateContainer main attempt 0'], 'nothing prepared twice');
     assert.ok(w.created[0]!.mounts.some((m) => m.containerPath === '/dev/termination-log' && m.hostPath.endsWith('termination-log-0')));
     assert.ok(w.created[0]!.mounts.some((m) => m.containerPath === '/etc/hosts'), JSON.stringify(w.created[0]!.mounts));
+    assert.equal(w.sandboxConfigs.create[0], w.sandboxConfigs.run[0], 'the sandbox config built for RunPodSandbox, not built again');
   });
 
   it('a start it was not made for (another attempt) prepares its own, and the entry is used up', async () => {
@@ -107,6 +112,8 @@ describe('the first container, prepared while its sandbox starts', () => {
     w.actions.next(startContainer(p, 0));
     await settle();
     assert.equal(w.calls.filter(termination(0)).length, 2, 'the entry was used up by the first start: prepared again');
+    assert.notEqual(w.sandboxConfigs.create[1], w.sandboxConfigs.run[0]);
+    assert.deepEqual(w.sandboxConfigs.create[1], w.sandboxConfigs.run[0], 'built again, the same');
   });
 
   it('a pod on the pod network waits for its sandbox (its IP goes into the config)', async () => {
