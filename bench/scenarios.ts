@@ -48,7 +48,6 @@ function stopped(runtime: Runtime, podNames: ReadonlySet<string>, what: string, 
 
 const startedAt = async (runtime: Runtime, containerId: string) => nanosToMillis((await runtime.cri.containerStatus(containerId)).startedAt)!;
 
-/** Scenarios 1–3 in one cycle per run: write → running, kill → running again, remove → gone. */
 /** Runs that also wait for the sandbox's deletion (the kubelet's takes up to a minute). */
 export const DELETION_RUNS = 3;
 
@@ -56,6 +55,7 @@ export const DELETION_RUNS = 3;
  * finishing after the sandbox stopped) must not slow the next start. */
 export const SETTLE_MS = 500;
 
+/** Scenarios 1–3 in one cycle per run: write → running, kill → running again, remove → gone. */
 export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: number): Promise<LifecycleSample> {
   await sleep(SETTLE_MS);
   const name = `lc${i}`;

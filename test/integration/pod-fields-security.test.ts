@@ -12,6 +12,13 @@ async function run(node: TestNode, id: string, cmd: string): Promise<{ out: stri
 
 const status = async (node: TestNode, id: string, field: string) => (await run(node, id, `grep '^${field}:' /proc/1/status`)).out.split(/\s+/)[1];
 
+/** The container's own mounts on the /proc and /sys paths the runtime masks or makes read-only:
+ * mount point → its options. */
+async function procMasks(node: TestNode, id: string): Promise<Map<string, string>> {
+  const { out } = await run(node, id, "awk '$5 ~ /^\\/(proc|sys)\\// {print $5, $6}' /proc/self/mountinfo");
+  return new Map(out.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
+}
+
 const sleeper = (name: string, extra = '') => `    - name: ${name}
       image: ${IMAGE}
       command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
@@ -71,6 +78,11 @@ ${sleeper('restricted', `      securityContext:
     assert.equal(await status(node, plain.id, 'Seccomp'), '0', 'Unconfined by the container');
     assert.equal(await status(node, plain.id, 'NoNewPrivs'), '0');
     assert.equal(await status(node, plain.id, 'CapEff'), '0000000000000000', 'a non-root user has no effective capabilities');
+    // procMount Default, like the kubelet's: kernel details masked, kernel settings read-only.
+    const masks = await procMasks(node, plain.id);
+    assert.ok(masks.has('/proc/keys') && masks.has('/proc/timer_list'), [...masks.keys()].join(' '));
+    assert.match(masks.get('/proc/sys') ?? '', /^ro\b/, 'the node\'s kernel settings are read-only');
+    assert.equal((await run(node, plain.id, 'cat /proc/keys | wc -c')).out, '0', 'masked: reads as empty');
 
     // NET_ADMIN is bit 12, SYS_TIME bit 25; the CAP_ prefix is optional.
     assert.equal(await status(node, rootCaps.id, 'CapEff'), (2n ** 12n + 2n ** 25n).toString(16).padStart(16, '0'));
@@ -80,6 +92,8 @@ ${sleeper('restricted', `      securityContext:
     const hostCapEff = BigInt(`0x${(await readFile('/proc/self/status', 'utf8')).match(/^CapEff:\s+(\w+)/m)![1]}`);
     assert.equal(capEff, hostCapEff, 'privileged: every capability the node has');
     assert.equal(await status(node, privileged.id, 'Seccomp'), '0', 'privileged containers are not confined');
+    const privilegedMasks = await procMasks(node, privileged.id);
+    assert.ok(!privilegedMasks.has('/proc/keys') && !privilegedMasks.has('/proc/sys'), 'nothing masked for a privileged container');
   });
 
   it('hostPID and hostIPC share the node\'s namespaces; shareProcessNamespace shares the pod\'s', async () => {

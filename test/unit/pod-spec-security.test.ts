@@ -5,6 +5,7 @@ import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import { containerConfig, ContainerConfigError, needsImageUser, sandboxConfig, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
 import { containerConfigToProto, sandboxConfigToProto } from '../../src/runtime/cri/convert.js';
 import type { StaticPod } from '../../src/core/static-pod.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../src/core/spec/security.js';
 
 const opts: RuntimeSpecOptions = {
   nodeName: 'node1', podLogsDir: '/var/log/pods', rootDir: '/var/lib/staticlet', clusterDNS: [], clusterDomain: '',
@@ -56,6 +57,8 @@ describe('security context', () => {
       readonlyRootfs: true,
       supplementalGroups: ['2000', '4000', '5000'],
       noNewPrivs: true,
+      maskedPaths: [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: [...DEFAULT_READONLY_PATHS],
       seccomp: { profileType: 'RuntimeDefault' },
     });
     const other = cfg(pod, 'other').linux!.securityContext!;
@@ -104,6 +107,9 @@ describe('security context', () => {
     assert.deepEqual(wire['supplementalGroups'], ['2000', '4000', '5000']);
     assert.deepEqual(wire['seccomp'], { profileType: 'RuntimeDefault', localhostRef: '' });
     assert.deepEqual(wire['runAsUser'], { value: '1001' });
+    // containerd 1.6 takes missing lists as "mask nothing": they must be on the wire.
+    assert.ok((wire['maskedPaths'] as string[]).includes('/proc/kcore'));
+    assert.ok((wire['readonlyPaths'] as string[]).includes('/proc/sys'));
     const sandbox = (sandboxConfigToProto(sandboxConfig(pod, 0, opts)) as { linux: { securityContext: Record<string, unknown> } }).linux.securityContext;
     assert.deepEqual(sandbox['runAsGroup'], { value: '3000' });
     assert.deepEqual(sandbox['seccomp'], { profileType: 'RuntimeDefault', localhostRef: '' });

@@ -87,9 +87,33 @@ export function containerSecurityContext(pod: V1Pod, container: V1Container, roo
     ...(groups.length > 0 ? { supplementalGroups: groups } : {}),
     // Only an explicit allowPrivilegeEscalation: false sets no_new_privs.
     noNewPrivs: sc.allowPrivilegeEscalation === false,
+    // procMount Default (the only one accepted): like the kubelet, always sent; the runtime drops
+    // them for a privileged container.
+    maskedPaths: [...DEFAULT_MASKED_PATHS],
+    readonlyPaths: [...DEFAULT_READONLY_PATHS],
     seccomp: seccompFor(pod, container, rootDir),
   };
 }
+
+/** What the kubelet masks for procMount Default: kernel and hardware details a container has no
+ * business reading. */
+export const DEFAULT_MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+] as const;
+
+/** What the kubelet makes read-only for procMount Default: the node's kernel settings among them. */
+export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
 
 /**
  * A capability as the CRI takes it: without the `CAP_` prefix, which the runtime adds (containerd

@@ -367,6 +367,8 @@ export function containerConfigToProto(c: ContainerConfig): ProtoRequest {
                 readonlyRootfs: sc.readonlyRootfs ?? false,
                 supplementalGroups: [...(sc.supplementalGroups ?? [])],
                 noNewPrivs: sc.noNewPrivs ?? false,
+                maskedPaths: [...(sc.maskedPaths ?? [])],
+                readonlyPaths: [...(sc.readonlyPaths ?? [])],
                 seccomp: securityProfileToProto(sc.seccomp),
               })
             : undefined,

@@ -111,6 +111,8 @@ export interface LinuxContainerSecurityContext {
   readonlyRootfs?: boolean;
   supplementalGroups?: string[]; // int64
   noNewPrivs?: boolean;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   seccomp?: SecurityProfile;
 }
 
