@@ -252,6 +252,7 @@ async function terminationMessageFile(deps: Effects, action: ContainerTarget, na
 }
 
 async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
+  if (action.remove) for (const c of action.containers) deps.statusCache?.removing.add(c.id);
   const hosts = new Map<string, Promise<string>>();
   const hostOf = (sandboxId: string) => {
     if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));

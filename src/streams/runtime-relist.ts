@@ -56,7 +56,7 @@ export function runtimeRelist(
       );
       await Promise.all(
         containers
-          .filter((c) => cache.containers.get(c.id)?.state !== c.state)
+          .filter((c) => cache.containers.get(c.id)?.state !== c.state && !cache.removing.has(c.id))
           .map(async (c) => {
             let status = await cri.containerStatus(c.id).catch(() => undefined);
             if (status?.state === 'CONTAINER_EXITED' && options.terminationMessage) {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { asyncScheduler, Subject } from 'rxjs';
 import type { EventBody } from '../../src/core/events.js';
 import type { Container, ContainerState, ContainerStatus, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
+import { RuntimeStatusCache } from '../../src/runtime/cri/status-cache.js';
 import { runtimeRelist } from '../../src/streams/runtime-relist.js';
 
 function scriptedRuntime() {
@@ -40,5 +41,27 @@ describe('runtime relist', () => {
     assert.deepEqual(last.containers.map((c) => [c.id, c.state, c.exitCode]), [['c1', 'exited', 1]]);
     assert.equal(last.sandboxes[0]!.ip, '10.0.0.2');
     assert.equal(rt.statusCalls(), 2, 'one status read for running, one for exited');
+  });
+
+  it('reads no status for a container whose pod is being removed, and forgets it once it is gone', async () => {
+    const rt = scriptedRuntime();
+    const cache = new RuntimeStatusCache();
+    const seen: EventBody[] = [];
+    const sub = runtimeRelist(rt.cri, { nodeName: 'node1', intervalMs: 5, heartbeatMs: 60_000, cache }, asyncScheduler).subscribe((e) => seen.push(e));
+    try {
+      await new Promise((r) => setTimeout(r, 40));
+      assert.equal(rt.statusCalls(), 1);
+      cache.removing.add('c1'); // as the pod's removal does before it stops the containers
+      rt.exit();
+      await new Promise((r) => setTimeout(r, 40));
+      assert.equal(rt.statusCalls(), 1, 'the exit is listed, its status not read');
+      const last = seen.at(-1)!;
+      assert.ok(last.type === 'RuntimeRelisted');
+      assert.deepEqual(last.containers.map((c) => [c.id, c.state]), [['c1', 'exited']]);
+    } finally {
+      sub.unsubscribe();
+    }
+    cache.prune(new Set(['sb1']), new Set());
+    assert.equal(cache.removing.size, 0);
   });
 });
