@@ -288,8 +288,21 @@ start_etcd() {
     sleep 0.1
   done
   log "etcd did not become healthy"
+  ended_status etcd
   tail_logs etcd
   return 1
+}
+
+# Says how a process we launched ended, when it has (a process still running is not waited for).
+ended_status() {
+  local name="$1" pid state
+  pid="$(cat "$D/$name.pid" 2>/dev/null)" || return 0
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)"
+  [[ -z "$state" || "$state" == Z ]] || return 0
+  local status=0
+  wait "$pid" 2>/dev/null || status=$?
+  if ((status > 128)); then log "$name was killed by signal $((status - 128))"; else log "$name exited with status $status"; fi
 }
 
 # ---------------------------------------------------------------- kube-apiserver
