@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { containerConfig, sandboxConfig, type RuntimeSpecOptions } from '../src/core/runtime-spec.js';
 import { readManifest } from '../src/core/manifest/read-manifest.js';
 import { nanosToMillis } from '../src/runtime/cri/observations.js';
+import type { StaticPod } from '../src/core/static-pod.js';
 import type { Container } from '../src/runtime/cri/types.js';
 import { busyboxPod, procStats, sleep, until, writeManifests, type AgentUnderTest, type Runtime } from './lib/env.js';
 
@@ -95,8 +96,7 @@ function floorPod(name: string) {
 }
 
 /** The same CRI calls made directly, with nothing to notice or decide: no agent can beat it. */
-async function floorStart(runtime: Runtime, name: string): Promise<{ sandboxId: string; containerId: string; t0: number }> {
-  const pod = floorPod(name);
+async function floorStart(runtime: Runtime, pod: StaticPod): Promise<{ sandboxId: string; containerId: string; t0: number }> {
   const spec = floorSpec(runtime);
   const t0 = Date.now();
   const sbConfig = sandboxConfig(pod, 0, spec);
@@ -113,7 +113,7 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
   const pod = floorPod(name);
   const podName = new Set([pod.name]);
   // Each step's calls run while the same polls as an agent's run watch them.
-  const [{ sandboxId, containerId, t0 }] = await Promise.all([floorStart(runtime, name), running(runtime, podName, 'floor running')]);
+  const [{ sandboxId, containerId, t0 }] = await Promise.all([floorStart(runtime, pod), running(runtime, podName, 'floor running')]);
   const start = (await startedAt(runtime, containerId)) - t0;
   const sandboxCreated = nanosToMillis((await runtime.cri.podSandboxStatus(sandboxId)).createdAt)! - t0;
 
@@ -175,9 +175,10 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
 export async function floorBulkRun(runtime: Runtime, n: number, round: number): Promise<BulkSample> {
   await sleep(BULK_SETTLE_MS);
   const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
-  const podNames = new Set(names.map((nm) => floorPod(nm).name));
+  const pods = names.map(floorPod);
+  const podNames = new Set(pods.map((p) => p.name));
   const t0 = Date.now();
-  const [started] = await Promise.all([Promise.all(names.map((nm) => floorStart(runtime, nm))), allRunning(runtime, podNames)]);
+  const [started] = await Promise.all([Promise.all(pods.map((p) => floorStart(runtime, p))), allRunning(runtime, podNames)]);
   const starts = await Promise.all(started.map((s) => startedAt(runtime, s.containerId)));
   const converge = Math.max(...starts) - t0;
   const tRemove = Date.now();

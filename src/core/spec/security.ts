@@ -89,8 +89,8 @@ export function containerSecurityContext(pod: V1Pod, container: V1Container, roo
     noNewPrivs: sc.allowPrivilegeEscalation === false,
     // procMount Default (the only one accepted): like the kubelet, always sent; the runtime drops
     // them for a privileged container.
-    maskedPaths: [...DEFAULT_MASKED_PATHS],
-    readonlyPaths: [...DEFAULT_READONLY_PATHS],
+    maskedPaths: DEFAULT_MASKED_PATHS,
+    readonlyPaths: DEFAULT_READONLY_PATHS,
     seccomp: seccompFor(pod, container, rootDir),
   };
 }

@@ -111,8 +111,8 @@ export interface LinuxContainerSecurityContext {
   readonlyRootfs?: boolean;
   supplementalGroups?: string[]; // int64
   noNewPrivs?: boolean;
-  maskedPaths?: string[];
-  readonlyPaths?: string[];
+  maskedPaths?: readonly string[];
+  readonlyPaths?: readonly string[];
   seccomp?: SecurityProfile;
 }
 
