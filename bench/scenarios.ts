@@ -9,10 +9,15 @@ import { containerConfig, sandboxConfig, type RuntimeSpecOptions } from '../src/
 import { readManifest } from '../src/core/manifest/read-manifest.js';
 import { nanosToMillis } from '../src/runtime/cri/observations.js';
 import type { StaticPod } from '../src/core/static-pod.js';
-import type { Container } from '../src/runtime/cri/types.js';
+import type { Container, CriRuntime } from '../src/runtime/cri/types.js';
+import { gateRuntimeCalls } from '../src/runtime/cri/call-gate.js';
+import { DEFAULTS } from '../src/cli/options.js';
 import { busyboxPod, procStats, sleep, until, writeManifests, type AgentUnderTest, type Runtime } from './lib/env.js';
 
-export type AgentName = 'floor' | 'staticlet' | 'kubelet';
+/** `floor-gated`: the floor with its calls through staticlet's call gate at its default size
+ * (bulk rounds only): what the gate alone gains, so that staticlet's cost as an agent can be told
+ * apart from it. */
+export type AgentName = 'floor' | 'floor-gated' | 'staticlet' | 'kubelet';
 
 export interface LifecycleSample {
   /** Manifest written → container running (ms). */
@@ -96,14 +101,14 @@ function floorPod(name: string) {
 }
 
 /** The same CRI calls made directly, with nothing to notice or decide: no agent can beat it. */
-async function floorStart(runtime: Runtime, pod: StaticPod): Promise<{ sandboxId: string; containerId: string; t0: number }> {
+async function floorStart(runtime: Runtime, pod: StaticPod, cri: CriRuntime = runtime.cri): Promise<{ sandboxId: string; containerId: string; t0: number }> {
   const spec = floorSpec(runtime);
   const t0 = Date.now();
   const sbConfig = sandboxConfig(pod, 0, spec);
-  const sandboxId = await runtime.cri.runPodSandbox(sbConfig);
+  const sandboxId = await cri.runPodSandbox(sbConfig);
   const { config } = containerConfig(pod, pod.pod.spec!.containers[0]!, false, 0, spec);
-  const containerId = await runtime.cri.createContainer(sandboxId, config, sbConfig);
-  await runtime.cri.startContainer(containerId);
+  const containerId = await cri.createContainer(sandboxId, config, sbConfig);
+  await cri.startContainer(containerId);
   return { sandboxId, containerId, t0 };
 }
 
@@ -172,20 +177,22 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
   return { converge, removeAll, cpuSeconds: (await procStats(agent.pid)).cpuSeconds - cpuBefore };
 }
 
-export async function floorBulkRun(runtime: Runtime, n: number, round: number): Promise<BulkSample> {
+/** The floor's bulk round; `gated`: its calls through staticlet's call gate (the polls are not). */
+export async function floorBulkRun(runtime: Runtime, n: number, round: number, gated = false): Promise<BulkSample> {
   await sleep(BULK_SETTLE_MS);
+  const cri = gated ? gateRuntimeCalls(runtime.cri, DEFAULTS.maxParallelRuntimeCalls) : runtime.cri;
   const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
   const pods = names.map(floorPod);
   const podNames = new Set(pods.map((p) => p.name));
   const t0 = Date.now();
-  const [started] = await Promise.all([Promise.all(pods.map((p) => floorStart(runtime, p))), allRunning(runtime, podNames)]);
+  const [started] = await Promise.all([Promise.all(pods.map((p) => floorStart(runtime, p, cri))), allRunning(runtime, podNames)]);
   const starts = await Promise.all(started.map((s) => startedAt(runtime, s.containerId)));
   const converge = Math.max(...starts) - t0;
   const tRemove = Date.now();
   const removing = Promise.all(started.map(async (s) => {
-    await runtime.cri.stopContainer(s.containerId, 2);
-    await runtime.cri.stopPodSandbox(s.sandboxId);
-    await runtime.cri.removePodSandbox(s.sandboxId);
+    await cri.stopContainer(s.containerId, 2);
+    await cri.stopPodSandbox(s.sandboxId);
+    await cri.removePodSandbox(s.sandboxId);
   }));
   await stopped(runtime, podNames, `${n} stopped`, BULK_POLL_MS);
   const removeAll = Date.now() - tRemove;

@@ -21,10 +21,11 @@ import type { Logger } from './runtime/logger.js';
 import { nodeManifestFs } from './runtime/manifest-fs.js';
 import { manifestDirectory } from './streams/manifest-dir.js';
 import { manifestUrl } from './streams/manifest-url.js';
-import { runtimeContainerEvents, runtimeExits } from './streams/runtime-events.js';
+import { runtimeContainerEvents, runtimeExits, withoutExpectedExits } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
 import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
+import { gateRuntimeCalls } from './runtime/cri/call-gate.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
@@ -73,9 +74,13 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       }, scheduler),
     );
   }
-  // One subscription to the runtime's events: its exits go to the loop, and it all triggers relists.
-  const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why)).pipe(share());
+  // One subscription to the runtime's events: its exits go to the loop, and it all triggers
+  // relists, except the exits of what the effects stop themselves.
   const statusCache = new RuntimeStatusCache();
+  const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why)).pipe(
+    withoutExpectedExits(statusCache.stopping),
+    share(),
+  );
   sources.push(runtimeExits(signals$));
   sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage, cache: statusCache }, scheduler, signals$));
 
@@ -96,7 +101,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   sources.push(probers(state$, probePort, scheduler));
 
   const runtimeEffects = podActions({
-      cri: deps.cri,
+      // Only the effects' calls are gated: the relist and the probes only read.
+      cri: gateRuntimeCalls(deps.cri, options.maxParallelRuntimeCalls),
       host: nodeHost,
       spec: {
         nodeName: options.nodeName,

@@ -21,6 +21,7 @@ const FLAGS = {
   'resolv-conf': { type: 'string' },
   'relist-period': { type: 'string' },
   'max-parallel-pods': { type: 'string' },
+  'max-parallel-runtime-calls': { type: 'string' },
   'event-log': { type: 'string' },
   kubeconfig: { type: 'string' },
   'node-ip': { type: 'string' },
@@ -52,6 +53,8 @@ Node and runtime:
   --resolv-conf=FILE               the node's resolver config for dnsPolicy Default (default /etc/resolv.conf)
   --relist-period=DUR              how often the runtime is relisted (default 1s)
   --max-parallel-pods=N            pods worked on at once (default ${DEFAULTS.maxParallelPods})
+  --max-parallel-runtime-calls=N   sandbox/container starts, stops and removals in flight at once
+                                   (default ${DEFAULTS.maxParallelRuntimeCalls}); a burst of pods converges faster this way
 
 API server (optional):
   --kubeconfig=FILE                credentials of this node (system:node:<node>): register the Node and
@@ -117,9 +120,14 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
   const manifestUrlHeaders = headerFlags ? parseHeaders(headerFlags) : (file.staticPodURLHeader ?? {});
   const clusterDnsFlags = list('cluster-dns');
   const clusterDNS = clusterDnsFlags ? clusterDnsFlags.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean) : (file.clusterDNS ?? []);
-  const maxParallel = flag('max-parallel-pods');
-  const maxParallelPods = maxParallel === undefined ? DEFAULTS.maxParallelPods : Number(maxParallel);
-  if (!Number.isInteger(maxParallelPods) || maxParallelPods < 1) throw new UsageError('--max-parallel-pods: must be a whole number of at least 1');
+  const count = (name: keyof typeof FLAGS, fallback: number): number => {
+    const text = flag(name);
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: must be a whole number of at least 1`);
+    return n;
+  };
+  const maxParallelPods = count('max-parallel-pods', DEFAULTS.maxParallelPods);
+  const maxParallelRuntimeCalls = count('max-parallel-runtime-calls', DEFAULTS.maxParallelRuntimeCalls);
   const logLevel = flag('log-level') ?? DEFAULTS.logLevel;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new UsageError(`--log-level: unknown level "${logLevel}"`);
 
@@ -154,6 +162,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     rootDir: flag('root-dir') ?? DEFAULTS.rootDir,
     relistPeriodMs: duration('relist-period') ?? DEFAULTS.relistPeriodMs,
     maxParallelPods,
+    maxParallelRuntimeCalls,
     ...(flag('event-log') ? { eventLog: flag('event-log')! } : {}),
     logLevel,
     resolvConf: flag('resolv-conf') ?? DEFAULTS.resolvConf,

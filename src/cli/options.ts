@@ -13,6 +13,8 @@ export interface AgentOptions {
   readonly rootDir: string;
   readonly relistPeriodMs: number;
   readonly maxParallelPods: number;
+  /** Sandbox and container starts, stops and removals in flight at once (see runtime/cri/call-gate.ts). */
+  readonly maxParallelRuntimeCalls: number;
   readonly eventLog?: string;
   readonly logLevel: string;
   readonly resolvConf: string;
@@ -31,6 +33,7 @@ export const DEFAULTS = {
   rootDir: '/var/lib/staticlet',
   relistPeriodMs: 1_000,
   maxParallelPods: 256,
+  maxParallelRuntimeCalls: 8,
   logLevel: 'info',
   resolvConf: '/etc/resolv.conf',
 } as const;

@@ -93,6 +93,7 @@ async function stopContainer(deps: Effects, action: StopContainer): Promise<Acti
   deps.log.info({ pod: action.podFullName, container: action.containerName, reason: action.reason }, `container failed its ${action.reason} probe: restarting it`);
   const current = await deps.cri.containerStatus(action.containerId);
   const sandboxId = action.sandboxId;
+  deps.statusCache?.stopping.add(action.containerId);
   const grace = await runPreStop(deps.probes, action.preStop, { containerId: action.containerId, host: await hookHost(deps, sandboxId) }, action.gracePeriodSeconds);
   await ignoreNotFound(deps.cri.stopContainer(action.containerId, grace));
   const status = await deps.cri.containerStatus(action.containerId).catch(() => current);
@@ -252,7 +253,12 @@ async function terminationMessageFile(deps: Effects, action: ContainerTarget, na
 }
 
 async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
-  if (action.remove) for (const c of action.containers) deps.statusCache?.removing.add(c.id);
+  for (const c of action.containers) deps.statusCache?.stopping.add(c.id);
+  if (action.remove) {
+    for (const c of action.containers) deps.statusCache?.removing.add(c.id);
+    // A sandbox's own task (its pause process) has the sandbox's id; a removal reports it gone.
+    for (const id of action.sandboxIds) deps.statusCache?.stopping.add(id);
+  }
   const hosts = new Map<string, Promise<string>>();
   const hostOf = (sandboxId: string) => {
     if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));

@@ -4,7 +4,7 @@
 // nothing, and the periodic relist alone observes the runtime. A stream that breaks is
 // re-subscribed with back-off.
 import * as grpc from '@grpc/grpc-js';
-import { catchError, EMPTY, filter, map, Observable, retry, timer } from 'rxjs';
+import { catchError, EMPTY, filter, map, Observable, retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
 import type { CriRuntime } from '../runtime/cri/types.js';
@@ -24,6 +24,12 @@ export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<Eve
     filter((exit): exit is NonNullable<RuntimeSignal['exit']> => exit !== undefined),
     map((exit): EventBody => ({ type: 'ContainerExited', ...exit })),
   );
+}
+
+/** Signals less the exits of what the agent itself stops (`stopping`): those exits are the
+ * agent's own doing, reported by its action's result, so they need neither a relist nor a step. */
+export function withoutExpectedExits(stopping: ReadonlySet<string>): MonoTypeOperatorFunction<RuntimeSignal> {
+  return filter((signal) => signal.exit === undefined || !stopping.has(signal.exit.containerId));
 }
 
 export function runtimeContainerEvents(

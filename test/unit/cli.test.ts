@@ -27,6 +27,8 @@ describe('command line', () => {
     assert.equal(options.fileCheckFrequencyMs, 20_000);
     assert.equal(options.httpCheckFrequencyMs, 20_000);
     assert.equal(options.containerRuntimeEndpoint, 'unix:///run/containerd/containerd.sock');
+    assert.equal(options.maxParallelRuntimeCalls, 8);
+    assert.equal((await run(['--pod-manifest-path=/x', '--max-parallel-runtime-calls=2'])).options.maxParallelRuntimeCalls, 2);
   });
 
   it('refuses unknown flags, bad values and a missing source with one clear line', async () => {
@@ -35,6 +37,8 @@ describe('command line', () => {
     await assert.rejects(parseCommand([]), /no static pod source/);
     await assert.rejects(parseCommand(['--manifest-url=ftp://x/y']), /only http and https/);
     await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--hostname-override=bad_name']), /not a valid DNS-1123 name/);
+    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--max-parallel-runtime-calls=0']), /--max-parallel-runtime-calls: must be a whole number of at least 1/);
+    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--max-parallel-pods=many']), /--max-parallel-pods: must be a whole number/);
   });
 
   it('reads a KubeletConfiguration; flags override it; unknown fields are listed, not fatal', async (t) => {
