@@ -130,6 +130,7 @@ async function main() {
       }
       for (const [name, s] of samples) {
         rows.push({ scenario: `4. ${n} manifests → all running`, agent: name, summary: summarize(s.map((x) => x.converge)), unit: 'ms' });
+        if (n > 1) rows.push({ scenario: `4. ${n} manifests → the first running`, agent: name, summary: summarize(s.map((x) => x.first)), unit: 'ms' });
         rows.push({ scenario: `4. ${n} manifests removed → all stopped`, agent: name, summary: summarize(s.map((x) => x.removeAll)), unit: 'ms' });
         if (name === 'staticlet' || name === 'kubelet') bulkCpu.push({ n, agent: name, summary: summarize(s.map((x) => x.cpuSeconds)) });
       }

@@ -151,6 +151,8 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
 export interface BulkSample {
   /** N manifests written → all N running (ms). */
   converge: number;
+  /** N manifests written → the first of them running (ms): how soon a burst starts to be of use. */
+  first: number;
   /** N manifests removed → all N sandboxes stopped (ms). */
   removeAll: number;
   /** The agent's CPU seconds over the round, start and removal (from /proc; not for the floor). */
@@ -169,12 +171,13 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
   const all = await allRunning(runtime, podNames);
   const starts = await Promise.all(all.map((c) => startedAt(runtime, c.id)));
   const converge = Math.max(...starts) - t0;
+  const first = Math.min(...starts) - t0;
 
   const tRemove = Date.now();
   await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
   await stopped(runtime, podNames, `${n} stopped`, BULK_POLL_MS);
   const removeAll = Date.now() - tRemove;
-  return { converge, removeAll, cpuSeconds: (await procStats(agent.pid)).cpuSeconds - cpuBefore };
+  return { converge, first, removeAll, cpuSeconds: (await procStats(agent.pid)).cpuSeconds - cpuBefore };
 }
 
 /** The floor's bulk round; `gated`: its calls through staticlet's call gate (the polls are not). */
@@ -188,6 +191,7 @@ export async function floorBulkRun(runtime: Runtime, n: number, round: number, g
   const [started] = await Promise.all([Promise.all(pods.map((p) => floorStart(runtime, p, cri))), allRunning(runtime, podNames)]);
   const starts = await Promise.all(started.map((s) => startedAt(runtime, s.containerId)));
   const converge = Math.max(...starts) - t0;
+  const first = Math.min(...starts) - t0;
   const tRemove = Date.now();
   const removing = Promise.all(started.map(async (s) => {
     await cri.stopContainer(s.containerId, 2);
@@ -197,7 +201,7 @@ export async function floorBulkRun(runtime: Runtime, n: number, round: number, g
   await stopped(runtime, podNames, `${n} stopped`, BULK_POLL_MS);
   const removeAll = Date.now() - tRemove;
   await removing;
-  return { converge, removeAll, cpuSeconds: NaN };
+  return { converge, first, removeAll, cpuSeconds: NaN };
 }
 
 /** A bulk round's polls list up to 100 pods each: less often. */
