@@ -54,7 +54,7 @@ Node and runtime:
   --relist-period=DUR              how often the runtime is relisted (default 1s)
   --max-parallel-pods=N            pods worked on at once (default ${DEFAULTS.maxParallelPods})
   --max-parallel-runtime-calls=N   sandbox/container starts, stops and removals in flight at once
-                                   (default ${DEFAULTS.maxParallelRuntimeCalls}); a burst of pods converges faster this way
+                                   (default ${DEFAULTS.maxParallelRuntimeCalls}); pods under way go first
 
 API server (optional):
   --kubeconfig=FILE                credentials of this node (system:node:<node>): register the Node and
