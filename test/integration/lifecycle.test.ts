@@ -54,6 +54,18 @@ describe('static pods from a manifest directory', () => {
     assert.notEqual(again.id, first.id);
   });
 
+  it('with one runtime call at a time, a burst of pods all start, and all go with their files', async () => {
+    await node.startAgent(['--max-parallel-runtime-calls=1']);
+    const names = ['burst-a', 'burst-b', 'burst-c', 'burst-d', 'burst-e'];
+    await Promise.all(names.map((n) => node.writeManifest(`${n}.yaml`, manifest(n))));
+    for (const n of names) await waitFor(`${n} running`, () => node.running(n, 'main'));
+    assert.equal((await node.sandboxes()).length, names.length);
+
+    await Promise.all(names.map((n) => node.removeManifest(`${n}.yaml`)));
+    await waitFor('every sandbox removed', async () => (await node.sandboxes()).length === 0);
+    assert.equal((await node.containers()).length, 0);
+  });
+
   it('honours the termination grace period when stopping', async () => {
     // A container that ignores SIGTERM is killed when its grace period ends, not before.
     await node.writeManifest('stubborn.yaml', manifest('stubborn', { script: "trap '' TERM; while true; do sleep 1; done", trapTerm: false, grace: 3 }));
