@@ -100,7 +100,9 @@ function floorPod(name: string) {
   return r.pods[0]!;
 }
 
-/** The same CRI calls made directly, with nothing to notice or decide: no agent can beat it. */
+/** The same CRI calls made directly, with nothing to notice or decide. In a burst every pod's
+ * calls go at once, as a minimal script makes them; an agent that paces its calls (staticlet's
+ * call gate) can beat that, which floor-gated measures. */
 async function floorStart(runtime: Runtime, pod: StaticPod, cri: CriRuntime = runtime.cri): Promise<{ sandboxId: string; containerId: string; t0: number }> {
   const spec = floorSpec(runtime);
   const t0 = Date.now();
