@@ -164,6 +164,11 @@ export interface BulkSample {
 /** The same for bulk rounds: the previous round's removals finish first. */
 export const BULK_SETTLE_MS = 2_000;
 
+/** When the last and the first of a round's containers started, from the round's start. */
+function spanOf(startedAts: readonly number[], t0: number): { converge: number; first: number } {
+  return { converge: Math.max(...startedAts) - t0, first: Math.min(...startedAts) - t0 };
+}
+
 export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number, round: number): Promise<BulkSample> {
   await sleep(BULK_SETTLE_MS);
   const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
@@ -172,8 +177,7 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
   const t0 = await writeManifests(agent.manifests, names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })));
   const all = await allRunning(runtime, podNames);
   const starts = await Promise.all(all.map((c) => startedAt(runtime, c.id)));
-  const converge = Math.max(...starts) - t0;
-  const first = Math.min(...starts) - t0;
+  const { converge, first } = spanOf(starts, t0);
 
   const tRemove = Date.now();
   await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
@@ -192,8 +196,7 @@ export async function floorBulkRun(runtime: Runtime, n: number, round: number, g
   const t0 = Date.now();
   const [started] = await Promise.all([Promise.all(pods.map((p) => floorStart(runtime, p, cri))), allRunning(runtime, podNames)]);
   const starts = await Promise.all(started.map((s) => startedAt(runtime, s.containerId)));
-  const converge = Math.max(...starts) - t0;
-  const first = Math.min(...starts) - t0;
+  const { converge, first } = spanOf(starts, t0);
   const tRemove = Date.now();
   const removing = Promise.all(started.map(async (s) => {
     await cri.stopContainer(s.containerId, 2);

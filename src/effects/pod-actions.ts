@@ -253,12 +253,13 @@ async function terminationMessageFile(deps: Effects, action: ContainerTarget, na
 }
 
 async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
-  for (const c of action.containers) deps.statusCache?.stopping.add(c.id);
-  if (action.remove) {
-    for (const c of action.containers) deps.statusCache?.removing.add(c.id);
-    // A sandbox's own task (its pause process) has the sandbox's id; a removal reports it gone.
-    for (const id of action.sandboxIds) deps.statusCache?.stopping.add(id);
+  const cache = deps.statusCache;
+  for (const c of action.containers) {
+    cache?.stopping.add(c.id);
+    if (action.remove) cache?.removing.add(c.id);
   }
+  // A sandbox's own task (its pause process) has the sandbox's id; a removal reports it gone.
+  if (action.remove) for (const id of action.sandboxIds) cache?.stopping.add(id);
   const hosts = new Map<string, Promise<string>>();
   const hostOf = (sandboxId: string) => {
     if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));

@@ -52,36 +52,13 @@ export class CallGate {
  */
 export function gateRuntimeCalls(cri: CriRuntime, limit: number): CriRuntime {
   const gate = new CallGate(limit);
-  return {
-    ...bindAll(cri),
+  // Every other method is `cri`'s own, reached through the prototype.
+  return Object.assign(Object.create(cri) as CriRuntime, {
     runPodSandbox: (config, handler) => gate.run('begin', () => cri.runPodSandbox(config, handler)),
     createContainer: (sandboxId, config, sandboxConfig) => gate.run('finish', () => cri.createContainer(sandboxId, config, sandboxConfig)),
     startContainer: (id) => gate.run('finish', () => cri.startContainer(id)),
     stopPodSandbox: (id) => gate.run('finish', () => cri.stopPodSandbox(id)),
     removePodSandbox: (id) => gate.run('finish', () => cri.removePodSandbox(id)),
     removeContainer: (id) => gate.run('finish', () => cri.removeContainer(id)),
-  };
-}
-
-/** Every method of `cri`, bound to it: the adapter may rely on `this`. */
-function bindAll(cri: CriRuntime): CriRuntime {
-  return {
-    version: (t) => cri.version(t),
-    runPodSandbox: (c, h) => cri.runPodSandbox(c, h),
-    stopPodSandbox: (id) => cri.stopPodSandbox(id),
-    removePodSandbox: (id) => cri.removePodSandbox(id),
-    podSandboxStatus: (id) => cri.podSandboxStatus(id),
-    listPodSandbox: (f) => cri.listPodSandbox(f),
-    createContainer: (s, c, sc) => cri.createContainer(s, c, sc),
-    startContainer: (id) => cri.startContainer(id),
-    stopContainer: (id, t) => cri.stopContainer(id, t),
-    removeContainer: (id) => cri.removeContainer(id),
-    listContainers: (f) => cri.listContainers(f),
-    containerStatus: (id) => cri.containerStatus(id),
-    execSync: (id, cmd, t) => cri.execSync(id, cmd, t),
-    containerEvents: () => cri.containerEvents(),
-    imageStatus: (image) => cri.imageStatus(image),
-    pullImage: (image, sc) => cri.pullImage(image, sc),
-    close: () => cri.close(),
-  };
+  } satisfies Partial<CriRuntime>);
 }
