@@ -1,6 +1,6 @@
 // `npm run bench`: staticlet, the real kubelet and the floor (direct CRI calls), one at a time,
 // each on a fresh private containerd; writes bench/results/<date>.md and .json.
-//   npm run bench                      all scenarios, full size (about 30 minutes)
+//   npm run bench                      all scenarios, full size (about 35 minutes)
 //   npm run bench -- --quick           a smoke run: few repetitions, small sizes
 //   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk --bulk-sizes 100
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string', default: 'lifecycle,bulk,steady,mirror' },
     runs: { type: 'string' },
     'bulk-sizes': { type: 'string' },
+    'bulk-rounds': { type: 'string' },
     // Extra staticlet flags, to compare settings: --staticlet-args='--max-parallel-pods=16'
     'staticlet-args': { type: 'string', default: '' },
     // Node flags for staticlet's process, to profile it: --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'
@@ -35,7 +36,15 @@ const scenarios = new Set(values.scenarios!.split(','));
 // short blocks, so the medians hold still between runs of the benchmark.
 const runs = Number(values.runs ?? (quick ? 2 : 40));
 const bulkSizes = values['bulk-sizes'] ? values['bulk-sizes'].split(',').map(Number) : quick ? [1, 5] : [1, 10, 50, 100];
-const bulkRounds = quick ? 1 : 5;
+/**
+ * Rounds per bulk size. At 100 pods the runtime saturates both CPUs and a round's times spread by
+ * a second or more from round to round (ten paired rounds, 2026-11-29: the floor's removal took
+ * 4.2–6.8 s), so five rounds cannot tell overheads of a few hundred ms apart: nine there.
+ */
+function bulkRoundsFor(n: number): number {
+  if (values['bulk-rounds']) return Number(values['bulk-rounds']);
+  return quick ? 1 : n >= 100 ? 9 : 5;
+}
 /** Lifecycle runs come in this many blocks per agent, taking turns. */
 const LIFECYCLE_BLOCKS = 8;
 const steadyPods = quick ? 5 : 50;
@@ -117,6 +126,7 @@ async function main() {
     // With the floor, the floor through staticlet's call gate too: what the gate alone gains.
     const bulkAgents = agents.flatMap((a): AgentName[] => (a === 'floor' ? ['floor', 'floor-gated'] : [a]));
     for (const n of bulkSizes) {
+      const bulkRounds = bulkRoundsFor(n);
       const samples = new Map<AgentName, BulkSample[]>(bulkAgents.map((a) => [a, []]));
       for (let r = 0; r < bulkRounds; r++) {
         for (const name of bulkAgents) {
