@@ -136,6 +136,7 @@ async function main() {
             return agent ? bulkRun(runtime, agent, n, r) : floorBulkRun(runtime, n, r, name === 'floor-gated');
           });
           samples.get(name)!.push(sample);
+          log(`${name}: all running ${sample.converge} ms, first ${sample.first} ms, all stopped ${sample.removeAll} ms${Number.isNaN(sample.cpuSeconds) ? '' : `, ${sample.cpuSeconds.toFixed(2)} s CPU`}`);
         }
       }
       for (const [name, s] of samples) {
@@ -226,7 +227,7 @@ async function report() {
   await mkdir(values.out!, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
   await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.md`), md);
-  await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ date, quick, versions, rows, steady, mirror }, null, 2));
+  await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ date, quick, versions, rows, bulkCpu, steady, mirror }, null, 2));
   process.stdout.write(md);
 }
 

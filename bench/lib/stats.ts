@@ -5,6 +5,8 @@ export interface Summary {
   readonly p90: number;
   readonly min: number;
   readonly max: number;
+  /** The samples in the order they were taken (the JSON keeps them, for pairing and rechecks). */
+  readonly samples: readonly number[];
 }
 
 export function quantile(sorted: readonly number[], q: number): number {
@@ -23,5 +25,6 @@ export function summarize(samples: readonly number[]): Summary {
     p90: quantile(sorted, 0.9),
     min: sorted[0] ?? NaN,
     max: sorted[sorted.length - 1] ?? NaN,
+    samples: [...samples],
   };
 }
