@@ -31,8 +31,10 @@ describe('npm run bench (smoke)', () => {
       }
       assert.match(report, /## 5\. Steady state/);
       assert.match(report, /## Targets \(this run\)/);
-      const data = JSON.parse(await readFile(join(out, json), 'utf8')) as { rows: unknown[]; steady: unknown[] };
+      const data = JSON.parse(await readFile(join(out, json), 'utf8')) as { rows: { summary: { n: number; samples: number[] } }[]; steady: unknown[] };
       assert.ok(data.rows.length >= 3 * 6 && data.steady.length === 2);
+      // Every sample is kept, so a report can be rechecked and paired later.
+      for (const row of data.rows) assert.ok(row.summary.samples.length >= row.summary.n);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
