@@ -38,12 +38,15 @@ const runs = Number(values.runs ?? (quick ? 2 : 40));
 const bulkSizes = values['bulk-sizes'] ? values['bulk-sizes'].split(',').map(Number) : quick ? [1, 5] : [1, 10, 50, 100];
 /**
  * Rounds per bulk size. At 100 pods the runtime saturates both CPUs and a round's times spread by
- * a second or more from round to round (ten paired rounds, 2026-11-29: the floor's removal took
+ * a second or more from round to round (ten-round runs, 2026-11-29: the floor's removal took
  * 4.2–6.8 s), so five rounds cannot tell overheads of a few hundred ms apart: nine there.
  */
 function bulkRoundsFor(n: number): number {
-  if (values['bulk-rounds']) return Number(values['bulk-rounds']);
-  return quick ? 1 : n >= 100 ? 9 : 5;
+  const chosen = values['bulk-rounds'];
+  if (chosen === undefined) return quick ? 1 : n >= 100 ? 9 : 5;
+  const rounds = Number(chosen);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--bulk-rounds: a whole number of at least 1, got "${chosen}"`);
+  return rounds;
 }
 /** Lifecycle runs come in this many blocks per agent, taking turns. */
 const LIFECYCLE_BLOCKS = 8;
