@@ -148,7 +148,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     loop$.subscribe({
       next: (s: LoopStep) => {
         deps.eventLog?.write(s.event);
-        state$.next(s.state);
+        // The probers need the state a diff saw; a scan's burst has it at its last step.
+        if (!s.deferred) state$.next(s.state);
         report(s);
         recorder?.record(s);
         for (const a of s.actions) log.debug({ action: a.kind, pod: a.podFullName, id: a.id }, 'action issued');

@@ -17,13 +17,20 @@ export interface ManifestProblem {
   readonly message: string;
 }
 
+/** A manifest event from a scan that found several changes at once: `more` on every one but the
+ * last, so a step folds it and leaves the diff to the last (a burst of a hundred files is one
+ * diff over the whole burst, and all its actions go out together, not a hundred diffs). */
+interface ScanPart {
+  more?: true;
+}
+
 export type EventBody =
   /** A manifest origin was read and holds these pods (one for a file, any number for a URL). */
-  | { type: 'ManifestRead'; source: SourceKind; origin: string; pods: StaticPod[] }
+  | ({ type: 'ManifestRead'; source: SourceKind; origin: string; pods: StaticPod[] } & ScanPart)
   /** A manifest origin could not be read or is invalid. Its last valid pods keep running. */
-  | { type: 'ManifestInvalid'; source: SourceKind; origin: string; problems: ManifestProblem[] }
+  | ({ type: 'ManifestInvalid'; source: SourceKind; origin: string; problems: ManifestProblem[] } & ScanPart)
   /** A manifest file is gone: its pods are to be removed. */
-  | { type: 'ManifestGone'; source: SourceKind; origin: string }
+  | ({ type: 'ManifestGone'; source: SourceKind; origin: string } & ScanPart)
   /** A source finished its first complete listing: from now on what it lacks may be removed. */
   | { type: 'SourceSynced'; source: SourceKind; sourceId: string }
   /** A complete listing of what we run on the runtime, taken starting at `startedAt` (ms). */

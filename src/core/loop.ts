@@ -73,7 +73,8 @@ export function reconcileLoop(options: LoopOptions): Observable<LoopStep> {
       .pipe(
         tap((s) => {
           subscriber.next(s);
-          wakeAt.next(s.wakeAt);
+          // A deferred step did not diff: the wake-up armed before it still holds.
+          if (!s.deferred) wakeAt.next(s.wakeAt);
         }),
         mergeMap((s) => s.actions),
         options.effects,

@@ -12,10 +12,13 @@ export interface StepResult {
   readonly actions: readonly Action[];
   /** When the reconciler wants a TimerFired event (a back-off ends), if ever. */
   readonly wakeAt?: number;
+  /** Folded only: more of the same scan follow at once, and the last one's step diffs. */
+  readonly deferred?: true;
 }
 
 export function step(state: State, event: LoggedEvent): StepResult {
   const folded = fold(state, event);
+  if ('more' in event && event.more) return { state: folded, actions: [], deferred: true };
   const { decisions, wakeAt, restartBases } = diff(folded);
   if (decisions.length === 0) return { state: folded, actions: [], ...(wakeAt !== undefined ? { wakeAt } : {}) };
 

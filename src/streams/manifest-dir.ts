@@ -145,7 +145,7 @@ export function manifestDirectory(
         events.push({ type: 'SourceSynced', source: 'file', sourceId: options.path });
       }
       if (waiting) recheck.next();
-      return events;
+      return markScanParts(events);
     };
 
     const fileEvents = pathKind.pipe(
@@ -186,5 +186,12 @@ export function scanTriggers(
       mergeMap((burst) => burst.pipe(throttleTime(options.eventThrottleMs ?? EVENT_THROTTLE_MS, scheduler, { leading: true, trailing: true }))),
     ),
     writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
+  );
+}
+
+/** `more` on each manifest event that others of the same scan follow (see ScanPart). */
+export function markScanParts(events: readonly EventBody[]): EventBody[] {
+  return events.map((e, i) =>
+    i < events.length - 1 && (e.type === 'ManifestRead' || e.type === 'ManifestInvalid' || e.type === 'ManifestGone') ? { ...e, more: true } : e,
   );
 }

@@ -38,4 +38,24 @@ describe('manifest directory source', () => {
     assert.deepEqual(events.map((e) => e.type), ['SourceSynced', 'ManifestRead']);
     assert.deepEqual(watches, ['missing', 'dir'], 're-armed for what the path now is');
   });
+
+  it('marks a scan\'s manifest events but its last with more, so the loop diffs a burst once', async () => {
+    let names = ['a.yaml', 'b.yaml', 'c.yaml'];
+    const events = new Subject<string>();
+    const fs: ManifestFsPort = {
+      list: async () => ({ kind: 'dir', names }),
+      stat: async (file) => (names.some((n) => file.endsWith(`/${n}`)) ? { ino: 1, size: 10, mtimeMs: 1 } : undefined),
+      read: async (file) => podYaml(file.slice(file.lastIndexOf('/') + 1, -'.yaml'.length)),
+      watch: () => events,
+      writers: async () => new Set(),
+    };
+    const source = manifestDirectory(fs, { path: '/m', nodeName: 'node1', checkFrequencyMs: 600_000 }, asyncScheduler);
+    const seen = firstValueFrom(source.pipe(take(7), toArray()));
+    await new Promise((r) => setTimeout(r, 20));
+    names = [];
+    events.next('/m/a.yaml');
+    const all: EventBody[] = await seen;
+    const marks = all.map((e) => `${e.type}${'more' in e && e.more ? '+' : ''}`);
+    assert.deepEqual(marks, ['ManifestRead+', 'ManifestRead+', 'ManifestRead+', 'SourceSynced', 'ManifestGone+', 'ManifestGone+', 'ManifestGone']);
+  });
 });

@@ -64,6 +64,20 @@ describe('reconcile step', () => {
     assert.deepEqual(kill.kind === 'KillPod' && kill.containers.map((c) => [c.id, c.gracePeriodSeconds]), [['c1', 30]]);
   });
 
+  it('a scan\'s burst is one diff: its events but the last are folded only, and the last step acts for all', () => {
+    const pods = ['a', 'b', 'c'].map((n) => staticPod(n));
+    const burst = pods.map((p, i): EventBody => ({ ...manifestRead(p), ...(i < pods.length - 1 ? { more: true as const } : {}) }));
+    const { perEvent, state } = run([relist([], []), ...burst]);
+    assert.deepEqual(perEvent.map((a) => a.length), [0, 0, 0, 3]);
+    assert.deepEqual(perEvent[3]!.map((a) => a.kind), ['CreateSandbox', 'CreateSandbox', 'CreateSandbox']);
+    assert.equal(state.inFlight.size, 3);
+    // The same for removals: nothing goes until the scan's last event, then every pod goes.
+    const running = relist(pods.map((p, i) => sandbox(p, `sb${i}`)), pods.map((p, i) => container(p, `c${i}`, `sb${i}`, p.pod.spec!.containers[0]!.name)));
+    const gone = pods.map((p, i): EventBody => ({ type: 'ManifestGone', source: 'file', origin: p.origin, ...(i < pods.length - 1 ? { more: true as const } : {}) }));
+    const removal = run([...gone], { from: run([running, ...pods.map(manifestRead), synced]).state });
+    assert.deepEqual(removal.perEvent.map((a) => a.map((x) => x.kind)), [[], [], ['KillPod', 'KillPod', 'KillPod']]);
+  });
+
   it('a URL source that never synced does not block removals of file pods', () => {
     const web = staticPod('web');
     const rt = relist([sandbox(web, 'sb1')], [container(web, 'c1', 'sb1', 'web')]);

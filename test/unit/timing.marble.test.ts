@@ -48,6 +48,37 @@ describe('timing (virtual time)', () => {
     assert.deepEqual(starts.map((t) => t / 1000), [0, 0, 10, 30, 70, 150, 310, 610, 910]);
   });
 
+  it('a step that only folds (a scan event with more to come) leaves the back-off wake-up armed', () => {
+    const scheduler = newScheduler();
+    const web = staticPod('web');
+    const other = staticPod('other');
+    const starts: number[] = [];
+    scheduler.run(({ cold, flush }) => {
+      const effects = (actions$: Observable<Action>) =>
+        actions$.pipe(
+          map((action): EventBody => {
+            const now = scheduler.now();
+            if (action.kind === 'CreateSandbox') {
+              return { type: 'ActionSucceeded', action, outcome: { sandboxes: [sandbox(web, 'sb1', { observedAt: now })] } };
+            }
+            if (action.kind !== 'StartContainer') return { type: 'ActionSucceeded', action, outcome: {} };
+            starts.push(now);
+            const c: ContainerObservation = {
+              id: `c${action.attempt}`, sandboxId: 'sb1', podUid: web.uid, name: action.containerName, attempt: action.attempt,
+              state: 'exited', exitCode: 1, image: 'i', createdAt: now, startedAt: now, finishedAt: now, observedAt: now,
+            };
+            return { type: 'ActionSucceeded', action, outcome: { containers: [c] } };
+          }),
+        );
+      // At 5 s, inside the first 10 s back-off, a scan event that waits for more of its scan.
+      const deferred: EventBody = { type: 'ManifestInvalid', source: 'file', origin: other.origin, problems: [{ origin: other.origin, message: 'bad' }], more: true };
+      const inputs = cold<EventBody>('(ab) 4999ms c', { a: manifestRead(web), b: relist([], []), c: deferred });
+      reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop: cold('40s x') }).subscribe();
+      flush();
+    });
+    assert.deepEqual(starts.map((t) => t / 1000), [0, 0, 10, 30]);
+  });
+
   it('a file event scans at once; the rest of its burst shares one scan; the periodic rescan runs anyway', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
