@@ -14,8 +14,30 @@ import { followUps } from '../../src/streams/follow-ups.js';
 import { scanTriggers } from '../../src/streams/manifest-dir.js';
 import { pollEvery } from '../../src/streams/manifest-url.js';
 import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
+import type { StaticPod } from '../../src/core/static-pod.js';
 
 const newScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+
+/** Effects of a runtime where every container of `pod` dies the moment it starts; each start's
+ * time goes into `starts`. */
+function crashingRuntime(scheduler: TestScheduler, pod: StaticPod, starts: number[]) {
+  return (actions$: Observable<Action>) =>
+    actions$.pipe(
+      map((action): EventBody => {
+        const now = scheduler.now();
+        if (action.kind === 'CreateSandbox') {
+          return { type: 'ActionSucceeded', action, outcome: { sandboxes: [sandbox(pod, 'sb1', { observedAt: now })] } };
+        }
+        if (action.kind !== 'StartContainer') return { type: 'ActionSucceeded', action, outcome: {} };
+        starts.push(now);
+        const c: ContainerObservation = {
+          id: `c${action.attempt}`, sandboxId: 'sb1', podUid: pod.uid, name: action.containerName, attempt: action.attempt,
+          state: 'exited', exitCode: 1, image: 'i', createdAt: now, startedAt: now, finishedAt: now, observedAt: now,
+        };
+        return { type: 'ActionSucceeded', action, outcome: { containers: [c] } };
+      }),
+    );
+}
 
 describe('timing (virtual time)', () => {
   it('CrashLoopBackOff: first restart at once, then 10 s doubling to 300 s', () => {
@@ -23,23 +45,7 @@ describe('timing (virtual time)', () => {
     const web = staticPod('web');
     const starts: number[] = [];
     scheduler.run(({ cold, flush }) => {
-      // A runtime where every container dies the moment it starts.
-      const effects = (actions$: Observable<Action>) =>
-        actions$.pipe(
-          map((action): EventBody => {
-            const now = scheduler.now();
-            if (action.kind === 'CreateSandbox') {
-              return { type: 'ActionSucceeded', action, outcome: { sandboxes: [sandbox(web, 'sb1', { observedAt: now })] } };
-            }
-            if (action.kind !== 'StartContainer') return { type: 'ActionSucceeded', action, outcome: {} };
-            starts.push(now);
-            const c: ContainerObservation = {
-              id: `c${action.attempt}`, sandboxId: 'sb1', podUid: web.uid, name: action.containerName, attempt: action.attempt,
-              state: 'exited', exitCode: 1, image: 'i', createdAt: now, startedAt: now, finishedAt: now, observedAt: now,
-            };
-            return { type: 'ActionSucceeded', action, outcome: { containers: [c] } };
-          }),
-        );
+      const effects = crashingRuntime(scheduler, web, starts);
       const inputs = cold<EventBody>('(ab)', { a: manifestRead(web), b: relist([], []) });
       const stop = cold('1000s x');
       reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop }).subscribe();
@@ -54,22 +60,7 @@ describe('timing (virtual time)', () => {
     const other = staticPod('other');
     const starts: number[] = [];
     scheduler.run(({ cold, flush }) => {
-      const effects = (actions$: Observable<Action>) =>
-        actions$.pipe(
-          map((action): EventBody => {
-            const now = scheduler.now();
-            if (action.kind === 'CreateSandbox') {
-              return { type: 'ActionSucceeded', action, outcome: { sandboxes: [sandbox(web, 'sb1', { observedAt: now })] } };
-            }
-            if (action.kind !== 'StartContainer') return { type: 'ActionSucceeded', action, outcome: {} };
-            starts.push(now);
-            const c: ContainerObservation = {
-              id: `c${action.attempt}`, sandboxId: 'sb1', podUid: web.uid, name: action.containerName, attempt: action.attempt,
-              state: 'exited', exitCode: 1, image: 'i', createdAt: now, startedAt: now, finishedAt: now, observedAt: now,
-            };
-            return { type: 'ActionSucceeded', action, outcome: { containers: [c] } };
-          }),
-        );
+      const effects = crashingRuntime(scheduler, web, starts);
       // At 5 s, inside the first 10 s back-off, a scan event that waits for more of its scan.
       const deferred: EventBody = { type: 'ManifestInvalid', source: 'file', origin: other.origin, problems: [{ origin: other.origin, message: 'bad' }], more: true };
       const inputs = cold<EventBody>('(ab) 4999ms c', { a: manifestRead(web), b: relist([], []), c: deferred });
