@@ -190,7 +190,7 @@ export function scanTriggers(
 }
 
 /** `more` on each manifest event that others of the same scan follow (see ScanPart). */
-export function markScanParts(events: readonly EventBody[]): EventBody[] {
+function markScanParts(events: readonly EventBody[]): EventBody[] {
   return events.map((e, i) =>
     i < events.length - 1 && (e.type === 'ManifestRead' || e.type === 'ManifestInvalid' || e.type === 'ManifestGone') ? { ...e, more: true } : e,
   );
