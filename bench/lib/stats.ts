@@ -28,3 +28,18 @@ export function summarize(samples: readonly number[]): Summary {
     samples: [...samples],
   };
 }
+
+/**
+ * The median of the per-run differences `a[i] − b[i]` (runs where both are numbers): the overhead
+ * of `a` over `b` with each run set against its partner, taken in the same turn. The machine's
+ * speed drifts between turns by more than the overheads measured at 100 pods; the drift falls on
+ * both runs of a pair alike, and the paired difference leaves it out.
+ */
+export function pairedMedianDifference(a: readonly number[], b: readonly number[]): number {
+  const diffs: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const d = a[i]! - b[i]!;
+    if (Number.isFinite(d)) diffs.push(d);
+  }
+  return quantile(diffs.sort((x, y) => x - y), 0.5);
+}

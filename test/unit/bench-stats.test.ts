@@ -1,0 +1,45 @@
+// The benchmark's arithmetic: medians, paired overheads and the order of turns.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pairedMedianDifference, summarize } from '../../bench/lib/stats.js';
+import { inTurn } from '../../bench/lib/turns.js';
+
+describe('bench statistics', () => {
+  it('summarizes finite samples and keeps all of them in order', () => {
+    const s = summarize([30, NaN, 10, 20]);
+    assert.equal(s.n, 3);
+    assert.equal(s.median, 20);
+    assert.equal(s.min, 10);
+    assert.equal(s.max, 30);
+    assert.deepEqual(s.samples, [30, NaN, 10, 20]);
+  });
+
+  it('pairs each run with its partner: drift shared by a pair drops out', () => {
+    // The machine slows down turn by turn; the agent is always 100 ms behind the floor.
+    const floor = [1000, 3000, 2000, 6000, 5000];
+    const agent = [1100, 3100, 2100, 6100, 5100];
+    assert.equal(pairedMedianDifference(agent, floor), 100);
+    // One slow turn for the agent moves the difference of medians by seconds, the paired one not.
+    const floorTurns = [5000, 9000, 7000];
+    const agentTurns = [5300, 9300, 9000];
+    assert.equal(summarize(agentTurns).median - summarize(floorTurns).median, 2000);
+    assert.equal(pairedMedianDifference(agentTurns, floorTurns), 300);
+    assert.equal(pairedMedianDifference([1200, 1300, 900], [1000, 1000, 1000]), 200);
+  });
+
+  it('leaves out runs without a partner or a number', () => {
+    assert.equal(pairedMedianDifference([10, NaN, 30, 40], [0, 5, 10]), 15);
+    assert.ok(Number.isNaN(pairedMedianDifference([], [1])));
+  });
+});
+
+describe('bench turns', () => {
+  it('rotates who goes first, turn by turn', () => {
+    const agents = ['floor', 'staticlet', 'kubelet'];
+    assert.deepEqual(inTurn(agents, 0), ['floor', 'staticlet', 'kubelet']);
+    assert.deepEqual(inTurn(agents, 1), ['staticlet', 'kubelet', 'floor']);
+    assert.deepEqual(inTurn(agents, 2), ['kubelet', 'floor', 'staticlet']);
+    assert.deepEqual(inTurn(agents, 3), agents);
+    assert.deepEqual(inTurn([], 5), []);
+  });
+});
