@@ -216,13 +216,19 @@ async function alongside<T>(work: Promise<unknown>, watch: Promise<T>): Promise<
 
 /** A bulk round's polls list up to 100 pods each: less often. */
 const BULK_POLL_MS = 50;
+/**
+ * The wait for a burst's pods to run reads their start times from the runtime, so its poll only
+ * notices the end, and rarely is enough. Each poll lists every container; at 50 ms the polls took
+ * a second of CPU per 100-pod round (2026-11-30), which the runtime and the agent then lacked.
+ */
+const BULK_RUNNING_POLL_MS = 250;
 
 /** All these pods' containers running (one each). */
 function allRunning(runtime: Runtime, podNames: ReadonlySet<string>): Promise<Container[]> {
   return until(`${podNames.size} running`, async () => {
     const cs = (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING);
     return cs.length >= podNames.size ? cs : undefined;
-  }, 600_000, BULK_POLL_MS);
+  }, 600_000, BULK_RUNNING_POLL_MS);
 }
 
 export interface SteadySample {

@@ -15,10 +15,13 @@ import protobuf from 'protobufjs';
 import * as protoLoader from '@grpc/proto-loader';
 import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/client.js';
 import {
+  containerFromProto,
   containerStatusFromProto,
   containerEventFromProto,
   execSyncFromProto,
   imageStatusFromProto,
+  listOf,
+  podSandboxFromProto,
 } from '../../src/runtime/cri/convert.js';
 
 const CRI_API_MODULE = 'k8s.io/cri-api@v0.34.1';
@@ -404,6 +407,47 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
       annotations: {},
       logPath: '/var/log/pods/x/app/2.log',
     });
+  });
+
+  test('enums at their zero value (left out on the wire) read as that value; unknown ones do not', () => {
+    const sandboxes = listOf(
+      svc['ListPodSandbox']!.responseDeserialize(
+        encodeUpstream('ListPodSandboxResponse', {
+          items: [
+            { id: 's0', state: 'SANDBOX_READY', created_at: '0' },
+            { id: 's1', state: 'SANDBOX_NOTREADY' },
+            { id: 's7', state: 7 },
+          ],
+        }),
+      ),
+      'items',
+    ).map(podSandboxFromProto);
+    assert.deepEqual(sandboxes.map((s) => [s.id, s.state, s.createdAt]), [
+      ['s0', 'SANDBOX_READY', '0'],
+      ['s1', 'SANDBOX_NOTREADY', '0'],
+      ['s7', 'SANDBOX_NOTREADY', '0'],
+    ]);
+    const containers = listOf(
+      svc['ListContainers']!.responseDeserialize(
+        encodeUpstream('ListContainersResponse', {
+          containers: [
+            { id: 'c0', state: 'CONTAINER_CREATED', metadata: { name: 'app', attempt: 0 } },
+            { id: 'c1', state: 'CONTAINER_RUNNING' },
+            { id: 'c9', state: 9 },
+          ],
+        }),
+      ),
+      'containers',
+    ).map(containerFromProto);
+    assert.deepEqual(containers.map((c) => [c.id, c.state, c.metadata]), [
+      ['c0', 'CONTAINER_CREATED', { name: 'app', attempt: 0 }],
+      ['c1', 'CONTAINER_RUNNING', { name: '', attempt: 0 }],
+      ['c9', 'CONTAINER_UNKNOWN', { name: '', attempt: 0 }],
+    ]);
+    const created = containerEventFromProto(
+      svc['GetContainerEvents']!.responseDeserialize(encodeUpstream('ContainerEventResponse', { container_id: 'c0', container_event_type: 'CONTAINER_CREATED_EVENT' })),
+    );
+    assert.equal(created?.eventType, 'CONTAINER_CREATED_EVENT');
   });
 
   test('ExecSyncResponse bytes become Buffers; events and image status convert', () => {

@@ -119,7 +119,9 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
   longs: String,
   enums: String,
-  defaults: true,
+  // Fields at their default stay out of the decoded object: the converters supply the defaults
+  // (convert.ts), and a hundred containers' listing decodes that much faster.
+  defaults: false,
   oneofs: true,
 };
 

@@ -1,8 +1,10 @@
 // Conversions between the plain objects @grpc/proto-loader hands us (loaded with keepCase false,
-// longs String, enums String, defaults true, oneofs true) and staticlet's CRI types.
+// longs String, enums String, defaults false, oneofs true) and staticlet's CRI types.
 //
 // Responses are read defensively from `unknown`: a field that is missing or of an unexpected type
-// becomes the proto3 default, so nothing untyped leaks past this file. Requests are built
+// becomes the proto3 default, so nothing untyped leaks past this file. The decoder leaves fields
+// at their default out (filling them in cost a third of a status's decoding), so a missing enum
+// is its zero value: a ready sandbox, a created container. Requests are built
 // explicitly, field by field, so a property that our proto does not declare is never sent by
 // accident (protobufjs would silently drop it anyway).
 import type {
@@ -88,8 +90,11 @@ function strMap(o: Obj | undefined, key: string): Record<string, string> {
   return out;
 }
 
+/** `allowed` lists the enum's names from its zero value on: a field left out is the zero value;
+ * a value we do not know (a newer runtime's, which the decoder gives as a number) is undefined. */
 function enumOf<T extends string>(o: Obj | undefined, key: string, allowed: readonly T[]): T | undefined {
   const v = o?.[key];
+  if (v === undefined || v === null) return allowed[0];
   return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
 }
 
@@ -103,7 +108,7 @@ function bytes(o: Obj | undefined, key: string): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Enums
+// Enums, each in the proto's order: the zero value first (see enumOf)
 
 const SANDBOX_STATES = ['SANDBOX_READY', 'SANDBOX_NOTREADY'] as const satisfies readonly SandboxState[];
 const CONTAINER_STATES = [
