@@ -3,8 +3,8 @@
 //
 // Responses are read defensively from `unknown`: a field that is missing or of an unexpected type
 // becomes the proto3 default, so nothing untyped leaks past this file. The decoder leaves fields
-// at their default out (filling them in cost a third of a status's decoding), so a missing enum
-// is its zero value: a ready sandbox, a created container. Requests are built
+// at their default out (filling them in took a fifth to a third of decoding a listing), so a
+// missing enum is its zero value: a ready sandbox, a created container. Requests are built
 // explicitly, field by field, so a property that our proto does not declare is never sent by
 // accident (protobufjs would silently drop it anyway).
 import type {
