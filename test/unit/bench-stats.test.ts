@@ -1,7 +1,8 @@
 // The benchmark's arithmetic: medians, paired overheads and the order of turns.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pairedMedianDifference, summarize } from '../../bench/lib/stats.js';
+import { pairedMedianDifference, pooledPairedMedianDifference, summarize } from '../../bench/lib/stats.js';
+import { OVERHEAD_TARGETS, overheadMet } from '../../bench/lib/targets.js';
 import { inTurn } from '../../bench/lib/turns.js';
 
 describe('bench statistics', () => {
@@ -25,6 +26,29 @@ describe('bench statistics', () => {
     assert.equal(summarize(agentTurns).median - summarize(floorTurns).median, 2000);
     assert.equal(pairedMedianDifference(agentTurns, floorTurns), 300);
     assert.equal(pairedMedianDifference([1200, 1300, 900], [1000, 1000, 1000]), 200);
+  });
+
+  it('pools runs: every pair in one median, each run paired only within itself', () => {
+    // Run one is slow throughout, run two fast; the agent is 100 ms behind in one, 300 in the other.
+    const pooled = pooledPairedMedianDifference([
+      { a: [9100, 9100, 9100], b: [9000, 9000, 9000] },
+      { a: [5300, 5300, 5300, 5300], b: [5000, 5000, 5000, 5000, 5000] },
+    ]);
+    assert.equal(pooled, 300);
+    // The fifth floor sample of run two has no partner and is left out, not paired across runs.
+    assert.equal(pooledPairedMedianDifference([{ a: [100], b: [0, 50] }, { a: [10, 20], b: [0, 0] }]), 20);
+    assert.ok(Number.isNaN(pooledPairedMedianDifference([])));
+  });
+
+  it('judges an overhead target: at most half the kubelet\'s (or none), within its cap', () => {
+    const single = OVERHEAD_TARGETS.find((t) => t.capMs === 100)!;
+    const bulk = OVERHEAD_TARGETS.find((t) => t.capMs === undefined)!;
+    assert.equal(overheadMet(single, 5, 10), true);
+    assert.equal(overheadMet(single, 6, 10), false);
+    assert.equal(overheadMet(single, -3, -10), true);
+    assert.equal(overheadMet(single, 120, 1000), false);
+    assert.equal(overheadMet(bulk, 450, 900), true);
+    assert.equal(overheadMet(bulk, 530, 400), false);
   });
 
   it('leaves out runs without a partner or a number', () => {
