@@ -214,7 +214,7 @@ async function alongside<T>(work: Promise<unknown>, watch: Promise<T>): Promise<
   return value;
 }
 
-/** A bulk round's polls list up to 100 pods each: less often. */
+/** The wait for a bulk round's sandboxes stopped, which the poll itself times: often. */
 const BULK_POLL_MS = 50;
 /**
  * The wait for a burst's pods to run reads their start times from the runtime, so its poll only
