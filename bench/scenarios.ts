@@ -94,7 +94,7 @@ function floorSpec(runtime: Runtime): RuntimeSpecOptions {
   return { nodeName: 'floor', podLogsDir: join(runtime.dir, 'floor-logs'), rootDir: join(runtime.dir, 'floor-root'), clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } };
 }
 
-function floorPod(name: string) {
+export function floorPod(name: string) {
   const r = readManifest(busyboxPod(name), { nodeName: 'floor', source: 'file', origin: `/floor/${name}.yaml`, seenAt: Date.now() });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.pods[0]!;
@@ -103,7 +103,7 @@ function floorPod(name: string) {
 /** The same CRI calls made directly, with nothing to notice or decide. In a burst every pod's
  * calls go at once, as a minimal script makes them; an agent that paces its calls (staticlet's
  * call gate) can beat that, which floor-gated measures. */
-async function floorStart(runtime: Runtime, pod: StaticPod, cri: CriRuntime = runtime.cri): Promise<{ sandboxId: string; containerId: string; t0: number }> {
+export async function floorStart(runtime: Runtime, pod: StaticPod, cri: CriRuntime = runtime.cri): Promise<{ sandboxId: string; containerId: string; t0: number }> {
   const spec = floorSpec(runtime);
   const t0 = Date.now();
   const sbConfig = sandboxConfig(pod, 0, spec);
