@@ -23,7 +23,7 @@ import type { StaticPod } from './static-pod.js';
 
 export { ContainerConfigError } from './spec/errors.js';
 export { needsImageUser, type ImageUser } from './spec/security.js';
-export { emptyDirPath, type HostPathType, type HostPreparation } from './spec/volumes.js';
+export { emptyDirPath, podDirectory, podVolumesDirectory, type HostPathType, type HostPreparation } from './spec/volumes.js';
 
 export interface HostDns {
   readonly servers: readonly string[];

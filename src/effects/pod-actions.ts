@@ -11,8 +11,10 @@ import {
   findContainer,
   managesEtcHosts,
   needsImageUser,
+  podDirectory,
   podIPsFor,
   podLogDirectory,
+  podVolumesDirectory,
   sandboxConfig,
   type RuntimeSpecOptions,
 } from '../core/runtime-spec.js';
@@ -245,7 +247,7 @@ async function prepareContainer(deps: Effects, action: ContainerTarget, containe
 /** Like the kubelet: an empty host file, mounted at terminationMessagePath and read when the
  * container ends (see runtime/termination-message.ts). */
 async function terminationMessageFile(deps: Effects, action: ContainerTarget, name: string): Promise<string> {
-  const dir = `${deps.spec.rootDir}/pods/${action.pod.uid}/containers/${name}`;
+  const dir = `${podDirectory(deps.spec.rootDir, action.pod.uid)}/containers/${name}`;
   const file = `${dir}/termination-log-${action.attempt}`;
   await deps.host.ensureDirectory(dir, true, 'termination message directory');
   await deps.host.writeFile(file, '');
@@ -279,10 +281,10 @@ async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
     for (const c of action.containers) if (!removedSandboxes.has(c.sandboxId)) await ignoreNotFound(deps.cri.removeContainer(c.id));
     await Promise.all(action.sandboxIds.map((id) => ignoreNotFound(deps.cri.removePodSandbox(id))));
     if (action.reason === 'removed' || action.reason === 'replaced') {
-      const podDir = `${deps.spec.rootDir}/pods/${action.podUid}`;
-      // Memory-backed emptyDirs are tmpfs mounts: off before the directory goes.
-      await deps.host.unmountUnder(podDir);
-      await deps.host.removeTree(podDir);
+      // Memory-backed emptyDirs are tmpfs mounts, the only mounts the agent makes, all below the
+      // pod's volumes directory: off before the directory goes.
+      await deps.host.unmountUnder(podVolumesDirectory(deps.spec.rootDir, action.podUid));
+      await deps.host.removeTree(podDirectory(deps.spec.rootDir, action.podUid));
     }
     deps.log.info({ pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) }, 'pod removed');
     return { removedSandboxIds: action.sandboxIds, removedContainerIds: action.containers.map((c) => c.id) };

@@ -22,12 +22,22 @@ export type HostPreparation =
   /** A file the agent manages (the pod's /etc/hosts), written before each container start. */
   | { readonly kind: 'file'; readonly path: string; readonly content: string; readonly what: string };
 
+/** A pod's directory below the agent's root directory: its volumes, hosts file, termination messages. */
+export function podDirectory(rootDir: string, uid: string): string {
+  return `${rootDir}/pods/${uid}`;
+}
+
+/** Where a pod's volumes live; the only place the agent mounts anything (memory-backed emptyDirs). */
+export function podVolumesDirectory(rootDir: string, uid: string): string {
+  return `${podDirectory(rootDir, uid)}/volumes`;
+}
+
 export function emptyDirPath(rootDir: string, uid: string, volume: string): string {
-  return `${rootDir}/pods/${uid}/volumes/kubernetes.io~empty-dir/${volume}`;
+  return `${podVolumesDirectory(rootDir, uid)}/kubernetes.io~empty-dir/${volume}`;
 }
 
 export function etcHostsPath(rootDir: string, uid: string): string {
-  return `${rootDir}/pods/${uid}/etc-hosts`;
+  return `${podDirectory(rootDir, uid)}/etc-hosts`;
 }
 
 const PROPAGATION: Record<string, MountPropagation> = {
