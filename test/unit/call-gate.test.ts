@@ -3,7 +3,7 @@
 // does not gate (StopContainer, reads) never wait behind it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CallGate, gateRuntimeCalls } from '../../src/runtime/cri/call-gate.js';
+import { CallGate, gateRuntimeCalls, type Priority } from '../../src/runtime/cri/call-gate.js';
 import type { CriRuntime, PodSandboxConfig } from '../../src/runtime/cri/types.js';
 
 /** A call that ends when the test says. */
@@ -33,19 +33,19 @@ describe('CallGate', () => {
     assert.deepEqual(gate.load, { inFlight: 0, waiting: 0 });
   });
 
-  it('admits waiting work that finishes a pod before work that begins one, each in order of arrival', async () => {
+  it('admits waiting work that finishes a pod, then removals, then work that begins a pod, each in order of arrival', async () => {
     const gate = new CallGate(1);
     const order: string[] = [];
     const first = pending();
     const running = gate.run('begin', () => first.done);
-    const queued = ['begin a', 'finish b', 'begin c', 'finish d'].map((name) =>
-      gate.run(name.split(' ')[0] as 'begin' | 'finish', async () => void order.push(name)),
+    const queued = ['begin a', 'cleanup x', 'finish b', 'begin c', 'cleanup y', 'finish d'].map((name) =>
+      gate.run(name.split(' ')[0] as Priority, async () => void order.push(name)),
     );
     await tick();
-    assert.deepEqual(gate.load, { inFlight: 1, waiting: 4 });
+    assert.deepEqual(gate.load, { inFlight: 1, waiting: 6 });
     first.end(true);
     await Promise.all([running, ...queued]);
-    assert.deepEqual(order, ['finish b', 'finish d', 'begin a', 'begin c']);
+    assert.deepEqual(order, ['finish b', 'finish d', 'cleanup x', 'cleanup y', 'begin a', 'begin c']);
   });
 
   it('frees the place of a call that fails, and passes the failure on', async () => {
@@ -98,5 +98,35 @@ describe('gateRuntimeCalls', () => {
     held.end(true);
     await Promise.all([a, b, c]);
     assert.deepEqual(calls.slice(3), ['CreateContainer sb-x', 'RunPodSandbox b']);
+  });
+
+  it('stops waiting sandboxes before it removes any, and removes before it begins new pods', async () => {
+    const calls: string[] = [];
+    const held = pending();
+    const cri: Partial<CriRuntime> = {
+      stopPodSandbox: async (id) => {
+        calls.push(`StopPodSandbox ${id}`);
+        if (id === 'first') await held.done;
+      },
+      removePodSandbox: async (id) => void calls.push(`RemovePodSandbox ${id}`),
+      removeContainer: async (id) => void calls.push(`RemoveContainer ${id}`),
+      runPodSandbox: async (config) => {
+        calls.push(`RunPodSandbox ${config.metadata.name}`);
+        return 'sb';
+      },
+    };
+    const gated = gateRuntimeCalls(cri as CriRuntime, 1);
+    const first = gated.stopPodSandbox('first');
+    const rest = [
+      gated.runPodSandbox({ metadata: { name: 'new', uid: 'u', namespace: 'default', attempt: 0 } } as PodSandboxConfig),
+      gated.removePodSandbox('a'),
+      gated.stopPodSandbox('b'),
+      gated.removeContainer('c'),
+      gated.stopPodSandbox('d'),
+    ];
+    await tick();
+    held.end(true);
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(calls, ['StopPodSandbox first', 'StopPodSandbox b', 'StopPodSandbox d', 'RemovePodSandbox a', 'RemoveContainer c', 'RunPodSandbox new']);
   });
 });

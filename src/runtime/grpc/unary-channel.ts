@@ -184,26 +184,31 @@ export function createUnaryChannel(socketPath: string, options: UnaryChannelOpti
           reject(new GrpcCallError('CANCELLED', 'the channel is closed'));
           return;
         }
-        let stream: ClientHttp2Stream;
-        let s: ClientHttp2Session;
-        try {
-          s = open();
-          stream = s.request(
-            {
-              ':method': 'POST',
-              ':path': path,
-              'content-type': 'application/grpc',
-              te: 'trailers',
-              'grpc-timeout': grpcTimeout(timeoutMs),
-              ...(options.userAgent ? { 'user-agent': options.userAgent } : {}),
-            },
-            { endStream: false },
-          );
-        } catch (err) {
-          session?.destroy();
-          reject(new GrpcCallError('UNAVAILABLE', err instanceof Error ? err.message : String(err)));
-          return;
+        const headers = {
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': grpcTimeout(timeoutMs),
+          ...(options.userAgent ? { 'user-agent': options.userAgent } : {}),
+        };
+        let stream: ClientHttp2Stream | undefined;
+        let s: ClientHttp2Session | undefined;
+        // A connection that cannot take another stream (its stream ids used up, after about a
+        // billion calls) is replaced once, at once.
+        for (let attempt = 0; attempt < 2 && !stream; attempt++) {
+          try {
+            s = open();
+            stream = s.request(headers, { endStream: false });
+          } catch (err) {
+            s?.destroy();
+            if (attempt === 1) {
+              reject(new GrpcCallError('UNAVAILABLE', err instanceof Error ? err.message : String(err)));
+              return;
+            }
+          }
         }
+        if (!stream || !s) return;
         inFlight.add(stream);
         track(s, 1);
 
