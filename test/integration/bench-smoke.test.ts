@@ -1,5 +1,6 @@
-// The benchmark command keeps working: a smoke run of `npm run bench` (all three agents, the
-// smallest sizes) must finish and write a report with every agent's rows and the targets. No
+// The benchmark commands keep working: a smoke run of `npm run bench` (all three agents, the
+// smallest sizes) must finish and write a report with every agent's rows and the targets, and
+// one of `npm run bench:calls` must print a row for each transport. No
 // figure is judged here; the figures live in the committed reports (bench/results).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -37,6 +38,13 @@ describe('npm run bench (smoke)', () => {
       for (const row of data.rows) assert.ok(row.summary.samples.length >= row.summary.n);
     } finally {
       await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('npm run bench:calls measures both unary transports', { timeout: 300_000 }, async () => {
+    const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', join(REPO, 'bench/cri-calls.ts'), '--quick'], { cwd: REPO, timeout: 300_000, maxBuffer: 16 << 20 });
+    for (const transport of ['http2', 'grpc-js']) {
+      assert.match(stdout, new RegExp(`\\| ContainerStatus, 5 at once \\| ${transport} \\| \\d+\\.\\d+`), `a row for ${transport}`);
     }
   });
 });
