@@ -282,7 +282,9 @@ start_etcd() {
       --initial-cluster "staticlet=http://127.0.0.1:$ETCD_PEER_PORT" \
       --initial-cluster-state new --unsafe-no-fsync --log-level warn
   fi
-  for ((i = 0; i < 300; i++)); do # 30 s
+  # As long as the apiserver may take: on a loaded VM a fresh etcd has been seen to stay unhealthy
+  # for over 30 s while running (2026-12-02, with an empty log at --log-level warn).
+  for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
     etcd_healthy && return 0
     live_pid etcd >/dev/null || break
     sleep 0.1
