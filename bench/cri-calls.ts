@@ -42,26 +42,26 @@ async function timed(call: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
+/** Latencies of `n` calls made one after another. */
+async function oneAfterAnother(n: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) lat.push(await timed(() => call(i)));
+  return lat;
+}
+
 function measurements(containerIds: readonly string[]): Measurement[] {
   const batches = Math.max(1, Math.floor(CALLS / containerIds.length));
+  const listings = Math.max(20, Math.floor(CALLS / 20));
   return [
     {
       what: 'Version, one after another',
       calls: CALLS,
-      run: async (cri) => {
-        const lat: number[] = [];
-        for (let i = 0; i < CALLS; i++) lat.push(await timed(() => cri.version()));
-        return lat;
-      },
+      run: (cri) => oneAfterAnother(CALLS, () => cri.version()),
     },
     {
       what: 'ContainerStatus, one after another',
       calls: CALLS,
-      run: async (cri) => {
-        const lat: number[] = [];
-        for (let i = 0; i < CALLS; i++) lat.push(await timed(() => cri.containerStatus(containerIds[i % containerIds.length]!)));
-        return lat;
-      },
+      run: (cri) => oneAfterAnother(CALLS, (i) => cri.containerStatus(containerIds[i % containerIds.length]!)),
     },
     {
       what: `ContainerStatus, ${containerIds.length} at once`,
@@ -74,12 +74,8 @@ function measurements(containerIds: readonly string[]): Measurement[] {
     },
     {
       what: `ListContainers (${containerIds.length} containers)`,
-      calls: Math.max(20, Math.floor(CALLS / 20)),
-      run: async (cri) => {
-        const lat: number[] = [];
-        for (let i = 0; i < Math.max(20, Math.floor(CALLS / 20)); i++) lat.push(await timed(() => cri.listContainers()));
-        return lat;
-      },
+      calls: listings,
+      run: (cri) => oneAfterAnother(listings, () => cri.listContainers()),
     },
   ];
 }

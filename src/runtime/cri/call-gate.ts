@@ -42,7 +42,8 @@ export class CallGate {
       return await call();
     } finally {
       // The place passes straight to the next caller, so a newcomer cannot jump the queue.
-      const next = this.waiting.finish.shift() ?? this.waiting.cleanup.shift() ?? this.waiting.begin.shift();
+      const queue = PRIORITIES.map((p) => this.waiting[p]).find((q) => q.length > 0);
+      const next = queue?.shift();
       if (next) next();
       else this.inFlight--;
     }

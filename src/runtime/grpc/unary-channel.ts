@@ -5,31 +5,15 @@
 // (gRPC over HTTP/2, the "PROTOCOL-HTTP2" spec), so this does only that. Streams stay on grpc-js.
 import { connect as connectHttp2, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { connect as connectSocket } from 'node:net';
+import { status as grpcStatus } from '@grpc/grpc-js';
 
-/** gRPC status codes (the numbers are the protocol's). */
-export const GRPC_STATUS = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const;
+/** gRPC status names, from grpc-js's own table of the protocol's codes. */
+export type GrpcStatusName = keyof typeof grpcStatus;
 
-export type GrpcStatusName = keyof typeof GRPC_STATUS;
-
-const NAME_OF = new Map<number, GrpcStatusName>(Object.entries(GRPC_STATUS).map(([name, code]) => [code, name as GrpcStatusName]));
+function nameOf(code: number): GrpcStatusName {
+  const name = grpcStatus[code];
+  return typeof name === 'string' ? (name as GrpcStatusName) : 'UNKNOWN';
+}
 
 /** A call that ended with a status other than OK (from the server, the connection or the deadline). */
 export class GrpcCallError extends Error {
@@ -116,7 +100,7 @@ function decodeMessage(value: string | string[] | undefined): string {
 function statusIn(headers: IncomingHttpHeaders): { code: GrpcStatusName; details: string } | undefined {
   const raw = headers['grpc-status'];
   if (raw === undefined) return undefined;
-  const code = NAME_OF.get(Number(Array.isArray(raw) ? raw[0] : raw)) ?? 'UNKNOWN';
+  const code = nameOf(Number(Array.isArray(raw) ? raw[0] : raw));
   return { code, details: decodeMessage(headers['grpc-message']) };
 }
 
