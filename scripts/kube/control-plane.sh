@@ -108,17 +108,19 @@ tail_logs() {
 # Detached from our session and stdio, so a caller reading our stdout isn't held
 # open and the lock fd (9) isn't inherited.
 launch() {
-  local name="$1" pid bin i
+  local name="$1" pid i
   shift
   setsid "$@" </dev/null >>"$D/$name.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$D/$name.pid"
-  # The fork runs bash, then setsid, before it execs the binary: wait for the exec (or its end,
-  # up to 2 s), so a liveness check right after never takes the fork for a dead process.
-  bin="$(readlink -f "$1")"
+  # The fork runs bash, then setsid, before it execs the binary: wait until live_pid knows it (or
+  # its end, up to 2 s), so a liveness check right after never takes the fork for a dead process.
+  # Its exe link alone is not enough: the kernel points it at the new binary before it sets up
+  # the new argv, and a liveness check in between reads an empty cmdline (seen 2026-12-02 under
+  # load: etcd "did not become healthy" 0.6 s into its start, and kept running unowned).
   for ((i = 0; i < 100; i++)); do
     [[ -e "/proc/$pid" ]] || break
-    [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$bin" ]] && break
+    live_pid "$name" >/dev/null && break
     sleep 0.02
   done
 }
