@@ -10,6 +10,15 @@ export type Listing =
   | { readonly kind: 'file' }
   | { readonly kind: 'missing' };
 
+/**
+ * What a watch saw happen to `path`: a name came, went or was renamed (`entry`); a file was
+ * written or its attributes changed (`content`); or the watch cannot tell (`unknown`).
+ */
+export interface WatchEvent {
+  readonly path: string;
+  readonly change: 'entry' | 'content' | 'unknown';
+}
+
 export interface FileStat {
   readonly ino: number;
   readonly size: number;
@@ -23,10 +32,13 @@ export interface ManifestFsPort {
   /** `undefined` when the file vanished in between. */
   read(file: string): Promise<string | undefined>;
   /**
-   * Emits a path whenever something below `path` (one level) may have changed, and once when the
-   * watch is in place. `kind` is what the path was at the last listing: the watch suits it.
+   * Emits whenever something below `path` (one level) may have changed, and once (for `path`
+   * itself, `unknown`) when the watch is in place. `kind` is what the path was at the last
+   * listing: the watch suits it.
    */
-  watch(path: string, kind: Listing['kind']): Observable<string>;
+  watch(path: string, kind: Listing['kind']): Observable<WatchEvent>;
+  /** Resolves once the watch has passed on every event the kernel had queued when this was called. */
+  settle(): Promise<void>;
   /** Which of `files` some process holds open for writing. */
   writers(files: readonly string[]): Promise<Set<string>>;
 }
@@ -84,6 +96,7 @@ export const nodeManifestFs: ManifestFsPort = {
   watch(path, kind) {
     return kind === 'dir' ? directoryEvents(path) : chokidarEvents(path);
   },
+  settle: () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))),
   writers: procWriters,
 };
 
@@ -93,17 +106,20 @@ export const nodeManifestFs: ManifestFsPort = {
  * costs milliseconds per event and a lot of CPU in a burst). Completes if the watch breaks; the
  * source re-arms it at the next scan.
  */
-function directoryEvents(path: string): Observable<string> {
-  return new Observable<string>((subscriber) => {
+function directoryEvents(path: string): Observable<WatchEvent> {
+  return new Observable<WatchEvent>((subscriber) => {
     let watcher: ReturnType<typeof inotifyWatch>;
     try {
-      watcher = inotifyWatch(path, { persistent: true }, (_event, name) => subscriber.next(name ? join(path, name.toString()) : path));
+      // Node's `rename` is inotify's create, delete and move; its `change` is modify and attrib.
+      watcher = inotifyWatch(path, { persistent: true }, (event, name) =>
+        subscriber.next(name ? { path: join(path, name.toString()), change: event === 'rename' ? 'entry' : 'content' } : { path, change: 'unknown' }),
+      );
     } catch {
       subscriber.complete();
       return;
     }
     watcher.on('error', () => subscriber.complete());
-    subscriber.next(path);
+    subscriber.next({ path, change: 'unknown' });
     return () => watcher.close();
   });
 }
@@ -112,14 +128,15 @@ function directoryEvents(path: string): Observable<string> {
  * A single manifest file, or a path that is not there yet: chokidar follows a file replaced by
  * rename and notices the path appear.
  */
-function chokidarEvents(path: string): Observable<string> {
-  return new Observable<string>((subscriber) => {
+function chokidarEvents(path: string): Observable<WatchEvent> {
+  return new Observable<WatchEvent>((subscriber) => {
     // atomic: false: chokidar would hold back an unlink for 100 ms to see whether the file comes
     // back; the scan that follows any event sees a replaced file as changed anyway.
     const watcher = chokidarWatch(path, { depth: 0, ignoreInitial: true, persistent: true, atomic: false });
-    const emit = (p: string) => subscriber.next(p);
+    // chokidar's `add` is a create and a rename alike: it cannot tell how a file came.
+    const emit = (p: string) => subscriber.next({ path: p, change: 'unknown' });
     watcher.on('add', emit).on('change', emit).on('unlink', emit).on('addDir', emit).on('unlinkDir', emit);
-    watcher.on('ready', () => subscriber.next(path));
+    watcher.on('ready', () => subscriber.next({ path, change: 'unknown' }));
     // A watcher error is not fatal: the periodic rescan still sees every change.
     watcher.on('error', () => undefined);
     return () => {

@@ -4,10 +4,10 @@
 // files by (inode, size, mtime) and then by content, so only real changes become events.
 import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
-import { catchError, defer, distinctUntilChanged, from, groupBy, merge, mergeMap, of, Subject, switchMap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, distinctUntilChanged, from, groupBy, map, merge, mergeMap, of, Subject, switchMap, tap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
-import type { Listing, ManifestFsPort } from '../runtime/manifest-fs.js';
+import type { Listing, ManifestFsPort, WatchEvent } from '../runtime/manifest-fs.js';
 import { coalesceMap } from './coalesce.js';
 
 export interface ManifestDirOptions {
@@ -51,6 +51,23 @@ interface KnownFile {
   readonly contentHash: string;
 }
 
+/** What the watch said about a file since it was last read. */
+interface FileHistory {
+  /** It came, or was renamed into place. */
+  entry: boolean;
+  /** It was written under its name, or the watch could not say what happened. */
+  content: boolean;
+  /** The number of the latest event about it. */
+  lastEvent: number;
+}
+
+/** A changed file as a scan sees it. */
+interface ChangedFile {
+  readonly file: string;
+  readonly fingerprint: string;
+  readonly size: number;
+}
+
 export function manifestDirectory(
   fs: ManifestFsPort,
   options: ManifestDirOptions,
@@ -63,9 +80,36 @@ export function manifestDirectory(
     // What the path is (directory, file, missing) decides how it is watched; every scan says.
     const pathKind = new Subject<Listing['kind']>();
     let synced = false;
+    const histories = new Map<string, FileHistory>();
+    let eventCount = 0;
+    const record = (e: WatchEvent): void => {
+      if (!isManifestName(basename(e.path)).ok) return;
+      const h = histories.get(e.path) ?? { entry: false, content: false, lastEvent: 0 };
+      if (e.change === 'entry') h.entry = true;
+      else h.content = true;
+      h.lastEvent = ++eventCount;
+      histories.set(e.path, h);
+    };
+    /**
+     * Came by rename (or was created) and was not written under its name since it was last read:
+     * its writer wrote it whole elsewhere and moved it in, as atomic writers do.
+     */
+    const cameWhole = (file: string): boolean => histories.get(file)?.content !== true;
+    const movedInWhole = (file: string): boolean => histories.get(file)?.entry === true && cameWhole(file);
+    const readAll = (files: readonly ChangedFile[]) =>
+      Promise.all(
+        files.map(async (c) => {
+          try {
+            return { ...c, text: await fs.read(c.file) };
+          } catch (err) {
+            return { ...c, err };
+          }
+        }),
+      );
 
     const scan = async (): Promise<EventBody[]> => {
       const events: EventBody[] = [];
+      const listedAfter = eventCount;
       const listing = await fs.list(options.path);
       pathKind.next(listing.kind);
       const files =
@@ -87,26 +131,28 @@ export function manifestDirectory(
       const present = new Set(files);
       // Stat every file, then walk /proc once for all the changed ones, then read them.
       const stats = await Promise.all([...files].sort().map(async (file) => ({ file, st: await fs.stat(file) })));
-      const changed: { file: string; fingerprint: string }[] = [];
+      const changed: ChangedFile[] = [];
       for (const { file, st } of stats) {
         if (!st) {
           present.delete(file);
           continue;
         }
         const fingerprint = `${st.ino}:${st.size}:${st.mtimeMs}`;
-        if (known.get(file)?.fingerprint !== fingerprint) changed.push({ file, fingerprint });
+        if (known.get(file)?.fingerprint !== fingerprint) changed.push({ file, fingerprint, size: st.size });
       }
-      // Never read a file half-written: wait while any process has it open for writing.
-      const beingWritten = changed.length > 0 ? await fs.writers(changed.map((c) => c.file)) : new Set<string>();
-      const reads = await Promise.all(
-        changed.filter((c) => !beingWritten.has(c.file)).map(async (c) => {
-          try {
-            return { ...c, text: await fs.read(c.file) };
-          } catch (err) {
-            return { ...c, err };
-          }
-        }),
-      );
+      // Never read a file half-written. One that was moved in whole (and is not empty) is read at
+      // once; whether it was is known only once the watch has passed on what the kernel queued
+      // before the read (the rename's own event, or a write that raced the read). Any other
+      // changed file waits while some process has it open for writing: a walk of /proc, which
+      // costs milliseconds.
+      let early = await readAll(changed.filter((c) => c.size > 0 && cameWhole(c.file)));
+      if (early.length > 0) {
+        await fs.settle();
+        early = early.filter((r) => movedInWhole(r.file));
+      }
+      const rest = changed.filter((c) => !early.some((r) => r.file === c.file));
+      const beingWritten = rest.length > 0 ? await fs.writers(rest.map((c) => c.file)) : new Set<string>();
+      const reads = [...early, ...(await readAll(rest.filter((c) => !beingWritten.has(c.file))))];
       if (beingWritten.size > 0) waiting = true;
       for (const r of reads) {
         const { file, fingerprint } = r;
@@ -123,6 +169,7 @@ export function manifestDirectory(
         }
         const contentHash = createHash('sha256').update(text).digest('hex');
         known.set(file, { fingerprint, contentHash });
+        histories.delete(file);
         if (prev?.contentHash === contentHash) continue;
         const result = readManifest(text, { nodeName: options.nodeName, source: 'file', origin: file, seenAt: scheduler.now() });
         events.push(
@@ -136,6 +183,11 @@ export function manifestDirectory(
           known.delete(file);
           events.push({ type: 'ManifestGone', source: 'file', origin: file });
         }
+      }
+      // Of a file that is gone, what the watch said is of no more use; of one that came after the
+      // listing, it is needed by the next scan.
+      for (const [file, h] of [...histories]) {
+        if (!present.has(file) && h.lastEvent <= listedAfter) histories.delete(file);
       }
       for (const name of [...skipped]) {
         if (listing.kind !== 'dir' || !listing.names.includes(name)) skipped.delete(name);
@@ -151,6 +203,8 @@ export function manifestDirectory(
     const fileEvents = pathKind.pipe(
       distinctUntilChanged(),
       switchMap((kind) => fs.watch(options.path, kind)),
+      tap(record),
+      map((e) => e.path),
     );
     return scanTriggers(fileEvents, recheck, options, scheduler).pipe(
       coalesceMap(() =>
