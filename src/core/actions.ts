@@ -11,10 +11,22 @@ interface ActionBase {
   readonly podFullName: string;
 }
 
-/** Run a new pod sandbox for the pod. */
+/** Run a new pod sandbox for the pod, and then its first container where there is one to start. */
 export interface CreateSandbox extends ActionBase {
   readonly kind: 'CreateSandbox';
   readonly pod: StaticPod;
+  readonly attempt: number;
+  /**
+   * The start the diff would decide as soon as the sandbox is ready, made in the same action: a
+   * new pod's first container does not wait for another turn of the loop.
+   */
+  readonly first?: FirstContainer;
+}
+
+/** The container a new sandbox starts with: its first init container, else its first container. */
+export interface FirstContainer {
+  readonly containerName: string;
+  readonly init: boolean;
   readonly attempt: number;
 }
 

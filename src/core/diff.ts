@@ -138,7 +138,14 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
       return;
     }
     if (out.blockedByFailure(state, stepKey.sandbox(pod.uid), STEP_RETRY)) return;
-    out.add({ kind: 'CreateSandbox', ...base, attempt: newest ? newest.attempt + 1 : 0 });
+    // In a new sandbox nothing has run yet: the first init container starts, else the first
+    // container (see below), unless its own start waits out a failure.
+    const init = spec.initContainers?.[0];
+    const firstSpec = init ?? spec.containers[0];
+    const first = firstSpec && !out.blockedByFailure(state, stepKey.container(pod.uid, firstSpec.name), START_RETRY)
+      ? { containerName: firstSpec.name, init: init !== undefined, attempt: nextAttempt(firstSpec.name) }
+      : undefined;
+    out.add({ kind: 'CreateSandbox', ...base, attempt: newest ? newest.attempt + 1 : 0, ...(first ? { first } : {}) });
     return;
   }
 

@@ -66,6 +66,8 @@ export interface ActionOutcome {
   readonly mirror?: MirrorObservation;
   /** For a container start: the image had to be pulled (it was not present). */
   readonly imagePulled?: boolean;
+  /** For a sandbox with a first container: the sandbox started, but its container did not. */
+  readonly firstFailed?: { readonly reason: string; readonly message: string };
   /** For a status update: the fingerprint of the status now shown by the mirror. */
   readonly reportedStatus?: string;
   /** Ids the action removed from the runtime. */

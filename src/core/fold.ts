@@ -46,21 +46,23 @@ export function fold(state: State, event: LoggedEvent): State {
       return { ...s, runtime: { ...s.runtime, unavailable: event.message } };
     case 'ActionSucceeded': {
       const next = withoutInFlight(s, event.action);
+      let failures = deleteKey(next.failures, failureKey(event.action));
+      const first = event.action.kind === 'CreateSandbox' ? event.action.first : undefined;
+      if (first) {
+        const key = stepKey.container(event.action.podUid, first.containerName);
+        const failed = event.outcome.firstFailed;
+        failures = failed ? withFailure(failures, key, event.at, failed.reason, failed.message) : deleteKey(failures, key);
+      }
       return {
         ...next,
         runtime: applyOutcome(next.runtime, event.outcome, event.at),
         api: applyApiOutcome(next.api, event.action, event.outcome, event.at),
-        failures: deleteKey(next.failures, failureKey(event.action)),
+        failures,
       };
     }
     case 'ActionFailed': {
       const next = withoutInFlight(s, event.action);
-      const key = failureKey(event.action);
-      const prev = next.failures.get(key);
-      const failure: StepFailure = { at: event.at, count: (prev?.count ?? 0) + 1, reason: event.reason, message: event.message };
-      const failures = new Map(next.failures);
-      failures.set(key, failure);
-      return { ...next, failures };
+      return { ...next, failures: withFailure(next.failures, failureKey(event.action), event.at, event.reason, event.message) };
     }
     case 'MirrorsListed': {
       const pods = new Map(event.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -174,6 +176,13 @@ function deleteKey<V>(map: ReadonlyMap<string, V>, key: string): ReadonlyMap<str
   if (!map.has(key)) return map;
   const next = new Map(map);
   next.delete(key);
+  return next;
+}
+
+/** One more failure of the step `key`: its count drives the step's retry back-off. */
+function withFailure(failures: ReadonlyMap<string, StepFailure>, key: string, at: number, reason: string, message: string): ReadonlyMap<string, StepFailure> {
+  const next = new Map(failures);
+  next.set(key, { at, count: (failures.get(key)?.count ?? 0) + 1, reason, message });
   return next;
 }
 

@@ -96,15 +96,14 @@ function eventsOf(event: LoopStep['event'], actions: LoopStep['actions'], state:
     }
   }
   if (event.type === 'ActionSucceeded' && event.action.kind === 'StartContainer') {
-    const a = event.action;
-    const image = a.pod.pod.spec!.containers.concat(a.pod.pod.spec!.initContainers ?? []).find((c) => c.name === a.containerName)?.image ?? '';
-    out.push(
-      event.outcome.imagePulled
-        ? { pod: a.podFullName, type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}"` }
-        : { pod: a.podFullName, type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` },
-      { pod: a.podFullName, type: 'Normal', reason: 'Created', message: `Created container: ${a.containerName}` },
-      { pod: a.podFullName, type: 'Normal', reason: 'Started', message: `Started container ${a.containerName}` },
-    );
+    out.push(...startedEvents(event.action.pod, event.action.podFullName, event.action.containerName, event.outcome.imagePulled));
+  }
+  // A new sandbox's first container starts within the sandbox's action.
+  if (event.type === 'ActionSucceeded' && event.action.kind === 'CreateSandbox' && event.action.first) {
+    const { containerName } = event.action.first;
+    const failed = event.outcome.firstFailed;
+    if (failed) out.push({ pod: event.action.podFullName, type: 'Warning', reason: 'Failed', message: `${failed.reason}: ${failed.message}` });
+    else out.push(...startedEvents(event.action.pod, event.action.podFullName, containerName, event.outcome.imagePulled));
   }
   if (event.type === 'ActionFailed' && (event.action.kind === 'StartContainer' || event.action.kind === 'CreateSandbox')) {
     out.push({ pod: event.action.podFullName, type: 'Warning', reason: 'Failed', message: `${event.reason}: ${event.message}` });
@@ -117,6 +116,19 @@ function eventsOf(event: LoopStep['event'], actions: LoopStep['actions'], state:
     }
   }
   return out;
+}
+
+/** What the kubelet says of a container it started: its image, then Created and Started. */
+function startedEvents(pod: StaticPod, podFullName: string, containerName: string, imagePulled: boolean | undefined): PodEvent[] {
+  const spec = pod.pod.spec!;
+  const image = spec.containers.concat(spec.initContainers ?? []).find((c) => c.name === containerName)?.image ?? '';
+  return [
+    imagePulled
+      ? { pod: podFullName, type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}"` }
+      : { pod: podFullName, type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` },
+    { pod: podFullName, type: 'Normal', reason: 'Created', message: `Created container: ${containerName}` },
+    { pod: podFullName, type: 'Normal', reason: 'Started', message: `Started container ${containerName}` },
+  ];
 }
 
 /** A BackOff event when a container enters CrashLoopBackOff. */

@@ -3,7 +3,7 @@
 // from the core (at most one action per pod in flight); this operator bounds the parallelism
 // across pods.
 import type { OperatorFunction } from 'rxjs';
-import type { CreateSandbox, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
+import type { CreateSandbox, FirstContainer, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import type { V1Container } from '@kubernetes/client-node';
 import {
@@ -46,14 +46,12 @@ export interface PodActionDeps {
 
 interface Effects extends PodActionDeps {
   readonly images: ImageLookup;
-  /** By sandbox id: its first container's config, prepared while the sandbox started. */
-  readonly preparedAhead: Map<string, PreparedAhead>;
 }
 
+/** What a sandbox's first container start finds made while the sandbox started. */
 interface PreparedAhead {
-  readonly containerName: string;
-  readonly attempt: number;
-  readonly config: Promise<ContainerConfig>;
+  /** Where the config needed nothing from the sandbox. */
+  readonly config?: Promise<ContainerConfig>;
   /** The sandbox's config, which CreateContainer carries too: built once, not again on the start path. */
   readonly sandboxConfig: PodSandboxConfig;
 }
@@ -62,7 +60,7 @@ interface PreparedAhead {
 type ContainerTarget = Pick<StartContainer, 'pod' | 'sandboxId' | 'attempt'>;
 
 export function podActions(podDeps: PodActionDeps): OperatorFunction<RuntimeAction, EventBody> {
-  const deps: Effects = { ...podDeps, images: new ImageLookup(podDeps.cri, podDeps.now), preparedAhead: new Map() };
+  const deps: Effects = { ...podDeps, images: new ImageLookup(podDeps.cri, podDeps.now) };
   return runActions((action: RuntimeAction) => runAction(deps, action), {
     concurrency: deps.concurrency,
     log: deps.log,
@@ -75,7 +73,7 @@ function runAction(deps: Effects, action: RuntimeAction): Promise<ActionOutcome>
     case 'CreateSandbox':
       return createSandbox(deps, action);
     case 'StartContainer':
-      return startContainer(deps, action);
+      return startContainer(deps, action, undefined);
     case 'KillPod':
       return killPod(deps, action);
     case 'RemoveContainers':
@@ -111,7 +109,7 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   const spec = action.pod.pod.spec!;
   deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
   const logDirectory = deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
-  const ahead = prepareFirstContainer(deps, action, config);
+  const ahead: PreparedAhead | undefined = action.first ? { config: prepareAhead(deps, action, action.first), sandboxConfig: config } : undefined;
   const [made, started] = await Promise.allSettled([logDirectory, sandbox]);
   if (started.status === 'rejected') throw new ActionError('CreatePodSandboxError', messageOf(started.reason));
   const id = started.value;
@@ -122,25 +120,37 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
     await deps.cri.removePodSandbox(id).catch(() => undefined);
     throw made.reason;
   }
-  if (ahead) deps.preparedAhead.set(id, ahead);
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
+  let sandboxes;
   if (spec.hostNetwork) {
     deps.statusCache?.sandboxIps.set(id, '');
     // No pod IP to learn: what we asked for is what runs, and the next relist confirms it.
-    return { sandboxes: [observeSandbox({ id, metadata: config.metadata, state: 'SANDBOX_READY', createdAt: `${BigInt(deps.now()) * 1_000_000n}`, labels: config.labels, annotations: config.annotations }, deps.now())] };
+    sandboxes = [observeSandbox({ id, metadata: config.metadata, state: 'SANDBOX_READY', createdAt: `${BigInt(deps.now()) * 1_000_000n}`, labels: config.labels, annotations: config.annotations }, deps.now())];
+  } else {
+    const status = await deps.cri.podSandboxStatus(id);
+    deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
+    sandboxes = [observeSandbox(status, deps.now(), status.network?.ip)];
   }
-  const status = await deps.cri.podSandboxStatus(id);
-  deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
-  return { sandboxes: [observeSandbox(status, deps.now(), status.network?.ip)] };
+  if (!action.first) return { sandboxes };
+  const start: StartContainer = { kind: 'StartContainer', id: action.id, podUid: action.podUid, podFullName: action.podFullName, pod: action.pod, sandboxId: id, ...action.first };
+  try {
+    return { sandboxes, ...(await startContainer(deps, start, ahead)) };
+  } catch (err) {
+    // The sandbox stands: the container's failure is the container's, retried on its own back-off.
+    const reason = err instanceof ActionError ? err.reason : 'RuntimeError';
+    const message = messageOf(err);
+    deps.log.warn({ pod: action.podFullName, action: 'StartContainer', container: action.first.containerName, reason, err: message }, `StartContainer failed: ${message}`);
+    return { sandboxes, firstFailed: { reason, message } };
+  }
 }
 
-async function startContainer(deps: Effects, action: StartContainer): Promise<ActionOutcome> {
+/** Ensures the image, then creates and starts the container; `ahead` is what its sandbox's start made for it. */
+async function startContainer(deps: Effects, action: StartContainer, ahead: PreparedAhead | undefined): Promise<ActionOutcome> {
   const found = findContainer(action.pod, action.containerName);
   if (!found) throw new ActionError('CreateContainerConfigError', `no container "${action.containerName}" in the pod`);
   const { container, init } = found;
   // The image and the host are independent: made ready side by side.
   const imageReady = ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName, deps.images);
-  const ahead = takePreparedAhead(deps, action);
   const [image, config] = await Promise.all([imageReady, ahead?.config ?? prepareContainer(deps, action, container, init, imageReady)]);
 
   let id: string;
@@ -173,32 +183,19 @@ async function startContainer(deps: Effects, action: StartContainer): Promise<Ac
 }
 
 /**
- * A fresh host-network pod's first container (its first init container, else its first app
- * container) needs nothing from its sandbox: its config and host files are prepared while
- * RunPodSandbox runs, which takes the host's file operations off the start path (each is a trip
- * through the thread pool, slow while the runtime keeps the CPUs busy starting the sandbox).
- * "First" follows the order core/diff.ts starts containers in; a start it did not foresee just
- * leaves the entry unused (see takePreparedAhead).
+ * A host-network pod's first container needs nothing from its sandbox: its config and host files
+ * are prepared while RunPodSandbox runs, which takes the host's file operations off the start
+ * path (each is a trip through the thread pool, slow while the runtime keeps the CPUs busy
+ * starting the sandbox). Elsewhere the config waits for the sandbox's IP (or the image's user).
  */
-function prepareFirstContainer(deps: Effects, action: CreateSandbox, sandbox: PodSandboxConfig): PreparedAhead | undefined {
+function prepareAhead(deps: Effects, action: CreateSandbox, first: FirstContainer): Promise<ContainerConfig> | undefined {
   const spec = action.pod.pod.spec!;
-  if (!spec.hostNetwork || action.attempt !== 0) return undefined;
-  const init = (spec.initContainers ?? []).length > 0;
-  const container = init ? spec.initContainers![0]! : spec.containers[0];
-  if (!container || needsImageUser(action.pod.pod, container)) return undefined;
-  const config = prepareContainer(deps, { pod: action.pod, sandboxId: '', attempt: 0 }, container, init, Promise.resolve());
+  const found = findContainer(action.pod, first.containerName);
+  if (!spec.hostNetwork || !found || needsImageUser(action.pod.pod, found.container)) return undefined;
+  const config = prepareContainer(deps, { pod: action.pod, sandboxId: '', attempt: first.attempt }, found.container, found.init, Promise.resolve());
   // Awaited by the container's start; until then a failure must not count as unhandled.
   config.catch(() => undefined);
-  return { containerName: container.name, attempt: 0, config, sandboxConfig: sandbox };
-}
-
-/** What was prepared ahead for this start, if it is the one that was foreseen. Any start in the
- * sandbox uses up the entry, so nothing lingers. */
-function takePreparedAhead(deps: Effects, action: StartContainer): PreparedAhead | undefined {
-  const ahead = deps.preparedAhead.get(action.sandboxId);
-  if (!ahead) return undefined;
-  deps.preparedAhead.delete(action.sandboxId);
-  return ahead.containerName === action.containerName && ahead.attempt === action.attempt ? ahead : undefined;
+  return config;
 }
 
 /**
@@ -274,7 +271,6 @@ async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
     }),
   );
   await Promise.all(action.sandboxIds.map((id) => ignoreNotFound(deps.cri.stopPodSandbox(id))));
-  for (const id of action.sandboxIds) deps.preparedAhead.delete(id);
   if (action.remove) {
     // RemovePodSandbox takes the sandbox's containers with it; only strays need their own call.
     const removedSandboxes = new Set(action.sandboxIds);

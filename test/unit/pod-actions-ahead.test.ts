@@ -1,10 +1,11 @@
-// The container prepared while its sandbox starts: a new host-network pod's first container is
-// ready when RunPodSandbox answers, used once, and never used for a start it was not made for.
+// A new sandbox's first container, started within the sandbox's action: prepared while the
+// sandbox starts where it needs nothing from it (a host-network pod), its failure reported as the
+// container's, and a sandbox without a first container left alone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
-import type { CreateSandbox, RuntimeAction, StartContainer } from '../../src/core/actions.js';
+import type { CreateSandbox, RuntimeAction } from '../../src/core/actions.js';
 import type { EventBody } from '../../src/core/events.js';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import type { StaticPod } from '../../src/core/static-pod.js';
@@ -32,21 +33,23 @@ function world() {
     id, metadata: config.metadata, state: 'CONTAINER_RUNNING', createdAt: '1', startedAt: '2', finishedAt: '0', exitCode: 0,
     image: config.image.image, imageRef: config.image.image, reason: '', message: '', labels: config.labels, annotations: config.annotations, logPath: config.logPath,
   });
+  let failCreate = false;
   const cri: Partial<CriRuntime> = {
     runPodSandbox: (config) => {
       calls.push('RunPodSandbox');
       sandboxConfigs.run.push(config);
       return new Promise<string>((resolve) => (answerSandbox = resolve));
     },
-    podSandboxStatus: async (id) => ({ id, metadata: { name: 'web', uid: '', namespace: 'default', attempt: 0 }, state: 'SANDBOX_READY', createdAt: '1', network: { ip: '10.0.0.5', additionalIps: [] }, labels: {}, annotations: {} }),
+    podSandboxStatus: async (id) => (calls.push('PodSandboxStatus'), { id, metadata: { name: 'web', uid: '', namespace: 'default', attempt: 0 }, state: 'SANDBOX_READY', createdAt: '1', network: { ip: '10.0.0.5', additionalIps: [] }, labels: {}, annotations: {} }),
     imageStatus: async () => ({ id: 'sha256:1', size: '1' }),
     createContainer: async (_sandbox, config, sandbox) => {
       calls.push(`CreateContainer ${config.metadata.name} attempt ${config.metadata.attempt}`);
+      if (failCreate) throw new Error('no space left on device');
       sandboxConfigs.create.push(sandbox);
       created.push(config);
       return `c${created.length}`;
     },
-    startContainer: async () => undefined,
+    startContainer: async (id) => void calls.push(`StartContainer ${id}`),
     containerStatus: async (id) => status(id, created[Number(id.slice(1)) - 1]!),
   };
   const host: HostPort = {
@@ -65,21 +68,27 @@ function world() {
       spec: { nodeName: NODE, nodeIP: '192.0.2.10', podLogsDir: '/logs', rootDir: '/root', clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } },
     }))
     .subscribe((e) => events.push(e));
-  return { calls, created, sandboxConfigs, actions, events, answerSandbox: (id: string) => answerSandbox(id) };
+  return { calls, created, sandboxConfigs, actions, events, answerSandbox: (id: string) => answerSandbox(id), failCreate: () => (failCreate = true) };
 }
 
 const settle = () => new Promise<void>((r) => setTimeout(r, 20));
 const termination = (attempt: number) => (c: string) => c.endsWith(`/containers/main/termination-log-${attempt}`);
 
-function createSandbox(p: StaticPod): CreateSandbox {
-  return { kind: 'CreateSandbox', id: '1.0', podUid: p.uid, podFullName: 'default/web', pod: p, attempt: 0 };
-}
-function startContainer(p: StaticPod, attempt: number): StartContainer {
-  return { kind: 'StartContainer', id: `2.${attempt}`, podUid: p.uid, podFullName: 'default/web', pod: p, sandboxId: 'sb1', containerName: 'main', init: false, attempt };
+/** `null`: without a first container. */
+function createSandbox(p: StaticPod, first: CreateSandbox['first'] | null = { containerName: 'main', init: false, attempt: 0 }): CreateSandbox {
+  return { kind: 'CreateSandbox', id: '1.0', podUid: p.uid, podFullName: 'default/web', pod: p, attempt: 0, ...(first ? { first } : {}) };
 }
 
-describe('the first container, prepared while its sandbox starts', () => {
-  it('a host-network pod: prepared before RunPodSandbox answers, then used by its start without preparing again', async () => {
+/** The one result event of the action. */
+function outcomeOf(events: EventBody[]) {
+  assert.equal(events.length, 1, JSON.stringify(events));
+  const e = events[0]!;
+  assert.equal(e.type, 'ActionSucceeded', JSON.stringify(e));
+  return e.type === 'ActionSucceeded' ? e.outcome : {};
+}
+
+describe('a new sandbox\'s first container', () => {
+  it('a host-network pod: prepared before RunPodSandbox answers, then created and started in the same action', async () => {
     const w = world();
     const p = pod(true);
     w.actions.next(createSandbox(p));
@@ -87,36 +96,29 @@ describe('the first container, prepared while its sandbox starts', () => {
     assert.equal(w.events.length, 0, 'the sandbox has not answered yet');
     assert.equal(w.calls[0], 'RunPodSandbox', 'the sandbox is asked for first');
     assert.equal(w.calls.filter(termination(0)).length, 1, 'the termination file is made while the sandbox starts');
+    const before = w.calls.length;
     w.answerSandbox('sb1');
     await settle();
-    assert.equal(w.events.at(-1)?.type, 'ActionSucceeded');
-    const before = w.calls.length;
-    w.actions.next(startContainer(p, 0));
-    await settle();
-    assert.deepEqual(w.calls.slice(before), ['CreateContainer main attempt 0'], 'nothing prepared twice');
+    assert.deepEqual(w.calls.slice(before), ['CreateContainer main attempt 0', 'StartContainer c1'], 'nothing prepared twice, nothing asked of the sandbox');
+    const outcome = outcomeOf(w.events);
+    assert.deepEqual(outcome.sandboxes?.map((s) => s.id), ['sb1']);
+    assert.deepEqual(outcome.containers?.map((c) => [c.id, c.name, c.state]), [['c1', 'main', 'running']]);
     assert.ok(w.created[0]!.mounts.some((m) => m.containerPath === '/dev/termination-log' && m.hostPath.endsWith('termination-log-0')));
     assert.ok(w.created[0]!.mounts.some((m) => m.containerPath === '/etc/hosts'), JSON.stringify(w.created[0]!.mounts));
     assert.equal(w.sandboxConfigs.create[0], w.sandboxConfigs.run[0], 'the sandbox config built for RunPodSandbox, not built again');
   });
 
-  it('a start it was not made for (another attempt) prepares its own, and the entry is used up', async () => {
+  it('the attempt the diff chose names the container and its termination file', async () => {
     const w = world();
     const p = pod(true);
-    w.actions.next(createSandbox(p));
+    w.actions.next(createSandbox(p, { containerName: 'main', init: false, attempt: 3 }));
     w.answerSandbox('sb1');
     await settle();
-    w.actions.next(startContainer(p, 1));
-    await settle();
-    assert.equal(w.calls.filter(termination(1)).length, 1);
-    assert.ok(w.created[0]!.mounts.some((m) => m.hostPath.endsWith('termination-log-1')));
-    w.actions.next(startContainer(p, 0));
-    await settle();
-    assert.equal(w.calls.filter(termination(0)).length, 2, 'the entry was used up by the first start: prepared again');
-    assert.notEqual(w.sandboxConfigs.create[1], w.sandboxConfigs.run[0]);
-    assert.deepEqual(w.sandboxConfigs.create[1], w.sandboxConfigs.run[0], 'built again, the same');
+    assert.deepEqual(w.calls.filter((c) => c.startsWith('CreateContainer')), ['CreateContainer main attempt 3']);
+    assert.ok(w.created[0]!.mounts.some((m) => m.hostPath.endsWith('termination-log-3')));
   });
 
-  it('a pod on the pod network waits for its sandbox (its IP goes into the config)', async () => {
+  it('a pod on the pod network: its container waits for the sandbox (its IP goes into the config)', async () => {
     const w = world();
     const p = pod(false);
     w.actions.next(createSandbox(p));
@@ -124,8 +126,32 @@ describe('the first container, prepared while its sandbox starts', () => {
     assert.equal(w.calls.filter(termination(0)).length, 0);
     w.answerSandbox('sb1');
     await settle();
-    w.actions.next(startContainer(p, 0));
-    await settle();
     assert.equal(w.calls.filter(termination(0)).length, 1);
+    assert.ok(w.calls.indexOf('PodSandboxStatus') < w.calls.indexOf('CreateContainer main attempt 0'));
+    assert.deepEqual(outcomeOf(w.events).containers?.map((c) => c.name), ['main']);
+  });
+
+  it('a container that fails: the sandbox stands, and the failure is reported as the container\'s', async () => {
+    const w = world();
+    const p = pod(true);
+    w.failCreate();
+    w.actions.next(createSandbox(p));
+    w.answerSandbox('sb1');
+    await settle();
+    const outcome = outcomeOf(w.events);
+    assert.deepEqual(outcome.sandboxes?.map((s) => s.id), ['sb1']);
+    assert.equal(outcome.containers, undefined);
+    assert.deepEqual(outcome.firstFailed, { reason: 'CreateContainerError', message: 'no space left on device' });
+  });
+
+  it('no first container (its start waits out a failure): the sandbox alone', async () => {
+    const w = world();
+    const p = pod(true);
+    w.actions.next(createSandbox(p, null));
+    w.answerSandbox('sb1');
+    await settle();
+    assert.equal(w.calls.some((c) => c.startsWith('CreateContainer')), false);
+    assert.equal(w.calls.filter(termination(0)).length, 0, 'nothing prepared');
+    assert.deepEqual(outcomeOf(w.events).sandboxes?.map((s) => s.id), ['sb1']);
   });
 });

@@ -41,6 +41,51 @@ describe('reconcile step', () => {
     assert.equal(r2.actions[0]!.kind === 'StartContainer' && r2.actions[0]!.sandboxId, 'sb1');
   });
 
+  it('a new sandbox carries its first container: the first init container, else the first container', () => {
+    const web = staticPod('web', undefined, { containers: ['a', 'b'] });
+    const create = run([manifestRead(web), relist([], [])]).actions[0]!;
+    assert.ok(create.kind === 'CreateSandbox');
+    assert.deepEqual(create.first, { containerName: 'a', init: false, attempt: 0 });
+    const withInit = staticPod('job', undefined, { init: ['setup', 'migrate'], containers: ['app'] });
+    const createInit = run([manifestRead(withInit), relist([], [])]).actions[0]!;
+    assert.ok(createInit.kind === 'CreateSandbox');
+    assert.deepEqual(createInit.first, { containerName: 'setup', init: true, attempt: 0 });
+  });
+
+  it('a sandbox that started its first container: the next step is the second container, and a recreated sandbox counts attempts on', () => {
+    const web = staticPod('web', undefined, { containers: ['a', 'b'] });
+    const start = run([manifestRead(web), relist([], [])]);
+    const create = start.actions[0]!;
+    const sb = sandbox(web, 'sb1');
+    const a = container(web, 'c1', 'sb1', 'a');
+    const next = run([{ type: 'ActionSucceeded', action: create, outcome: { sandboxes: [sb], containers: [a] } }], { from: start.state });
+    assert.deepEqual(next.actions.map((x) => x.kind === 'StartContainer' ? x.containerName : x.kind), ['b']);
+
+    // The sandbox dies with its containers exited: the new sandbox starts `a` at attempt 1.
+    const startB = next.actions[0]!;
+    const dead = run([{ type: 'ActionSucceeded', action: startB, outcome: { containers: [container(web, 'c2', 'sb1', 'b')] } }, relist([sandbox(web, 'sb1', { ready: false })], [container(web, 'c1', 'sb1', 'a', { state: 'exited', exitCode: 0, finishedAt: 5 }), container(web, 'c2', 'sb1', 'b', { state: 'exited', exitCode: 0, finishedAt: 5 })])], { from: next.state });
+    const again = dead.actions.find((x) => x.kind === 'CreateSandbox');
+    assert.ok(again?.kind === 'CreateSandbox' && again.attempt === 1);
+    assert.deepEqual(again.first, { containerName: 'a', init: false, attempt: 1 });
+  });
+
+  it('a first container that failed: its failure is the container\'s (the sandbox stands), shown in the status and retried on its back-off', () => {
+    const web = staticPod('web');
+    const start = run([manifestRead(web), relist([], [])], { times: [0, 0] });
+    const create = start.actions[0]!;
+    const failed = run([{ type: 'ActionSucceeded', action: create, outcome: { sandboxes: [sandbox(web, 'sb1')], firstFailed: { reason: 'CreateContainerConfigError', message: 'no such file' } } }], { from: start.state, times: [1_000] });
+    assert.deepEqual(failed.actions, [], 'not retried at once');
+    assert.equal(failed.state.failures.get(`${web.uid}/web`)?.reason, 'CreateContainerConfigError');
+    assert.equal(failed.state.failures.has(`${web.uid}/#sandbox`), false);
+    const retry = run([{ type: 'TimerFired' }], { from: failed.state, times: [60_000] });
+    assert.deepEqual(retry.actions.map((x) => x.kind), ['StartContainer'], 'retried by itself once its back-off is over');
+
+    // While the container's start waits out a failure, a new sandbox does not carry it.
+    const died = run([relist([sandbox(web, 'sb1', { ready: false })], [])], { from: failed.state, times: [2_000] });
+    const recreate = died.actions.find((x) => x.kind === 'CreateSandbox');
+    assert.ok(recreate?.kind === 'CreateSandbox' && recreate.first === undefined, JSON.stringify(died.actions));
+  });
+
   it('never issues an action twice while one is in flight for the pod', () => {
     const web = staticPod('web');
     const { perEvent } = run([manifestRead(web), relist([], []), relist([], [], 1), { type: 'TimerFired' }]);
