@@ -90,12 +90,12 @@ export function manifestDirectory(
       h.lastEvent = ++eventCount;
       histories.set(e.path, h);
     };
+    const writtenInPlace = (file: string): boolean => histories.get(file)?.content === true;
     /**
-     * Came by rename (or was created) and was not written under its name since it was last read:
-     * its writer wrote it whole elsewhere and moved it in, as atomic writers do.
+     * Came (renamed in, or created) and not written under its name since it was last read: its
+     * writer wrote it whole elsewhere and moved it in, as atomic writers do.
      */
-    const cameWhole = (file: string): boolean => histories.get(file)?.content !== true;
-    const movedInWhole = (file: string): boolean => histories.get(file)?.entry === true && cameWhole(file);
+    const movedInWhole = (file: string): boolean => histories.get(file)?.entry === true && !writtenInPlace(file);
     const readAll = (files: readonly ChangedFile[]) =>
       Promise.all(
         files.map(async (c) => {
@@ -129,7 +129,7 @@ export function manifestDirectory(
             : [];
       let waiting = false;
       const present = new Set(files);
-      // Stat every file, then walk /proc once for all the changed ones, then read them.
+      // Stat every file, then read the changed ones (see below for the files being written).
       const stats = await Promise.all([...files].sort().map(async (file) => ({ file, st: await fs.stat(file) })));
       const changed: ChangedFile[] = [];
       for (const { file, st } of stats) {
@@ -145,12 +145,13 @@ export function manifestDirectory(
       // before the read (the rename's own event, or a write that raced the read). Any other
       // changed file waits while some process has it open for writing: a walk of /proc, which
       // costs milliseconds.
-      let early = await readAll(changed.filter((c) => c.size > 0 && cameWhole(c.file)));
+      let early = await readAll(changed.filter((c) => c.size > 0 && !writtenInPlace(c.file)));
       if (early.length > 0) {
         await fs.settle();
         early = early.filter((r) => movedInWhole(r.file));
       }
-      const rest = changed.filter((c) => !early.some((r) => r.file === c.file));
+      const readEarly = new Set(early.map((r) => r.file));
+      const rest = changed.filter((c) => !readEarly.has(c.file));
       const beingWritten = rest.length > 0 ? await fs.writers(rest.map((c) => c.file)) : new Set<string>();
       const reads = [...early, ...(await readAll(rest.filter((c) => !beingWritten.has(c.file))))];
       if (beingWritten.size > 0) waiting = true;
