@@ -5,6 +5,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { CreateSandbox, FirstContainer, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
+import type { SandboxObservation } from '../core/observation.js';
 import type { V1Container } from '@kubernetes/client-node';
 import {
   containerConfig,
@@ -121,7 +122,7 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
     throw made.reason;
   }
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
-  let sandboxes;
+  let sandboxes: SandboxObservation[];
   if (spec.hostNetwork) {
     deps.statusCache?.sandboxIps.set(id, '');
     // No pod IP to learn: what we asked for is what runs, and the next relist confirms it.
