@@ -1,5 +1,5 @@
 // Wiring: the configured sources, the reconciler loop and the effects, on real ports.
-import { asyncScheduler, connect, EMPTY, Subject, filter, merge, Observable, share, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, connect, EMPTY, Subject, filter, merge, type Observable, share, type SchedulerLike } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
 import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
 import type { EventBody } from './core/events.js';

@@ -11,7 +11,7 @@ describe('bad manifests', () => {
     const agent = await node.startAgent(['--file-check-frequency=1s']);
     const c = await waitFor('web running', () => node.running('web', 'main'));
 
-    const broken = manifest('web').replace(/      image: .*\n/, '');
+    const broken = manifest('web').replace(/ {6}image: .*\n/, '');
     const path = await node.writeManifest('web.yaml', broken);
     const line = await agent.waitForLog(/invalid manifest/);
     const brokenLine = broken.split('\n').findIndex((l) => l.includes('- name: main')) + 1;

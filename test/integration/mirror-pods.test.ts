@@ -68,7 +68,7 @@ describe('mirror pods', () => {
       return ['Pulled', 'Created', 'Started'].every((r) => seen.includes(r));
     }, 20_000, 250);
     await waitFor('BackOff on the crashing pod', async () => (await reasons('crash')).includes('BackOff'), 30_000, 250);
-    await node.writeManifest('web.yaml', manifest('web').replace(/      image: .*\n/, ''));
+    await node.writeManifest('web.yaml', manifest('web').replace(/ {6}image: .*\n/, ''));
     await waitFor('InvalidManifest', async () => (await reasons('web')).includes('InvalidManifest'), 20_000, 250);
     const describe = await cp.kubectl('describe', 'pod', mirrorName('web'));
     assert.match(describe, /InvalidManifest.*web\.yaml:\d+: spec\.containers\[0\]\.image/);

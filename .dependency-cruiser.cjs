@@ -1,0 +1,77 @@
+// The layering of src, checked by `npm run lint` (part of `npm test`). See docs/architecture.md.
+//   core      pure: no I/O, no RxJS, no effects, streams or adapters
+//   cri-api   the CRI's messages and the runtime port: imports nothing of ours
+//   streams   sources: may use core, cri-api and the runtime adapters, never an effect
+//   effects   I/O operators: may use core, cri-api and the runtime adapters, never a stream
+//   runtime   adapters: no core logic beyond types, never effects, streams or the wiring
+/** Paths are matched from the folder depcruise runs in (the repo root, or a test's fixture). */
+const LAYER = (name) => `(^|/)src/${name}/`;
+// node:net is left out: the validator uses its pure isIP.
+const IO_MODULES = '^(node:)?(fs|fs/promises|child_process|http|https|http2|dgram|dns|tls|worker_threads|os|process)$';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle: give the shared type an owner both sides can import.',
+      from: { path: '(^|/)src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'core-is-pure',
+      severity: 'error',
+      comment: 'The core is pure: it may not import effects, streams, adapters, the wiring or the CLI.',
+      from: { path: LAYER('core') },
+      to: { path: ['(^|/)src/(effects|streams|runtime|cli)/', '(^|/)src/(agent|main|loop)\\.ts$'] },
+    },
+    {
+      name: 'core-has-no-io',
+      severity: 'error',
+      comment: 'The core is pure: no file, network or process I/O, no RxJS, no gRPC, no logger.',
+      from: { path: LAYER('core') },
+      to: { path: [IO_MODULES, '^rxjs', '^@grpc/', '^chokidar', '^pino'] },
+    },
+    {
+      name: 'core-uses-kubernetes-types-only',
+      severity: 'error',
+      comment: 'The core takes the pod model from @kubernetes/client-node as types only (the client is heavy and does I/O).',
+      from: { path: LAYER('core') },
+      to: { path: '^@kubernetes/client-node', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'cri-api-is-a-leaf',
+      severity: 'error',
+      comment: 'The CRI API module is the contract between core, effects and adapters: it imports nothing of ours.',
+      from: { path: LAYER('cri-api') },
+      to: { path: '(^|/)src/' , pathNot: LAYER('cri-api') },
+    },
+    {
+      name: 'streams-do-not-use-effects',
+      severity: 'error',
+      comment: 'A source observes; what it must share with an effect is wired in agent.ts.',
+      from: { path: LAYER('streams') },
+      to: { path: ['(^|/)src/effects/', '(^|/)src/cli/', '(^|/)src/(agent|main)\\.ts$'] },
+    },
+    {
+      name: 'effects-do-not-use-streams',
+      severity: 'error',
+      comment: 'An effect acts; what it must share with a source is wired in agent.ts.',
+      from: { path: LAYER('effects') },
+      to: { path: ['(^|/)src/streams/', '(^|/)src/cli/', '(^|/)src/(agent|main)\\.ts$'] },
+    },
+    {
+      name: 'adapters-stay-adapters',
+      severity: 'error',
+      comment: 'Adapters (src/runtime) talk to the outside world; they do not reach up into effects, streams, the CLI or the wiring.',
+      from: { path: LAYER('runtime') },
+      to: { path: ['(^|/)src/(effects|streams|cli)/', '(^|/)src/(agent|main|loop)\\.ts$'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+  },
+};
