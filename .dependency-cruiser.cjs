@@ -35,7 +35,8 @@ module.exports = {
     {
       name: 'core-uses-kubernetes-types-only',
       severity: 'error',
-      comment: 'The core takes the pod model from @kubernetes/client-node as types only (the client is heavy and does I/O).',
+      comment:
+        'The core takes the pod model from @kubernetes/client-node as types only (the client is heavy and does I/O).',
       from: { path: LAYER('core') },
       to: { path: '^@kubernetes/client-node', dependencyTypesNot: ['type-only'] },
     },
@@ -44,7 +45,7 @@ module.exports = {
       severity: 'error',
       comment: 'The CRI API module is the contract between core, effects and adapters: it imports nothing of ours.',
       from: { path: LAYER('cri-api') },
-      to: { path: '(^|/)src/' , pathNot: LAYER('cri-api') },
+      to: { path: '(^|/)src/', pathNot: LAYER('cri-api') },
     },
     {
       name: 'streams-do-not-use-effects',
@@ -63,7 +64,8 @@ module.exports = {
     {
       name: 'adapters-stay-adapters',
       severity: 'error',
-      comment: 'Adapters (src/runtime) talk to the outside world; they do not reach up into effects, streams, the CLI or the wiring.',
+      comment:
+        'Adapters (src/runtime) talk to the outside world; they do not reach up into effects, streams, the CLI or the wiring.',
       from: { path: LAYER('runtime') },
       to: { path: ['(^|/)src/(effects|streams|cli)/', '(^|/)src/(agent|main|loop)\\.ts$'] },
     },
@@ -72,6 +74,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

@@ -68,7 +68,8 @@ function measurements(containerIds: readonly string[]): Measurement[] {
       calls: batches * containerIds.length,
       run: async (cri) => {
         const lat: number[] = [];
-        for (let b = 0; b < batches; b++) lat.push(...(await Promise.all(containerIds.map((id) => timed(() => cri.containerStatus(id))))));
+        for (let b = 0; b < batches; b++)
+          lat.push(...(await Promise.all(containerIds.map((id) => timed(() => cri.containerStatus(id))))));
         return lat;
       },
     },
@@ -84,7 +85,9 @@ async function main(): Promise<void> {
   const runtime = await new Runtime().start();
   try {
     process.stderr.write(`starting ${PODS} pods\n`);
-    const started = await Promise.all(Array.from({ length: PODS }, (_, i) => floorStart(runtime, floorPod(`calls${i}`))));
+    const started = await Promise.all(
+      Array.from({ length: PODS }, (_, i) => floorStart(runtime, floorPod(`calls${i}`))),
+    );
     const ids = started.map((s) => s.containerId);
     const clients = new Map(TRANSPORTS.map((t) => [t, createCriRuntime(runtime.endpoint, { unaryTransport: t })]));
     // Warm-up: connections made, V8 has compiled both paths.
@@ -120,7 +123,9 @@ async function main(): Promise<void> {
       for (const t of TRANSPORTS) {
         const cpu = summarize(cpuMs.get(`${m.what}|${t}`)!);
         const lat = summarize(latencies.get(`${m.what}|${t}`)!);
-        lines.push(`| ${m.what} | ${t} | ${cpu.median.toFixed(3)} (${cpu.min.toFixed(3)}–${cpu.max.toFixed(3)}) | ${lat.median.toFixed(2)} | ${lat.p90.toFixed(2)} | ${(cpu.median / base).toFixed(2)} |`);
+        lines.push(
+          `| ${m.what} | ${t} | ${cpu.median.toFixed(3)} (${cpu.min.toFixed(3)}–${cpu.max.toFixed(3)}) | ${lat.median.toFixed(2)} | ${lat.p90.toFixed(2)} | ${(cpu.median / base).toFixed(2)} |`,
+        );
       }
     }
     const report = lines.join('\n') + '\n';

@@ -16,8 +16,10 @@ export async function mirrorBench(runtime: Runtime, deletes: number): Promise<Mi
   const kc = new KubeConfig();
   kc.loadFromFile(cp.adminKubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const get = async (name: string): Promise<V1Pod | undefined> => core.readNamespacedPod({ name, namespace: 'default' }).catch(() => undefined);
-  const runningReady = (p: V1Pod | undefined) => p?.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready);
+  const get = async (name: string): Promise<V1Pod | undefined> =>
+    core.readNamespacedPod({ name, namespace: 'default' }).catch(() => undefined);
+  const runningReady = (p: V1Pod | undefined) =>
+    p?.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready);
   const sample: MirrorSample = { deleteToNewMirror: [], writeToMirrorRunning: [] };
   try {
     for (let i = 0; i < Math.max(3, Math.ceil(deletes / 3)); i++) {
@@ -31,10 +33,15 @@ export async function mirrorBench(runtime: Runtime, deletes: number): Promise<Mi
       const before = await until('mirror present', async () => get(target), 30_000, 20);
       const t0 = Date.now();
       await core.deleteNamespacedPod({ name: target, namespace: 'default' });
-      await until('a new mirror', async () => {
-        const p = await get(target);
-        return p && p.metadata?.uid !== before.metadata?.uid && !p.metadata?.deletionTimestamp ? p : undefined;
-      }, 30_000, 20);
+      await until(
+        'a new mirror',
+        async () => {
+          const p = await get(target);
+          return p && p.metadata?.uid !== before.metadata?.uid && !p.metadata?.deletionTimestamp ? p : undefined;
+        },
+        30_000,
+        20,
+      );
       sample.deleteToNewMirror.push(Date.now() - t0);
     }
   } finally {

@@ -21,7 +21,8 @@ const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as ResultFi
 /** Per run, the agent's samples against the floor's in the same scenario (runs without both left out). */
 function pairsOf(scenario: string, agent: string): { a: readonly number[]; b: readonly number[] }[] {
   return results.flatMap((r) => {
-    const samples = (who: string) => r.rows.find((row) => row.scenario === scenario && row.agent === who)?.summary.samples;
+    const samples = (who: string) =>
+      r.rows.find((row) => row.scenario === scenario && row.agent === who)?.summary.samples;
     const a = samples(agent);
     const b = samples('floor');
     return a && b ? [{ a, b }] : [];
@@ -42,6 +43,8 @@ for (const t of OVERHEAD_TARGETS) {
   const oursMs = pooledPairedMedianDifference(ours);
   const theirsMs = pooledPairedMedianDifference(theirs);
   const pairs = ours.reduce((n, p) => n + Math.min(p.a.length, p.b.length), 0);
-  lines.push(`| ${targetLabel(t)} | ${pairs} | ${fmt(oursMs)} | ${fmt(theirsMs)} | ${overheadMet(t, oursMs, theirsMs) ? 'yes' : '**no**'} |`);
+  lines.push(
+    `| ${targetLabel(t)} | ${pairs} | ${fmt(oursMs)} | ${fmt(theirsMs)} | ${overheadMet(t, oursMs, theirsMs) ? 'yes' : '**no**'} |`,
+  );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

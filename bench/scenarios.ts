@@ -44,15 +44,31 @@ const REMOVE_POLL_MS = 10;
 
 /** The first running container of these pods (other than `except`): what every run waits on. */
 function running(runtime: Runtime, podNames: ReadonlySet<string>, what: string, except?: string): Promise<Container> {
-  return until(what, async () => (await runtime.containersOf(podNames)).find((c) => c.state === RUNNING && c.id !== except), 60_000, START_POLL_MS);
+  return until(
+    what,
+    async () => (await runtime.containersOf(podNames)).find((c) => c.state === RUNNING && c.id !== except),
+    60_000,
+    START_POLL_MS,
+  );
 }
 
 /** Resolves when no sandbox of these pods is ready. */
-function stopped(runtime: Runtime, podNames: ReadonlySet<string>, what: string, everyMs = REMOVE_POLL_MS): Promise<true> {
-  return until(what, async () => !(await runtime.sandboxesOf(podNames)).some((s) => s.state === 'SANDBOX_READY'), 600_000, everyMs);
+function stopped(
+  runtime: Runtime,
+  podNames: ReadonlySet<string>,
+  what: string,
+  everyMs = REMOVE_POLL_MS,
+): Promise<true> {
+  return until(
+    what,
+    async () => !(await runtime.sandboxesOf(podNames)).some((s) => s.state === 'SANDBOX_READY'),
+    600_000,
+    everyMs,
+  );
 }
 
-const startedAt = async (runtime: Runtime, containerId: string) => nanosToMillis((await runtime.cri.containerStatus(containerId)).startedAt)!;
+const startedAt = async (runtime: Runtime, containerId: string) =>
+  nanosToMillis((await runtime.cri.containerStatus(containerId)).startedAt)!;
 
 /** Runs that also wait for the sandbox's deletion (the kubelet's takes up to a minute). */
 export const DELETION_RUNS = 3;
@@ -91,11 +107,23 @@ export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: n
 }
 
 function floorSpec(runtime: Runtime): RuntimeSpecOptions {
-  return { nodeName: 'floor', podLogsDir: join(runtime.dir, 'floor-logs'), rootDir: join(runtime.dir, 'floor-root'), clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } };
+  return {
+    nodeName: 'floor',
+    podLogsDir: join(runtime.dir, 'floor-logs'),
+    rootDir: join(runtime.dir, 'floor-root'),
+    clusterDNS: [],
+    clusterDomain: '',
+    hostDns: { servers: [], searches: [], options: [] },
+  };
 }
 
 export function floorPod(name: string) {
-  const r = readManifest(busyboxPod(name), { nodeName: 'floor', source: 'file', origin: `/floor/${name}.yaml`, seenAt: Date.now() });
+  const r = readManifest(busyboxPod(name), {
+    nodeName: 'floor',
+    source: 'file',
+    origin: `/floor/${name}.yaml`,
+    seenAt: Date.now(),
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.pods[0]!;
 }
@@ -103,7 +131,11 @@ export function floorPod(name: string) {
 /** The same CRI calls made directly, with nothing to notice or decide. In a burst every pod's
  * calls go at once, as a minimal script makes them; an agent that paces its calls (staticlet's
  * call gate) can beat that, which floor-gated measures. */
-export async function floorStart(runtime: Runtime, pod: StaticPod, cri: CriRuntime = runtime.cri): Promise<{ sandboxId: string; containerId: string; t0: number }> {
+export async function floorStart(
+  runtime: Runtime,
+  pod: StaticPod,
+  cri: CriRuntime = runtime.cri,
+): Promise<{ sandboxId: string; containerId: string; t0: number }> {
   const spec = floorSpec(runtime);
   const t0 = Date.now();
   const sbConfig = sandboxConfig(pod, 0, spec);
@@ -120,7 +152,10 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
   const pod = floorPod(name);
   const podName = new Set([pod.name]);
   // Each step's calls run while the same polls as an agent's run watch them.
-  const [{ sandboxId, containerId, t0 }] = await Promise.all([floorStart(runtime, pod), running(runtime, podName, 'floor running')]);
+  const [{ sandboxId, containerId, t0 }] = await Promise.all([
+    floorStart(runtime, pod),
+    running(runtime, podName, 'floor running'),
+  ]);
   const start = (await startedAt(runtime, containerId)) - t0;
   const sandboxCreated = nanosToMillis((await runtime.cri.podSandboxStatus(sandboxId)).createdAt)! - t0;
 
@@ -143,7 +178,10 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
     await runtime.cri.stopPodSandbox(sandboxId);
     await runtime.cri.removePodSandbox(sandboxId);
   })();
-  const remove = await alongside(removing, stopped(runtime, podName, 'floor stopped').then(() => Date.now() - tRemove));
+  const remove = await alongside(
+    removing,
+    stopped(runtime, podName, 'floor stopped').then(() => Date.now() - tRemove),
+  );
   await until('floor sandbox gone', async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000, 50);
   return { start, sandboxCreated, restart, remove, removeGone: Date.now() - tRemove };
 }
@@ -172,7 +210,10 @@ export async function bulkRun(runtime: Runtime, agent: AgentUnderTest, n: number
   const names = Array.from({ length: n }, (_, i) => `bulk${round}x${i}`);
   const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
   const cpuBefore = (await procStats(agent.pid)).cpuSeconds;
-  const t0 = await writeManifests(agent.manifests, names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })));
+  const t0 = await writeManifests(
+    agent.manifests,
+    names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })),
+  );
   const all = await allRunning(runtime, podNames);
   const starts = await Promise.all(all.map((c) => startedAt(runtime, c.id)));
   const { converge, first } = spanOf(starts, t0);
@@ -192,18 +233,28 @@ export async function floorBulkRun(runtime: Runtime, n: number, round: number, g
   const pods = names.map(floorPod);
   const podNames = new Set(pods.map((p) => p.name));
   const t0 = Date.now();
-  const [started] = await Promise.all([Promise.all(pods.map((p) => floorStart(runtime, p, cri))), allRunning(runtime, podNames)]);
+  const [started] = await Promise.all([
+    Promise.all(pods.map((p) => floorStart(runtime, p, cri))),
+    allRunning(runtime, podNames),
+  ]);
   const starts = await Promise.all(started.map((s) => startedAt(runtime, s.containerId)));
   const { converge, first } = spanOf(starts, t0);
   const tRemove = Date.now();
-  const removing = Promise.all(started.map(async (s) => {
-    // A stop among a hundred can fail (containerd once answered "failed to kill container: ttrpc:
-    // closed", 2026-11-29); the sandbox's stop that follows kills what is left, as an agent would.
-    await cri.stopContainer(s.containerId, 2).catch((err: unknown) => process.stderr.write(`floor: ${String(err)}; stopping its sandbox anyway\n`));
-    await cri.stopPodSandbox(s.sandboxId);
-    await cri.removePodSandbox(s.sandboxId);
-  }));
-  const removeAll = await alongside(removing, stopped(runtime, podNames, `${n} stopped`, BULK_POLL_MS).then(() => Date.now() - tRemove));
+  const removing = Promise.all(
+    started.map(async (s) => {
+      // A stop among a hundred can fail (containerd once answered "failed to kill container: ttrpc:
+      // closed", 2026-11-29); the sandbox's stop that follows kills what is left, as an agent would.
+      await cri
+        .stopContainer(s.containerId, 2)
+        .catch((err: unknown) => process.stderr.write(`floor: ${String(err)}; stopping its sandbox anyway\n`));
+      await cri.stopPodSandbox(s.sandboxId);
+      await cri.removePodSandbox(s.sandboxId);
+    }),
+  );
+  const removeAll = await alongside(
+    removing,
+    stopped(runtime, podNames, `${n} stopped`, BULK_POLL_MS).then(() => Date.now() - tRemove),
+  );
   return { converge, first, removeAll, cpuSeconds: NaN };
 }
 
@@ -225,10 +276,15 @@ const BULK_RUNNING_POLL_MS = 250;
 
 /** All these pods' containers running (one each). */
 function allRunning(runtime: Runtime, podNames: ReadonlySet<string>): Promise<Container[]> {
-  return until(`${podNames.size} running`, async () => {
-    const cs = (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING);
-    return cs.length >= podNames.size ? cs : undefined;
-  }, 600_000, BULK_RUNNING_POLL_MS);
+  return until(
+    `${podNames.size} running`,
+    async () => {
+      const cs = (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING);
+      return cs.length >= podNames.size ? cs : undefined;
+    },
+    600_000,
+    BULK_RUNNING_POLL_MS,
+  );
 }
 
 export interface SteadySample {
@@ -242,11 +298,24 @@ export interface SteadySample {
 }
 
 /** N pods running for `seconds`: the agent's CPU and memory, read from /proc from outside. */
-export async function steadyRun(runtime: Runtime, agent: AgentUnderTest, n: number, seconds: number): Promise<SteadySample> {
+export async function steadyRun(
+  runtime: Runtime,
+  agent: AgentUnderTest,
+  n: number,
+  seconds: number,
+): Promise<SteadySample> {
   const names = Array.from({ length: n }, (_, i) => `steady${i}`);
   const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
-  await writeManifests(agent.manifests, names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })));
-  await until(`${n} running`, async () => (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING).length >= n, 600_000, 200);
+  await writeManifests(
+    agent.manifests,
+    names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })),
+  );
+  await until(
+    `${n} running`,
+    async () => (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING).length >= n,
+    600_000,
+    200,
+  );
   await sleep(5_000); // settle
   const before = await procStats(agent.pid);
   let windowPeakRssBytes = before.rssBytes;
@@ -258,5 +327,10 @@ export async function steadyRun(runtime: Runtime, agent: AgentUnderTest, n: numb
   const after = await procStats(agent.pid);
   await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
   await until(`${n} gone`, async () => (await runtime.sandboxesOf(podNames)).length === 0, 600_000, 200);
-  return { cpuSeconds: after.cpuSeconds - before.cpuSeconds, rssBytes: after.rssBytes, windowPeakRssBytes, peakRssBytes: after.peakRssBytes };
+  return {
+    cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    rssBytes: after.rssBytes,
+    windowPeakRssBytes,
+    peakRssBytes: after.peakRssBytes,
+  };
 }

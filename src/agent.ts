@@ -1,5 +1,15 @@
 // Wiring: the configured sources, the reconciler loop and the effects, on real ports.
-import { asyncScheduler, connect, EMPTY, Subject, filter, merge, type Observable, share, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  connect,
+  EMPTY,
+  Subject,
+  filter,
+  merge,
+  type Observable,
+  share,
+  type SchedulerLike,
+} from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
 import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
 import type { EventBody } from './core/events.js';
@@ -55,44 +65,74 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   const sources: Observable<EventBody>[] = [];
   if (options.podManifestPath) {
     sources.push(
-      manifestDirectory(nodeManifestFs, {
-        path: options.podManifestPath,
-        nodeName: options.nodeName,
-        checkFrequencyMs: options.fileCheckFrequencyMs,
-        onSkipped: (file, why) => log.info({ file }, `not a manifest, skipped: ${why}`),
-        onScanError: (err) => log.error({ err: (err as Error).message, path: options.podManifestPath }, 'manifest directory scan failed; retrying'),
-      }, scheduler),
+      manifestDirectory(
+        nodeManifestFs,
+        {
+          path: options.podManifestPath,
+          nodeName: options.nodeName,
+          checkFrequencyMs: options.fileCheckFrequencyMs,
+          onSkipped: (file, why) => log.info({ file }, `not a manifest, skipped: ${why}`),
+          onScanError: (err) =>
+            log.error(
+              { err: (err as Error).message, path: options.podManifestPath },
+              'manifest directory scan failed; retrying',
+            ),
+        },
+        scheduler,
+      ),
     );
   }
   if (options.manifestUrl) {
     sources.push(
-      manifestUrl(nodeHttp, {
-        url: options.manifestUrl,
-        headers: options.manifestUrlHeaders,
-        nodeName: options.nodeName,
-        checkFrequencyMs: options.httpCheckFrequencyMs,
-      }, scheduler),
+      manifestUrl(
+        nodeHttp,
+        {
+          url: options.manifestUrl,
+          headers: options.manifestUrlHeaders,
+          nodeName: options.nodeName,
+          checkFrequencyMs: options.httpCheckFrequencyMs,
+        },
+        scheduler,
+      ),
     );
   }
   // One subscription to the runtime's events: its exits go to the loop, and it all triggers
   // relists, except the exits of what the effects stop themselves.
   const statusCache = new RuntimeStatusCache();
-  const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) => log.info({ events: kind }, why)).pipe(
-    withoutExpectedExits(statusCache.stopping),
-    share(),
-  );
+  const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) =>
+    log.info({ events: kind }, why),
+  ).pipe(withoutExpectedExits(statusCache.stopping), share());
   sources.push(runtimeExits(signals$));
-  sources.push(runtimeRelist(deps.cri, { nodeName: options.nodeName, intervalMs: options.relistPeriodMs, terminationMessage: readTerminationMessage, cache: statusCache }, scheduler, signals$));
+  sources.push(
+    runtimeRelist(
+      deps.cri,
+      {
+        nodeName: options.nodeName,
+        intervalMs: options.relistPeriodMs,
+        terminationMessage: readTerminationMessage,
+        cache: statusCache,
+      },
+      scheduler,
+      signals$,
+    ),
+  );
 
   const kube = deps.kube;
   if (kube) {
     sources.push(mirrorWatch(kube, options.nodeName));
-    sources.push(nodeHeartbeat(kube, {
-      nodeName: options.nodeName,
-      nodeIP: options.nodeIP,
-      agentVersion: deps.agentVersion,
-      runtimeVersion: `${deps.runtimeName}://${deps.runtimeVersion}`,
-    }, scheduler, log));
+    sources.push(
+      nodeHeartbeat(
+        kube,
+        {
+          nodeName: options.nodeName,
+          nodeIP: options.nodeIP,
+          agentVersion: deps.agentVersion,
+          runtimeVersion: `${deps.runtimeName}://${deps.runtimeVersion}`,
+        },
+        scheduler,
+        log,
+      ),
+    );
   }
 
   // Probers watch the state the loop folds (a feedback edge, like the effects' results).
@@ -101,24 +141,25 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   sources.push(probers(state$, probePort, scheduler));
 
   const runtimeEffects = podActions({
-      // Only the effects' calls are gated: the relist and the probes only read.
-      cri: gateRuntimeCalls(deps.cri, options.maxParallelRuntimeCalls),
-      host: nodeHost,
-      spec: {
-        nodeName: options.nodeName,
-        podLogsDir: options.podLogsDir,
-        rootDir: options.rootDir,
-        clusterDNS: options.clusterDNS,
-        clusterDomain: options.clusterDomain,
-        hostDns,
-        nodeIP: options.nodeIP, nodeAllocatable: nodeAllocatable(),
-      },
-      log,
-      now: () => scheduler.now(),
-      concurrency: options.maxParallelPods,
-      probes: probePort,
-      statusCache,
-    });
+    // Only the effects' calls are gated: the relist and the probes only read.
+    cri: gateRuntimeCalls(deps.cri, options.maxParallelRuntimeCalls),
+    host: nodeHost,
+    spec: {
+      nodeName: options.nodeName,
+      podLogsDir: options.podLogsDir,
+      rootDir: options.rootDir,
+      clusterDNS: options.clusterDNS,
+      clusterDomain: options.clusterDomain,
+      hostDns,
+      nodeIP: options.nodeIP,
+      nodeAllocatable: nodeAllocatable(),
+    },
+    log,
+    now: () => scheduler.now(),
+    concurrency: options.maxParallelPods,
+    probes: probePort,
+    statusCache,
+  });
   const apiEffects = kube ? mirrorActions({ kube, log, concurrency: options.maxParallelPods }) : undefined;
 
   const loop$ = reconcileLoop({
@@ -133,8 +174,16 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       actions$.pipe(
         connect((shared) =>
           merge(
-            shared.pipe(filter((a): a is RuntimeAction => !isApiAction(a)), runtimeEffects),
-            apiEffects ? shared.pipe(filter((a): a is ApiAction => isApiAction(a)), apiEffects) : EMPTY,
+            shared.pipe(
+              filter((a): a is RuntimeAction => !isApiAction(a)),
+              runtimeEffects,
+            ),
+            apiEffects
+              ? shared.pipe(
+                  filter((a): a is ApiAction => isApiAction(a)),
+                  apiEffects,
+                )
+              : EMPTY,
           ),
         ),
       ),

@@ -17,7 +17,9 @@ const RUNTIME_CHECK_TIMEOUT_MS = 10_000;
 
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -48,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
     const runs = await readEventLog(command.file);
     for (const run of runs) {
       const { steps } = replay(run.header.configuredSources, run.events);
-      process.stdout.write(`# run started ${run.header.startedAt} on node ${run.header.nodeName}: ${run.events.length} events\n`);
+      process.stdout.write(
+        `# run started ${run.header.startedAt} on node ${run.header.nodeName}: ${run.events.length} events\n`,
+      );
       for (const s of steps) {
         for (const a of s.actions) {
           const { pod: _pod, ...rest } = a as typeof a & { pod?: unknown };
@@ -61,16 +65,26 @@ async function main(argv: string[]): Promise<number> {
 
   const { options, ignoredConfigFields } = command;
   const log = await createLogger({ level: options.logLevel });
-  if (ignoredConfigFields.length > 0) log.info({ fields: ignoredConfigFields }, 'config fields that staticlet does not use');
+  if (ignoredConfigFields.length > 0)
+    log.info({ fields: ignoredConfigFields }, 'config fields that staticlet does not use');
 
   const cri = createCriRuntime(options.containerRuntimeEndpoint);
   let runtime: { name: string; version: string };
   try {
     const v = await cri.version(RUNTIME_CHECK_TIMEOUT_MS);
     runtime = { name: v.runtimeName, version: v.runtimeVersion };
-    log.info({ runtime: `${v.runtimeName} ${v.runtimeVersion}`, api: v.runtimeApiVersion, endpoint: options.containerRuntimeEndpoint }, 'container runtime connected');
+    log.info(
+      {
+        runtime: `${v.runtimeName} ${v.runtimeVersion}`,
+        api: v.runtimeApiVersion,
+        endpoint: options.containerRuntimeEndpoint,
+      },
+      'container runtime connected',
+    );
   } catch (err) {
-    process.stderr.write(`staticlet: cannot reach the container runtime at ${options.containerRuntimeEndpoint}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `staticlet: cannot reach the container runtime at ${options.containerRuntimeEndpoint}: ${(err as Error).message}\n`,
+    );
     cri.close();
     return 1;
   }
@@ -112,16 +126,23 @@ async function main(argv: string[]): Promise<number> {
     log.info({ server: kube!.server, node: options.nodeName }, 'mirroring static pods into the API server');
   }
 
-  log.info({ node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl }, 'staticlet started');
-  await runAgent(options, {
-    cri,
-    log,
-    ...(eventLog ? { eventLog } : {}),
-    ...(kube ? { kube } : {}),
-    runtimeName: runtime.name,
-    runtimeVersion: runtime.version,
-    agentVersion: packageVersion(),
-  }, stop);
+  log.info(
+    { node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl },
+    'staticlet started',
+  );
+  await runAgent(
+    options,
+    {
+      cri,
+      log,
+      ...(eventLog ? { eventLog } : {}),
+      ...(kube ? { kube } : {}),
+      runtimeName: runtime.name,
+      runtimeVersion: runtime.version,
+      agentVersion: packageVersion(),
+    },
+    stop,
+  );
   await eventLog?.close();
   kube?.close();
   cri.close();

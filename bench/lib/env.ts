@@ -21,7 +21,12 @@ export async function sh(script: string, ...args: string[]): Promise<string> {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until `check` gives a value; bounded. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 10): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 10,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check().catch(() => undefined);
@@ -55,7 +60,9 @@ export class Runtime {
 
   /** Sandboxes of pods named `<name>-<node>` (any creator), by the kubelet's pod-name label. */
   async sandboxesOf(podNames: ReadonlySet<string>): Promise<PodSandbox[]> {
-    return (await this.cri.listPodSandbox()).filter((s) => podNames.has(s.labels['io.kubernetes.pod.name'] ?? s.metadata.name));
+    return (await this.cri.listPodSandbox()).filter((s) =>
+      podNames.has(s.labels['io.kubernetes.pod.name'] ?? s.metadata.name),
+    );
   }
 
   async containersOf(podNames: ReadonlySet<string>): Promise<Container[]> {
@@ -106,27 +113,38 @@ spec:
 
 /** The Node flags bin/staticlet passes, so a profiled agent runs like a launched one. */
 function launcherNodeFlags(): string[] {
-  const line = readFileSync(join(REPO, 'bin/staticlet'), 'utf8').split('\n').find((l) => l.startsWith('exec node '));
+  const line = readFileSync(join(REPO, 'bin/staticlet'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('exec node '));
   return line ? line.split(' ').filter((w) => w.startsWith('--')) : [];
 }
 
-export async function startStaticlet(runtime: Runtime, nodeName: string, extra: string[] = [], nodeArgs: string[] = []): Promise<AgentUnderTest> {
+export async function startStaticlet(
+  runtime: Runtime,
+  nodeName: string,
+  extra: string[] = [],
+  nodeArgs: string[] = [],
+): Promise<AgentUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-agent-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   // Started as users start it: through its launcher (which sets Node's memory flags); with Node
   // flags of our own, through node with the launcher's flags and then ours (which win).
   const launcher = join(REPO, 'bin/staticlet');
-  const proc: ChildProcess = spawn(nodeArgs.length > 0 ? process.execPath : launcher, [
-    ...(nodeArgs.length > 0 ? [...launcherNodeFlags(), ...nodeArgs, join(REPO, 'dist/src/main.js')] : []),
-    `--pod-manifest-path=${manifests}`,
-    `--container-runtime-endpoint=${runtime.endpoint}`,
-    `--hostname-override=${nodeName}`,
-    `--root-dir=${join(dir, 'root')}`,
-    `--pod-logs-dir=${join(dir, 'logs')}`,
-    '--log-level=warn',
-    ...extra,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    nodeArgs.length > 0 ? process.execPath : launcher,
+    [
+      ...(nodeArgs.length > 0 ? [...launcherNodeFlags(), ...nodeArgs, join(REPO, 'dist/src/main.js')] : []),
+      `--pod-manifest-path=${manifests}`,
+      `--container-runtime-endpoint=${runtime.endpoint}`,
+      `--hostname-override=${nodeName}`,
+      `--root-dir=${join(dir, 'root')}`,
+      `--pod-logs-dir=${join(dir, 'logs')}`,
+      '--log-level=warn',
+      ...extra,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -150,7 +168,17 @@ export async function startKubelet(runtime: Runtime, nodeName: string): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-kubelet-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
-  const out = await sh('scripts/kube/kubelet.sh', 'start', join(dir, 'kubelet'), '--manifests', manifests, '--endpoint', runtime.endpoint, '--node-name', nodeName);
+  const out = await sh(
+    'scripts/kube/kubelet.sh',
+    'start',
+    join(dir, 'kubelet'),
+    '--manifests',
+    manifests,
+    '--endpoint',
+    runtime.endpoint,
+    '--node-name',
+    nodeName,
+  );
   const pid = Number(out.split('\n').pop());
   if (!Number.isInteger(pid)) throw new Error(`kubelet.sh start printed no pid: ${out}`);
   return {
@@ -173,4 +201,3 @@ export async function writeManifests(dir: string, files: { name: string; text: s
   await Promise.all(files.map((f) => rename(join(dir, `.${f.name}.tmp`), join(dir, f.name))));
   return t0;
 }
-

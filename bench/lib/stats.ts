@@ -41,14 +41,19 @@ export function pairedMedianDifference(a: readonly number[], b: readonly number[
     const d = a[i]! - b[i]!;
     if (Number.isFinite(d)) diffs.push(d);
   }
-  return quantile(diffs.sort((x, y) => x - y), 0.5);
+  return quantile(
+    diffs.sort((x, y) => x - y),
+    0.5,
+  );
 }
 
 /**
  * The paired overhead over several benchmark runs at once: every run's pairs in one median. Each
  * run pairs only within itself (turn k of one run has nothing to do with turn k of another).
  */
-export function pooledPairedMedianDifference(runs: readonly { readonly a: readonly number[]; readonly b: readonly number[] }[]): number {
+export function pooledPairedMedianDifference(
+  runs: readonly { readonly a: readonly number[]; readonly b: readonly number[] }[],
+): number {
   const a: number[] = [];
   const b: number[] = [];
   for (const run of runs) {

@@ -20,8 +20,17 @@ export interface ConfigFileSettings {
 }
 
 const USED = new Set([
-  'apiVersion', 'kind', 'staticPodPath', 'staticPodURL', 'staticPodURLHeader', 'fileCheckFrequency',
-  'httpCheckFrequency', 'containerRuntimeEndpoint', 'clusterDNS', 'clusterDomain', 'podLogsDir',
+  'apiVersion',
+  'kind',
+  'staticPodPath',
+  'staticPodURL',
+  'staticPodURLHeader',
+  'fileCheckFrequency',
+  'httpCheckFrequency',
+  'containerRuntimeEndpoint',
+  'clusterDNS',
+  'clusterDomain',
+  'podLogsDir',
 ]);
 
 export class ConfigError extends Error {
@@ -45,7 +54,8 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
     throw new ConfigError(`${path}:${p.line ?? '?'}: ${p.message}`);
   }
   const doc = parsed.documents[0];
-  if (!doc || parsed.documents.length !== 1) throw new ConfigError(`${path}: expected one KubeletConfiguration document`);
+  if (!doc || parsed.documents.length !== 1)
+    throw new ConfigError(`${path}: expected one KubeletConfiguration document`);
   const fail = (field: (string | number)[], message: string): never => {
     const at = doc.locate(field);
     throw new ConfigError(`${path}:${at?.line ?? '?'}: ${formatFieldPath(field)}: ${message}`);
@@ -53,8 +63,10 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
   const v = doc.value;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) fail([], 'must be a mapping');
   const obj = v as Record<string, unknown>;
-  if (obj.kind !== 'KubeletConfiguration') fail(['kind'], `must be "KubeletConfiguration", found ${JSON.stringify(obj.kind)}`);
-  if (obj.apiVersion !== 'kubelet.config.k8s.io/v1beta1') fail(['apiVersion'], `must be "kubelet.config.k8s.io/v1beta1", found ${JSON.stringify(obj.apiVersion)}`);
+  if (obj.kind !== 'KubeletConfiguration')
+    fail(['kind'], `must be "KubeletConfiguration", found ${JSON.stringify(obj.kind)}`);
+  if (obj.apiVersion !== 'kubelet.config.k8s.io/v1beta1')
+    fail(['apiVersion'], `must be "kubelet.config.k8s.io/v1beta1", found ${JSON.stringify(obj.apiVersion)}`);
 
   const str = (key: string): string | undefined => {
     const val = obj[key];
@@ -81,15 +93,18 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
   set('fileCheckFrequencyMs', duration('fileCheckFrequency'));
   set('httpCheckFrequencyMs', duration('httpCheckFrequency'));
   if (obj.clusterDNS !== undefined && obj.clusterDNS !== null) {
-    if (!Array.isArray(obj.clusterDNS) || obj.clusterDNS.some((s) => typeof s !== 'string')) fail(['clusterDNS'], 'must be a list of IP addresses');
+    if (!Array.isArray(obj.clusterDNS) || obj.clusterDNS.some((s) => typeof s !== 'string'))
+      fail(['clusterDNS'], 'must be a list of IP addresses');
     out.clusterDNS = obj.clusterDNS as string[];
   }
   if (obj.staticPodURLHeader !== undefined && obj.staticPodURLHeader !== null) {
     const h = obj.staticPodURLHeader;
-    if (typeof h !== 'object' || Array.isArray(h)) fail(['staticPodURLHeader'], 'must map header names to lists of values');
+    if (typeof h !== 'object' || Array.isArray(h))
+      fail(['staticPodURLHeader'], 'must map header names to lists of values');
     const headers: Record<string, string[]> = {};
     for (const [name, values] of Object.entries(h as Record<string, unknown>)) {
-      if (!Array.isArray(values) || values.some((x) => typeof x !== 'string')) fail(['staticPodURLHeader', name], 'must be a list of strings');
+      if (!Array.isArray(values) || values.some((x) => typeof x !== 'string'))
+        fail(['staticPodURLHeader', name], 'must be a list of strings');
       headers[name] = values as string[];
     }
     out.staticPodURLHeader = headers;

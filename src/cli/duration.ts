@@ -1,5 +1,5 @@
 // Go-style durations, as the kubelet's flags and config take them: "20s", "1m30s", "500ms".
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Milliseconds, or an Error naming what is wrong. */
 export function parseDuration(text: string): number | Error {

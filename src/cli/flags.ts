@@ -119,7 +119,12 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
   const headerFlags = list('manifest-url-header');
   const manifestUrlHeaders = headerFlags ? parseHeaders(headerFlags) : (file.staticPodURLHeader ?? {});
   const clusterDnsFlags = list('cluster-dns');
-  const clusterDNS = clusterDnsFlags ? clusterDnsFlags.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean) : (file.clusterDNS ?? []);
+  const clusterDNS = clusterDnsFlags
+    ? clusterDnsFlags
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : (file.clusterDNS ?? []);
   const count = (name: keyof typeof FLAGS, fallback: number): number => {
     const text = flag(name);
     const n = text === undefined ? fallback : Number(text);
@@ -129,12 +134,15 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
   const maxParallelPods = count('max-parallel-pods', DEFAULTS.maxParallelPods);
   const maxParallelRuntimeCalls = count('max-parallel-runtime-calls', DEFAULTS.maxParallelRuntimeCalls);
   const logLevel = flag('log-level') ?? DEFAULTS.logLevel;
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new UsageError(`--log-level: unknown level "${logLevel}"`);
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel))
+    throw new UsageError(`--log-level: unknown level "${logLevel}"`);
 
   const podManifestPath = flag('pod-manifest-path') ?? file.staticPodPath;
   const manifestUrl = flag('manifest-url') ?? file.staticPodURL;
   if (!podManifestPath && !manifestUrl) {
-    throw new UsageError('no static pod source: give --pod-manifest-path or --manifest-url (or staticPodPath / staticPodURL in --config)');
+    throw new UsageError(
+      'no static pod source: give --pod-manifest-path or --manifest-url (or staticPodPath / staticPodURL in --config)',
+    );
   }
   if (manifestUrl !== undefined) {
     let url: URL;
@@ -143,21 +151,26 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     } catch {
       throw new UsageError(`--manifest-url: "${manifestUrl}" is not a URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
   }
   const nodeName = nodeNameFrom(flag('hostname-override'));
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName))
+    throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
 
   const options: AgentOptions = {
     ...(podManifestPath ? { podManifestPath } : {}),
     ...(manifestUrl ? { manifestUrl } : {}),
     manifestUrlHeaders,
-    containerRuntimeEndpoint: flag('container-runtime-endpoint') ?? file.containerRuntimeEndpoint ?? DEFAULTS.containerRuntimeEndpoint,
+    containerRuntimeEndpoint:
+      flag('container-runtime-endpoint') ?? file.containerRuntimeEndpoint ?? DEFAULTS.containerRuntimeEndpoint,
     nodeName,
     clusterDNS,
     clusterDomain: flag('cluster-domain') ?? file.clusterDomain ?? DEFAULTS.clusterDomain,
-    fileCheckFrequencyMs: duration('file-check-frequency') ?? file.fileCheckFrequencyMs ?? DEFAULTS.fileCheckFrequencyMs,
-    httpCheckFrequencyMs: duration('http-check-frequency') ?? file.httpCheckFrequencyMs ?? DEFAULTS.httpCheckFrequencyMs,
+    fileCheckFrequencyMs:
+      duration('file-check-frequency') ?? file.fileCheckFrequencyMs ?? DEFAULTS.fileCheckFrequencyMs,
+    httpCheckFrequencyMs:
+      duration('http-check-frequency') ?? file.httpCheckFrequencyMs ?? DEFAULTS.httpCheckFrequencyMs,
     podLogsDir: flag('pod-logs-dir') ?? file.podLogsDir ?? DEFAULTS.podLogsDir,
     rootDir: flag('root-dir') ?? DEFAULTS.rootDir,
     relistPeriodMs: duration('relist-period') ?? DEFAULTS.relistPeriodMs,

@@ -64,7 +64,12 @@ export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOption
   let values: Partial<Record<keyof typeof LOGS_FLAGS, string | boolean>>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: LOGS_FLAGS, strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: LOGS_FLAGS,
+      strict: true,
+      allowPositionals: true,
+    }));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!);
   }
@@ -74,16 +79,20 @@ export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOption
   if (positionals.length > 1) throw new UsageError(`logs: unexpected argument "${positionals[1]}"`);
   // kubectl's TYPE/NAME form, for the one type there is.
   const pod = positionals[0]!.replace(/^pods?\//, '');
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(pod)) throw new UsageError(`logs: "${positionals[0]}" is not a pod name`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(pod))
+    throw new UsageError(`logs: "${positionals[0]}" is not a pod name`);
   const namespace = str('namespace') ?? 'default';
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new UsageError(`logs: "${namespace}" is not a namespace`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace))
+    throw new UsageError(`logs: "${namespace}" is not a namespace`);
   const container = str('container');
-  if (container !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(container)) throw new UsageError(`logs: "${container}" is not a container name`);
+  if (container !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(container))
+    throw new UsageError(`logs: "${container}" is not a container name`);
   let tail: number | undefined;
   const tailText = str('tail');
   if (tailText !== undefined) {
     const n = /^-?\d+$/.test(tailText.trim()) ? Number(tailText) : NaN;
-    if (!Number.isSafeInteger(n) || n < -1) throw new UsageError(`--tail: "${tailText}" is not a number of lines (-1 for all)`);
+    if (!Number.isSafeInteger(n) || n < -1)
+      throw new UsageError(`--tail: "${tailText}" is not a number of lines (-1 for all)`);
     if (n >= 0) tail = n;
   }
   let configLogsDir: string | undefined;
@@ -114,7 +123,9 @@ export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOption
  * pods are named so), then as a full pod name. Of several directories of one pod (replaced pods
  * keep theirs under their old UIDs), the one that logged last.
  */
-export async function resolvePodDir(o: Pick<LogsOptions, 'pod' | 'namespace' | 'podLogsDir' | 'nodeName'>): Promise<PodLogDir> {
+export async function resolvePodDir(
+  o: Pick<LogsOptions, 'pod' | 'namespace' | 'podLogsDir' | 'nodeName'>,
+): Promise<PodLogDir> {
   const all = await listPodLogDirs(o.podLogsDir);
   const fullName = `${o.pod}-${o.nodeName}`;
   const inNamespace = all.filter((d) => d.namespace === o.namespace);
@@ -122,10 +133,15 @@ export async function resolvePodDir(o: Pick<LogsOptions, 'pod' | 'namespace' | '
   if (matches.length === 0) matches = inNamespace.filter((d) => d.podName === o.pod);
   if (matches.length === 0) {
     const hints: string[] = [];
-    const elsewhere = [...new Set(all.filter((d) => d.podName === o.pod || d.podName === fullName).map((d) => d.namespace))];
+    const elsewhere = [
+      ...new Set(all.filter((d) => d.podName === o.pod || d.podName === fullName).map((d) => d.namespace)),
+    ];
     if (elsewhere.length > 0) hints.push(`it is in namespace ${elsewhere.join(', ')} (use -n)`);
     const otherNodes = [...new Set(inNamespace.filter((d) => d.podName.startsWith(`${o.pod}-`)).map((d) => d.podName))];
-    if (otherNodes.length > 0 && elsewhere.length === 0) hints.push(`pods named ${otherNodes.join(', ')} have logs; the node name is "${o.nodeName}" (see --hostname-override)`);
+    if (otherNodes.length > 0 && elsewhere.length === 0)
+      hints.push(
+        `pods named ${otherNodes.join(', ')} have logs; the node name is "${o.nodeName}" (see --hostname-override)`,
+      );
     throw new PodLogsError(
       `pod "${o.pod}" not found in namespace "${o.namespace}": no log directory ${o.namespace}_${fullName}_<uid> or ${o.namespace}_${o.pod}_<uid> in ${o.podLogsDir}` +
         (hints.length > 0 ? `; ${hints.join('; ')}` : ''),
@@ -150,7 +166,9 @@ export async function resolveContainer(pod: PodLogDir, container: string | undef
   }
   if (containers.length === 1) return containers[0]!;
   if (containers.length === 0) throw new PodLogsError(`pod ${pod.podName} has no container logs yet (${pod.path})`);
-  throw new PodLogsError(`a container name must be specified for pod ${pod.podName}, choose one of: [${containers.join(' ')}]`);
+  throw new PodLogsError(
+    `a container name must be specified for pod ${pod.podName}, choose one of: [${containers.join(' ')}]`,
+  );
 }
 
 export interface LogTarget {
@@ -169,12 +187,15 @@ export async function resolveTarget(o: LogsOptions): Promise<LogTarget> {
   try {
     attempts = await listAttempts(containerDir);
   } catch (err) {
-    throw new PodLogsError(`cannot read the log directory ${containerDir} of container "${container}" in pod "${pod.podName}": ${(err as Error).message}`);
+    throw new PodLogsError(
+      `cannot read the log directory ${containerDir} of container "${container}" in pod "${pod.podName}": ${(err as Error).message}`,
+    );
   }
   const current = attempts.at(-1);
   if (o.previous) {
     const previous = attempts.at(-2);
-    if (previous === undefined) throw new PodLogsError(`previous terminated container "${container}" in pod "${pod.podName}" not found`);
+    if (previous === undefined)
+      throw new PodLogsError(`previous terminated container "${container}" in pod "${pod.podName}" not found`);
     return { pod, container, containerDir, attempt: previous };
   }
   if (current === undefined && !o.follow) {
@@ -183,7 +204,8 @@ export async function resolveTarget(o: LogsOptions): Promise<LogTarget> {
   return { pod, container, containerDir, ...(current !== undefined ? { attempt: current } : {}) };
 }
 
-export const logFilePath = (t: Pick<LogTarget, 'containerDir'>, attempt: number): string => join(t.containerDir, `${attempt}.log`);
+export const logFilePath = (t: Pick<LogTarget, 'containerDir'>, attempt: number): string =>
+  join(t.containerDir, `${attempt}.log`);
 
 /** The lines as printed: the content, after the time with --timestamps. kubectl prints both streams to stdout. */
 export function renderLines(lines: readonly LogLine[], timestamps: boolean): Buffer {
@@ -216,7 +238,9 @@ export async function streamLogs(o: LogsOptions, out: Output, signal?: AbortSign
     try {
       file = await LogFile.open(path);
     } catch (err) {
-      throw new PodLogsError(`cannot read the log file ${path} of container "${target.container}" in pod "${target.pod.podName}": ${(err as Error).message}`);
+      throw new PodLogsError(
+        `cannot read the log file ${path} of container "${target.container}" in pod "${target.pod.podName}": ${(err as Error).message}`,
+      );
     }
     try {
       await file.read(o.tail, follow, sink);
@@ -232,7 +256,12 @@ export async function streamLogs(o: LogsOptions, out: Output, signal?: AbortSign
   await followLogs(target, file, sink, signal);
 }
 
-async function followLogs(target: LogTarget, initial: LogFile | undefined, sink: LinesSink, signal?: AbortSignal): Promise<void> {
+async function followLogs(
+  target: LogTarget,
+  initial: LogFile | undefined,
+  sink: LinesSink,
+  signal?: AbortSignal,
+): Promise<void> {
   let file = initial;
   let attempt = target.attempt ?? -1;
   const waker = new Waker(signal);

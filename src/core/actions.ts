@@ -104,7 +104,12 @@ export type ApiAction = CreateMirror | DeleteMirror | UpdateMirrorStatus | Refus
 export type Action = RuntimeAction | ApiAction;
 
 export function isApiAction(action: Action): action is ApiAction {
-  return action.kind === 'CreateMirror' || action.kind === 'DeleteMirror' || action.kind === 'UpdateMirrorStatus' || action.kind === 'RefusePod';
+  return (
+    action.kind === 'CreateMirror' ||
+    action.kind === 'DeleteMirror' ||
+    action.kind === 'UpdateMirrorStatus' ||
+    action.kind === 'RefusePod'
+  );
 }
 
 /** Actions with one key are serialised: runtime work per pod UID, API work per pod name. */

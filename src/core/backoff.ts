@@ -27,11 +27,7 @@ export function restartAllowedAt(
 }
 
 /** The entry after restarting a container that finished at `finishedAt`. */
-export function nextBackoff(
-  entry: BackoffEntry | undefined,
-  finishedAt: number,
-  policy = CRASH_BACKOFF,
-): BackoffEntry {
+export function nextBackoff(entry: BackoffEntry | undefined, finishedAt: number, policy = CRASH_BACKOFF): BackoffEntry {
   if (!entry || expired(entry, finishedAt, policy.maxMs)) {
     return { delayMs: policy.initialMs, lastUpdate: finishedAt };
   }

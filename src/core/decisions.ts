@@ -38,6 +38,10 @@ export class DiffCollector {
   }
 
   result(): DiffResult {
-    return { decisions: this.decisions, restartBases: this.restartBases, ...(this.wakeAt !== undefined ? { wakeAt: this.wakeAt } : {}) };
+    return {
+      decisions: this.decisions,
+      restartBases: this.restartBases,
+      ...(this.wakeAt !== undefined ? { wakeAt: this.wakeAt } : {}),
+    };
   }
 }

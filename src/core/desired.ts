@@ -68,7 +68,11 @@ function choose(byName: ReadonlyMap<string, readonly StaticPod[]>, state: State)
     const winner = group.find((p) => running.has(p.uid)) ?? group[0]!;
     pods.set(winner.uid, winner);
     if (group.length > 1) {
-      conflicts.push({ fullName: name, winner: winner.origin, losers: group.filter((p) => p !== winner).map((p) => p.origin) });
+      conflicts.push({
+        fullName: name,
+        winner: winner.origin,
+        losers: group.filter((p) => p !== winner).map((p) => p.origin),
+      });
     }
   }
   return { pods, conflicts };

@@ -31,13 +31,22 @@ export function diffMirrors(state: State, desired: ReadonlyMap<string, StaticPod
     } else if (m.mirrorOf === undefined) {
       continue; // an ordinary pod holds the name; it is refused below
     } else if (m.deleting || m.mirrorOf !== pod.uid) {
-      if (!deletePending(state, m, out)) out.add({ kind: 'DeleteMirror', ...base, namespace: m.namespace, name: m.name, mirrorUid: m.uid });
+      if (!deletePending(state, m, out))
+        out.add({ kind: 'DeleteMirror', ...base, namespace: m.namespace, name: m.name, mirrorUid: m.uid });
     } else {
       const status = podStatus(state, pod, api.statusContext);
       // JSON first: the status holds Dates, which the canonical form must see as text.
       const fingerprint = canonicalJson(JSON.parse(JSON.stringify(status)));
       if (api.reported.get(m.uid) !== fingerprint) {
-        out.add({ kind: 'UpdateMirrorStatus', ...base, namespace: m.namespace, name: m.name, mirrorUid: m.uid, status, fingerprint });
+        out.add({
+          kind: 'UpdateMirrorStatus',
+          ...base,
+          namespace: m.namespace,
+          name: m.name,
+          mirrorUid: m.uid,
+          status,
+          fingerprint,
+        });
       }
     }
   }

@@ -11,8 +11,6 @@ import type { ContainerObservation, SandboxObservation } from './observation.js'
 import { fullName, type SourceKind, type StaticPod } from './static-pod.js';
 import { stepKey, type State } from './state.js';
 
-
-
 interface PodRuntime {
   /** Newest first. */
   readonly sandboxes: SandboxObservation[];
@@ -90,7 +88,13 @@ export function sourceAllowsRemoval(state: State, sourceName: string | undefined
   return state.configuredSources.every((s) => state.syncedSources.includes(s));
 }
 
-function killAll(uid: string, podFullName: string, rt: PodRuntime, reason: KillPod['reason'], remove: boolean): Decision {
+function killAll(
+  uid: string,
+  podFullName: string,
+  rt: PodRuntime,
+  reason: KillPod['reason'],
+  remove: boolean,
+): Decision {
   return {
     kind: 'KillPod',
     podUid: uid,
@@ -99,7 +103,10 @@ function killAll(uid: string, podFullName: string, rt: PodRuntime, reason: KillP
     remove,
     sandboxIds: rt.sandboxes.map((s) => s.id),
     containers: rt.containers.map((c) => ({
-      id: c.id, sandboxId: c.sandboxId, name: c.name, gracePeriodSeconds: c.gracePeriodSeconds ?? 30,
+      id: c.id,
+      sandboxId: c.sandboxId,
+      name: c.name,
+      gracePeriodSeconds: c.gracePeriodSeconds ?? 30,
       // Only running containers get their preStop hook.
       ...(c.preStop && c.state === 'running' ? { preStop: c.preStop } : {}),
     })),
@@ -111,7 +118,8 @@ function latestByName(containers: readonly ContainerObservation[]): Map<string, 
   const latest = new Map<string, ContainerObservation>();
   for (const c of containers) {
     const cur = latest.get(c.name);
-    if (!cur || c.attempt > cur.attempt || (c.attempt === cur.attempt && c.createdAt > cur.createdAt)) latest.set(c.name, c);
+    if (!cur || c.attempt > cur.attempt || (c.attempt === cur.attempt && c.createdAt > cur.createdAt))
+      latest.set(c.name, c);
   }
   return latest;
 }
@@ -142,9 +150,10 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
     // container (see below), unless its own start waits out a failure.
     const init = spec.initContainers?.[0];
     const firstSpec = init ?? spec.containers[0];
-    const first = firstSpec && !out.blockedByFailure(state, stepKey.container(pod.uid, firstSpec.name), START_RETRY)
-      ? { containerName: firstSpec.name, init: init !== undefined, attempt: nextAttempt(firstSpec.name) }
-      : undefined;
+    const first =
+      firstSpec && !out.blockedByFailure(state, stepKey.container(pod.uid, firstSpec.name), START_RETRY)
+        ? { containerName: firstSpec.name, init: init !== undefined, attempt: nextAttempt(firstSpec.name) }
+        : undefined;
     out.add({ kind: 'CreateSandbox', ...base, attempt: newest ? newest.attempt + 1 : 0, ...(first ? { first } : {}) });
     return;
   }
@@ -164,7 +173,14 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
       }
       out.restartBases.set(key, finishedAt);
     }
-    out.add({ kind: 'StartContainer', ...base, sandboxId: newest.id, containerName: c.name, init, attempt: nextAttempt(c.name) });
+    out.add({
+      kind: 'StartContainer',
+      ...base,
+      sandboxId: newest.id,
+      containerName: c.name,
+      init,
+      attempt: nextAttempt(c.name),
+    });
     return true;
   };
 
@@ -205,7 +221,12 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
       const failed = verdict?.startup === false ? 'startup' : verdict?.liveness === false ? 'liveness' : undefined;
       if (failed) {
         out.add({
-          kind: 'StopContainer', ...base, containerId: c.id, sandboxId: c.sandboxId, containerName: c.name, reason: failed,
+          kind: 'StopContainer',
+          ...base,
+          containerId: c.id,
+          sandboxId: c.sandboxId,
+          containerName: c.name,
+          reason: failed,
           gracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
           ...(c.preStop ? { preStop: c.preStop } : {}),
         });
@@ -227,7 +248,14 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
   if (garbage.containerIds.length > 0) {
     out.add({ kind: 'RemoveContainers', ...base, containerIds: garbage.containerIds });
   } else if (garbage.sandboxIds.length > 0) {
-    out.add({ kind: 'KillPod', ...base, reason: 'sandbox-dead', remove: true, sandboxIds: garbage.sandboxIds, containers: [] });
+    out.add({
+      kind: 'KillPod',
+      ...base,
+      reason: 'sandbox-dead',
+      remove: true,
+      sandboxIds: garbage.sandboxIds,
+      containers: [],
+    });
   }
 }
 

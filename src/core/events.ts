@@ -54,7 +54,15 @@ export type EventBody =
   /** The Node object exists (registered by us or found); mirrors are owned by it. */
   | { type: 'NodeRegistered'; uid: string }
   /** A probe's verdict changed (after its success or failure threshold). */
-  | { type: 'ProbeChanged'; podUid: string; containerId: string; containerName: string; probe: ProbeKind; ok: boolean; message: string }
+  | {
+      type: 'ProbeChanged';
+      podUid: string;
+      containerId: string;
+      containerName: string;
+      probe: ProbeKind;
+      ok: boolean;
+      message: string;
+    }
   /** A wake-up the reconciler asked for (e.g. a back-off ended). */
   | { type: 'TimerFired' };
 

@@ -26,22 +26,28 @@ export function fold(state: State, event: LoggedEvent): State {
       return { ...s, origins };
     }
     case 'SourceSynced':
-      return s.syncedSources.includes(event.source)
-        ? s
-        : { ...s, syncedSources: [...s.syncedSources, event.source] };
+      return s.syncedSources.includes(event.source) ? s : { ...s, syncedSources: [...s.syncedSources, event.source] };
     case 'RuntimeRelisted': {
       const runtime = mergeRelist(s.runtime, event.startedAt, event.sandboxes, event.containers);
-      const probes = s.probes.size === 0 ? s.probes : new Map([...s.probes].filter(([id]) => runtime.containers.has(id)));
+      const probes =
+        s.probes.size === 0 ? s.probes : new Map([...s.probes].filter(([id]) => runtime.containers.has(id)));
       return { ...s, runtime, probes };
     }
     case 'ProbeChanged': {
       if (!s.runtime.containers.has(event.containerId)) return s;
       const probes = new Map(s.probes);
-      probes.set(event.containerId, { ...probes.get(event.containerId), [event.probe]: event.ok, message: event.message });
+      probes.set(event.containerId, {
+        ...probes.get(event.containerId),
+        [event.probe]: event.ok,
+        message: event.message,
+      });
       return { ...s, probes };
     }
     case 'ContainerExited':
-      return { ...s, runtime: applyExit(s.runtime, event.containerId, event.exitCode, event.finishedAt ?? event.at, event.at) };
+      return {
+        ...s,
+        runtime: applyExit(s.runtime, event.containerId, event.exitCode, event.finishedAt ?? event.at, event.at),
+      };
     case 'RuntimeUnavailable':
       return { ...s, runtime: { ...s.runtime, unavailable: event.message } };
     case 'ActionSucceeded': {
@@ -51,7 +57,9 @@ export function fold(state: State, event: LoggedEvent): State {
       if (first) {
         const key = stepKey.container(event.action.podUid, first.containerName);
         const failed = event.outcome.firstFailed;
-        failures = failed ? withFailure(failures, key, event.at, failed.reason, failed.message) : deleteKey(failures, key);
+        failures = failed
+          ? withFailure(failures, key, event.at, failed.reason, failed.message)
+          : deleteKey(failures, key);
       }
       return {
         ...next,
@@ -62,7 +70,10 @@ export function fold(state: State, event: LoggedEvent): State {
     }
     case 'ActionFailed': {
       const next = withoutInFlight(s, event.action);
-      return { ...next, failures: withFailure(next.failures, failureKey(event.action), event.at, event.reason, event.message) };
+      return {
+        ...next,
+        failures: withFailure(next.failures, failureKey(event.action), event.at, event.reason, event.message),
+      };
     }
     case 'MirrorsListed': {
       const pods = new Map(event.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -106,7 +117,8 @@ function applyExit(runtime: RuntimeView, id: string, exitCode: number, finishedA
     return { ...runtime, containers: learn(runtime.containers, [exited], undefined, at) };
   }
   const sandbox = runtime.sandboxes.get(id);
-  if (sandbox?.ready) return { ...runtime, sandboxes: learn(runtime.sandboxes, [{ ...sandbox, ready: false }], undefined, at) };
+  if (sandbox?.ready)
+    return { ...runtime, sandboxes: learn(runtime.sandboxes, [{ ...sandbox, ready: false }], undefined, at) };
   return runtime;
 }
 
@@ -180,7 +192,13 @@ function deleteKey<V>(map: ReadonlyMap<string, V>, key: string): ReadonlyMap<str
 }
 
 /** One more failure of the step `key`: its count drives the step's retry back-off. */
-function withFailure(failures: ReadonlyMap<string, StepFailure>, key: string, at: number, reason: string, message: string): ReadonlyMap<string, StepFailure> {
+function withFailure(
+  failures: ReadonlyMap<string, StepFailure>,
+  key: string,
+  at: number,
+  reason: string,
+  message: string,
+): ReadonlyMap<string, StepFailure> {
   const next = new Map(failures);
   next.set(key, { at, count: (failures.get(key)?.count ?? 0) + 1, reason, message });
   return next;
@@ -229,14 +247,20 @@ function mergeById<T extends SandboxObservation | ContainerObservation>(
  * that a relist already saw. Otherwise the newer observation wins.
  */
 function later(a: SandboxObservation | ContainerObservation, b: SandboxObservation | ContainerObservation): boolean {
-  const rank = (o: SandboxObservation | ContainerObservation) => ('ready' in o ? (o.ready ? 0 : 1) : LIFECYCLE_RANK[o.state]);
+  const rank = (o: SandboxObservation | ContainerObservation) =>
+    'ready' in o ? (o.ready ? 0 : 1) : LIFECYCLE_RANK[o.state];
   const ra = rank(a);
   const rb = rank(b);
   return ra !== undefined && rb !== undefined && ra !== rb ? ra > rb : a.observedAt > b.observedAt;
 }
 
 /** `unknown` says nothing about where a container is in its life: the newer fact decides. */
-const LIFECYCLE_RANK: Record<ContainerObservation['state'], number | undefined> = { unknown: undefined, created: 0, running: 1, exited: 2 };
+const LIFECYCLE_RANK: Record<ContainerObservation['state'], number | undefined> = {
+  unknown: undefined,
+  created: 0,
+  running: 1,
+  exited: 2,
+};
 
 function applyOutcome(runtime: RuntimeView, outcome: ActionOutcome, at: number): RuntimeView {
   const removedIds = [...(outcome.removedSandboxIds ?? []), ...(outcome.removedContainerIds ?? [])];
@@ -244,7 +268,10 @@ function applyOutcome(runtime: RuntimeView, outcome: ActionOutcome, at: number):
     ...runtime,
     sandboxes: learn(runtime.sandboxes, outcome.sandboxes, outcome.removedSandboxIds, at),
     containers: learn(runtime.containers, outcome.containers, outcome.removedContainerIds, at),
-    removed: removedIds.length === 0 ? runtime.removed : new Map([...runtime.removed, ...removedIds.map((id) => [id, at] as const)]),
+    removed:
+      removedIds.length === 0
+        ? runtime.removed
+        : new Map([...runtime.removed, ...removedIds.map((id) => [id, at] as const)]),
   };
 }
 

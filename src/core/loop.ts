@@ -49,7 +49,9 @@ export function reconcileLoop(options: LoopOptions): Observable<LoopStep> {
   const timers$ = wakeAt.pipe(
     distinctUntilChanged(),
     switchMap((at) =>
-      at === undefined ? EMPTY : timer(Math.max(0, at - scheduler.now()), scheduler).pipe(map((): EventBody => ({ type: 'TimerFired' }))),
+      at === undefined
+        ? EMPTY
+        : timer(Math.max(0, at - scheduler.now()), scheduler).pipe(map((): EventBody => ({ type: 'TimerFired' }))),
     ),
   );
 

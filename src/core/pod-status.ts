@@ -2,7 +2,13 @@
 // `kubectl get pods` on the mirror tells the truth: READY, STATUS, RESTARTS.
 // Every time in it comes from an observation, never from the clock, so an unchanged pod gives
 // an identical status and no needless write.
-import type { V1Container, V1ContainerState, V1ContainerStatus, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1ContainerState,
+  V1ContainerStatus,
+  V1PodCondition,
+  V1PodStatus,
+} from '@kubernetes/client-node';
 import { failureDelay, restartAllowedAt, START_RETRY } from './backoff.js';
 import type { ContainerObservation, SandboxObservation } from './observation.js';
 import { qosClass } from './qos.js';
@@ -47,16 +53,28 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
     let current: V1ContainerState;
     let lastState: V1ContainerState = previous ? { terminated: terminated(previous, ctx) } : {};
     if (!latest || latest.state === 'created') {
-      current = { waiting: failure ? waitingForFailure(state, failure, key) : { reason: newest ? 'ContainerCreating' : 'PodInitializing' } };
+      current = {
+        waiting: failure
+          ? waitingForFailure(state, failure, key)
+          : { reason: newest ? 'ContainerCreating' : 'PodInitializing' },
+      };
     } else if (latest.state === 'running' || latest.state === 'unknown') {
       current = { running: { startedAt: time(latest.startedAt)! } };
     } else {
-      const restarts = !init ? policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0) : policy !== 'Never' && latest.exitCode !== 0;
+      const restarts = !init
+        ? policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0)
+        : policy !== 'Never' && latest.exitCode !== 0;
       if (restarts) {
         const allowedAt = restartAllowedAt(state.backoff.get(key), latest.finishedAt ?? latest.observedAt, state.now);
-        current = allowedAt !== undefined
-          ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(state.backoff.get(key)!.delayMs / 1000)}s restarting failed container=${c.name} pod=${pod.name}_${pod.namespace}(${pod.uid})` } }
-          : { waiting: { reason: failure ? failure.reason : 'ContainerCreating' } };
+        current =
+          allowedAt !== undefined
+            ? {
+                waiting: {
+                  reason: 'CrashLoopBackOff',
+                  message: `back-off ${Math.round(state.backoff.get(key)!.delayMs / 1000)}s restarting failed container=${c.name} pod=${pod.name}_${pod.namespace}(${pod.uid})`,
+                },
+              }
+            : { waiting: { reason: failure ? failure.reason : 'ContainerCreating' } };
         lastState = { terminated: terminated(latest, ctx) };
       } else {
         current = { terminated: terminated(latest, ctx) };
@@ -65,7 +83,9 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
     // Probes decide: started once the startup probe passed; ready once the readiness probe passed.
     const verdict = latest ? state.probes.get(latest.id) : undefined;
     const started = current.running !== undefined && (!c.startupProbe || verdict?.startup === true);
-    const ready = init ? current.terminated?.exitCode === 0 : started && (!c.readinessProbe || verdict?.readiness === true);
+    const ready = init
+      ? current.terminated?.exitCode === 0
+      : started && (!c.readinessProbe || verdict?.readiness === true);
     return {
       name: c.name,
       image: c.image ?? '',
@@ -81,9 +101,12 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
 
   const initStatuses = (spec.initContainers ?? []).map((c) => statusOf(c, true));
   const appStatuses = spec.containers.map((c) => statusOf(c, false));
-  const appStarted = containers.some((c) => newest && c.sandboxId === newest.id && spec.containers.some((s) => s.name === c.name));
+  const appStarted = containers.some(
+    (c) => newest && c.sandboxId === newest.id && spec.containers.some((s) => s.name === c.name),
+  );
   const initDone = appStarted || initStatuses.every((s) => s.state?.terminated?.exitCode === 0);
-  const initFailed = policy === 'Never' && initStatuses.some((s) => s.state?.terminated && s.state.terminated.exitCode !== 0);
+  const initFailed =
+    policy === 'Never' && initStatuses.some((s) => s.state?.terminated && s.state.terminated.exitCode !== 0);
 
   const running = appStatuses.filter((s) => s.state?.running).length;
   const ended = appStatuses.filter((s) => s.state?.terminated);
@@ -91,7 +114,8 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
   let phase: string;
   if (initFailed) phase = 'Failed';
   else if (!initDone || !newest) phase = 'Pending';
-  else if (ended.length === appStatuses.length) phase = ended.every((s) => s.state!.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
+  else if (ended.length === appStatuses.length)
+    phase = ended.every((s) => s.state!.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
   else if (running > 0 || everStarted) phase = 'Running';
   else phase = 'Pending';
 
@@ -137,7 +161,11 @@ function terminated(c: ContainerObservation, ctx: StatusContext): NonNullable<V1
   };
 }
 
-function waitingForFailure(state: State, failure: { at: number; count: number; reason: string; message: string }, _key: string): { reason: string; message: string } {
+function waitingForFailure(
+  state: State,
+  failure: { at: number; count: number; reason: string; message: string },
+  _key: string,
+): { reason: string; message: string } {
   // While a failed pull waits for its retry, the kubelet says ImagePullBackOff.
   const retryAt = failure.at + failureDelay(failure.count, START_RETRY.baseMs, START_RETRY.maxMs);
   const reason = failure.reason === 'ErrImagePull' && state.now < retryAt ? 'ImagePullBackOff' : failure.reason;

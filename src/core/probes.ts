@@ -18,7 +18,14 @@ export interface ProbeSpec {
 
 export type ProbeHandler =
   | { readonly type: 'exec'; readonly command: string[] }
-  | { readonly type: 'http'; readonly scheme: 'HTTP' | 'HTTPS'; readonly host?: string; readonly port: number; readonly path: string; readonly headers: { name: string; value: string }[] }
+  | {
+      readonly type: 'http';
+      readonly scheme: 'HTTP' | 'HTTPS';
+      readonly host?: string;
+      readonly port: number;
+      readonly path: string;
+      readonly headers: { name: string; value: string }[];
+    }
   | { readonly type: 'tcp'; readonly host?: string; readonly port: number }
   | { readonly type: 'grpc'; readonly port: number; readonly service?: string };
 
@@ -77,7 +84,8 @@ function probeHandler(probe: V1Probe, container: V1Container): ProbeHandler | un
     if (port === undefined) return undefined;
     return { type: 'tcp', ...(probe.tcpSocket.host ? { host: probe.tcpSocket.host } : {}), port };
   }
-  if (probe.grpc) return { type: 'grpc', port: probe.grpc.port, ...(probe.grpc.service ? { service: probe.grpc.service } : {}) };
+  if (probe.grpc)
+    return { type: 'grpc', port: probe.grpc.port, ...(probe.grpc.service ? { service: probe.grpc.service } : {}) };
   return undefined;
 }
 
@@ -87,7 +95,8 @@ export function probeTargets(state: State): ProbeTarget[] {
   const newest = new Map<string, { id: string; attempt: number; createdAt: number; ip?: string }>();
   for (const sb of state.runtime.sandboxes.values()) {
     const cur = newest.get(sb.podUid);
-    if (sb.ready && (!cur || sb.attempt > cur.attempt || (sb.attempt === cur.attempt && sb.createdAt > cur.createdAt))) newest.set(sb.podUid, sb);
+    if (sb.ready && (!cur || sb.attempt > cur.attempt || (sb.attempt === cur.attempt && sb.createdAt > cur.createdAt)))
+      newest.set(sb.podUid, sb);
   }
   const pods = desiredPods(state).pods;
   for (const c of state.runtime.containers.values()) {
@@ -130,7 +139,11 @@ export interface ProbeCounter {
 
 export const INITIAL_COUNTER: ProbeCounter = { ok: undefined, successes: 0, failures: 0 };
 
-export function countProbe(counter: ProbeCounter, success: boolean, spec: Pick<ProbeSpec, 'successThreshold' | 'failureThreshold'>): ProbeCounter {
+export function countProbe(
+  counter: ProbeCounter,
+  success: boolean,
+  spec: Pick<ProbeSpec, 'successThreshold' | 'failureThreshold'>,
+): ProbeCounter {
   const successes = success ? counter.successes + 1 : 0;
   const failures = success ? 0 : counter.failures + 1;
   let ok = counter.ok;

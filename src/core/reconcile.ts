@@ -35,4 +35,3 @@ export function step(state: State, event: LoggedEvent): StepResult {
   }
   return { state: { ...folded, inFlight, backoff }, actions, ...(wakeAt !== undefined ? { wakeAt } : {}) };
 }
-

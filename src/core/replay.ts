@@ -10,7 +10,10 @@ export interface ReplayedStep {
   readonly actions: readonly Action[];
 }
 
-export function replay(configuredSources: readonly SourceKind[], events: readonly LoggedEvent[]): { steps: ReplayedStep[]; state: State } {
+export function replay(
+  configuredSources: readonly SourceKind[],
+  events: readonly LoggedEvent[],
+): { steps: ReplayedStep[]; state: State } {
   let state = initialState(configuredSources, events[0]?.at ?? 0);
   const steps: ReplayedStep[] = [];
   for (const event of events) {

@@ -23,7 +23,13 @@ import type { StaticPod } from './static-pod.js';
 
 export { ContainerConfigError } from './spec/errors.js';
 export { needsImageUser, type ImageUser } from './spec/security.js';
-export { emptyDirPath, podDirectory, podVolumesDirectory, type HostPathType, type HostPreparation } from './spec/volumes.js';
+export {
+  emptyDirPath,
+  podDirectory,
+  podVolumesDirectory,
+  type HostPathType,
+  type HostPreparation,
+} from './spec/volumes.js';
 
 export interface HostDns {
   readonly servers: readonly string[];
@@ -94,8 +100,12 @@ export function sandboxConfig(pod: StaticPod, attempt: number, opts: RuntimeSpec
     linux: {
       securityContext: {
         namespaceOptions: namespacesFor(pod.pod),
-        ...(psc?.runAsUser !== undefined && psc.runAsUser !== null ? { runAsUser: { value: String(psc.runAsUser) } } : {}),
-        ...(psc?.runAsGroup !== undefined && psc.runAsGroup !== null ? { runAsGroup: { value: String(psc.runAsGroup) } } : {}),
+        ...(psc?.runAsUser !== undefined && psc.runAsUser !== null
+          ? { runAsUser: { value: String(psc.runAsUser) } }
+          : {}),
+        ...(psc?.runAsGroup !== undefined && psc.runAsGroup !== null
+          ? { runAsGroup: { value: String(psc.runAsGroup) } }
+          : {}),
         ...(groups.length > 0 ? { supplementalGroups: groups } : {}),
         privileged: hasPrivilegedContainer(pod.pod),
         // Like the kubelet: the pause container always runs under the runtime's default profile.
@@ -177,7 +187,12 @@ export function containerConfig(
   });
   if (managesEtcHosts(container, podIPs)) {
     const path = etcHostsPath(opts.rootDir, pod.uid);
-    prepare.push({ kind: 'file', path, content: etcHostsContent(pod.pod, podIPs, opts.clusterDomain, runtime.nodeHosts ?? ''), what: 'the pod\'s /etc/hosts' });
+    prepare.push({
+      kind: 'file',
+      path,
+      content: etcHostsContent(pod.pod, podIPs, opts.clusterDomain, runtime.nodeHosts ?? ''),
+      what: "the pod's /etc/hosts",
+    });
     mounts.push(etcHostsMount(path));
   }
   const config: ContainerConfig = {

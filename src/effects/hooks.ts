@@ -10,18 +10,27 @@ export interface HookTarget {
   readonly host: string;
 }
 
-export async function runHook(port: ProbePort, handler: V1LifecycleHandler, target: HookTarget, timeoutMs: number): Promise<ProbeOutcome> {
+export async function runHook(
+  port: ProbePort,
+  handler: V1LifecycleHandler,
+  target: HookTarget,
+  timeoutMs: number,
+): Promise<ProbeOutcome> {
   if (handler.exec) return port.exec(target.containerId, handler.exec.command ?? [], timeoutMs);
   if (handler.httpGet) {
     const p = resolvePort(handler.httpGet.port as number | string, { name: '' });
-    if (p === undefined) return { success: false, message: `httpGet hook: unknown port ${String(handler.httpGet.port)}` };
-    return port.http({
-      scheme: handler.httpGet.scheme === 'HTTPS' ? 'HTTPS' : 'HTTP',
-      host: handler.httpGet.host || target.host,
-      port: p,
-      path: handler.httpGet.path || '/',
-      headers: (handler.httpGet.httpHeaders ?? []).map((h) => ({ name: h.name, value: h.value })),
-    }, timeoutMs);
+    if (p === undefined)
+      return { success: false, message: `httpGet hook: unknown port ${String(handler.httpGet.port)}` };
+    return port.http(
+      {
+        scheme: handler.httpGet.scheme === 'HTTPS' ? 'HTTPS' : 'HTTP',
+        host: handler.httpGet.host || target.host,
+        port: p,
+        path: handler.httpGet.path || '/',
+        headers: (handler.httpGet.httpHeaders ?? []).map((h) => ({ name: h.name, value: h.value })),
+      },
+      timeoutMs,
+    );
   }
   if (handler.sleep) {
     const ms = Math.min(handler.sleep.seconds * 1000, timeoutMs);
@@ -41,7 +50,12 @@ export const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
 
 /** Runs a container's preStop hook (JSON from its annotation) within the grace period; returns
  * the grace period left for the stop. */
-export async function runPreStop(port: ProbePort, preStopJson: string | undefined, target: HookTarget, graceSeconds: number): Promise<number> {
+export async function runPreStop(
+  port: ProbePort,
+  preStopJson: string | undefined,
+  target: HookTarget,
+  graceSeconds: number,
+): Promise<number> {
   if (!preStopJson) return graceSeconds;
   let handler: V1LifecycleHandler;
   try {

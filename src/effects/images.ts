@@ -45,7 +45,10 @@ function looksUpFirst(policy: string | undefined): boolean {
  */
 export class ImageLookup {
   static readonly FRESH_MS = 1_000;
-  private readonly recent = new Map<string, { readonly at: number; readonly status: Promise<ImageStatus | undefined> }>();
+  private readonly recent = new Map<
+    string,
+    { readonly at: number; readonly status: Promise<ImageStatus | undefined> }
+  >();
 
   constructor(
     private readonly cri: CriRuntime,
@@ -58,7 +61,8 @@ export class ImageLookup {
    * that expires in between would put a lookup back on the start path.
    */
   prefetch(containers: readonly V1Container[]): void {
-    for (const c of containers) if (looksUpFirst(c.imagePullPolicy)) void this.status(c.image!, ImageLookup.FRESH_MS / 2).catch(() => undefined);
+    for (const c of containers)
+      if (looksUpFirst(c.imagePullPolicy)) void this.status(c.image!, ImageLookup.FRESH_MS / 2).catch(() => undefined);
   }
 
   /** The image's status: a shared answer at most FRESH_MS − `keepFreshMs` old, else a new lookup. */

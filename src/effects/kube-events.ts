@@ -32,14 +32,15 @@ export function createEventRecorder(kube: KubeApi, nodeName: string, log: Logger
   let seq = 0;
   const sub: Subscription = queue
     .pipe(
-      mergeMap(({ namespace, event }) =>
-        from(kube.createEvent(namespace, event)).pipe(
-          catchError((err: unknown) => {
-            log.debug({ err: (err as Error).message, reason: event.reason }, 'event not recorded');
-            return EMPTY;
-          }),
-          finalize(() => pending--),
-        ),
+      mergeMap(
+        ({ namespace, event }) =>
+          from(kube.createEvent(namespace, event)).pipe(
+            catchError((err: unknown) => {
+              log.debug({ err: (err as Error).message, reason: event.reason }, 'event not recorded');
+              return EMPTY;
+            }),
+            finalize(() => pending--),
+          ),
         CONCURRENCY,
       ),
     )
@@ -54,10 +55,19 @@ export function createEventRecorder(kube: KubeApi, nodeName: string, log: Logger
     queue.next({
       namespace: mirror.namespace,
       event: {
-        metadata: { name: `${mirror.name}.${now.getTime().toString(16)}${(seq++ % 4096).toString(16)}`, namespace: mirror.namespace },
+        metadata: {
+          name: `${mirror.name}.${now.getTime().toString(16)}${(seq++ % 4096).toString(16)}`,
+          namespace: mirror.namespace,
+        },
         // Like the kubelet: events of a static pod name the static pod's UID (the mirror's
         // config.mirror annotation), which is where `kubectl describe` looks for them.
-        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: mirror.name, namespace: mirror.namespace, uid: mirror.mirrorOf ?? mirror.uid },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: mirror.name,
+          namespace: mirror.namespace,
+          uid: mirror.mirrorOf ?? mirror.uid,
+        },
         reason: e.reason,
         message: e.message,
         type: e.type,
@@ -75,7 +85,12 @@ export function createEventRecorder(kube: KubeApi, nodeName: string, log: Logger
     record: ({ event, state, actions }) => {
       if (!state.api.configured) return;
       for (const e of eventsOf(event, actions, state)) send(state, e);
-      if (event.type === 'RuntimeRelisted' || event.type === 'ContainerExited' || event.type === 'ActionSucceeded' || event.type === 'TimerFired') {
+      if (
+        event.type === 'RuntimeRelisted' ||
+        event.type === 'ContainerExited' ||
+        event.type === 'ActionSucceeded' ||
+        event.type === 'TimerFired'
+      ) {
         for (const pod of desiredPods(state).pods.values()) {
           for (const e of backOffEvents(state, pod, waiting)) send(state, e);
         }
@@ -92,40 +107,78 @@ function eventsOf(event: LoopStep['event'], actions: LoopStep['actions'], state:
   const out: PodEvent[] = [];
   for (const a of actions) {
     if (a.kind === 'KillPod' && a.containers.length > 0) {
-      for (const c of a.containers) out.push({ pod: a.podFullName, type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` });
+      for (const c of a.containers)
+        out.push({ pod: a.podFullName, type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` });
     }
   }
   if (event.type === 'ActionSucceeded' && event.action.kind === 'StartContainer') {
-    out.push(...startedEvents(event.action.pod, event.action.podFullName, event.action.containerName, event.outcome.imagePulled));
+    out.push(
+      ...startedEvents(
+        event.action.pod,
+        event.action.podFullName,
+        event.action.containerName,
+        event.outcome.imagePulled,
+      ),
+    );
   }
   // A new sandbox's first container starts within the sandbox's action.
   if (event.type === 'ActionSucceeded' && event.action.kind === 'CreateSandbox' && event.action.first) {
     const { containerName } = event.action.first;
     const failed = event.outcome.firstFailed;
-    if (failed) out.push({ pod: event.action.podFullName, type: 'Warning', reason: 'Failed', message: `${failed.reason}: ${failed.message}` });
-    else out.push(...startedEvents(event.action.pod, event.action.podFullName, containerName, event.outcome.imagePulled));
+    if (failed)
+      out.push({
+        pod: event.action.podFullName,
+        type: 'Warning',
+        reason: 'Failed',
+        message: `${failed.reason}: ${failed.message}`,
+      });
+    else
+      out.push(...startedEvents(event.action.pod, event.action.podFullName, containerName, event.outcome.imagePulled));
   }
-  if (event.type === 'ActionFailed' && (event.action.kind === 'StartContainer' || event.action.kind === 'CreateSandbox')) {
-    out.push({ pod: event.action.podFullName, type: 'Warning', reason: 'Failed', message: `${event.reason}: ${event.message}` });
+  if (
+    event.type === 'ActionFailed' &&
+    (event.action.kind === 'StartContainer' || event.action.kind === 'CreateSandbox')
+  ) {
+    out.push({
+      pod: event.action.podFullName,
+      type: 'Warning',
+      reason: 'Failed',
+      message: `${event.reason}: ${event.message}`,
+    });
   }
   if (event.type === 'ManifestInvalid') {
     for (const pod of state.origins.get(event.origin)?.pods ?? []) {
       const first = event.problems[0];
       const where = first?.line !== undefined ? `${event.origin}:${first.line}` : event.origin;
-      out.push({ pod: fullName(pod), type: 'Warning', reason: 'InvalidManifest', message: `${where}: ${first?.field ? `${first.field}: ` : ''}${first?.message ?? 'invalid'}; the last valid version keeps running` });
+      out.push({
+        pod: fullName(pod),
+        type: 'Warning',
+        reason: 'InvalidManifest',
+        message: `${where}: ${first?.field ? `${first.field}: ` : ''}${first?.message ?? 'invalid'}; the last valid version keeps running`,
+      });
     }
   }
   return out;
 }
 
 /** What the kubelet says of a container it started: its image, then Created and Started. */
-function startedEvents(pod: StaticPod, podFullName: string, containerName: string, imagePulled: boolean | undefined): PodEvent[] {
+function startedEvents(
+  pod: StaticPod,
+  podFullName: string,
+  containerName: string,
+  imagePulled: boolean | undefined,
+): PodEvent[] {
   const spec = pod.pod.spec!;
   const image = spec.containers.concat(spec.initContainers ?? []).find((c) => c.name === containerName)?.image ?? '';
   return [
     imagePulled
       ? { pod: podFullName, type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}"` }
-      : { pod: podFullName, type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` },
+      : {
+          pod: podFullName,
+          type: 'Normal',
+          reason: 'Pulled',
+          message: `Container image "${image}" already present on machine`,
+        },
     { pod: podFullName, type: 'Normal', reason: 'Created', message: `Created container: ${containerName}` },
     { pod: podFullName, type: 'Normal', reason: 'Started', message: `Started container ${containerName}` },
   ];
@@ -136,8 +189,17 @@ function backOffEvents(state: State, pod: StaticPod, waiting: Map<string, Set<st
   const name = fullName(pod);
   if (!state.api.pods.has(name)) return [];
   const status = podStatus(state, pod, state.api.statusContext);
-  const now = new Set((status.containerStatuses ?? []).filter((c) => c.state?.waiting?.reason === 'CrashLoopBackOff').map((c) => c.name));
+  const now = new Set(
+    (status.containerStatuses ?? []).filter((c) => c.state?.waiting?.reason === 'CrashLoopBackOff').map((c) => c.name),
+  );
   const before = waiting.get(name) ?? new Set<string>();
   waiting.set(name, now);
-  return [...now].filter((c) => !before.has(c)).map((c) => ({ pod: name, type: 'Warning' as const, reason: 'BackOff', message: `Back-off restarting failed container ${c} in pod ${pod.name}_${pod.namespace}(${pod.uid})` }));
+  return [...now]
+    .filter((c) => !before.has(c))
+    .map((c) => ({
+      pod: name,
+      type: 'Warning' as const,
+      reason: 'BackOff',
+      message: `Back-off restarting failed container ${c} in pod ${pod.name}_${pod.namespace}(${pod.uid})`,
+    }));
 }

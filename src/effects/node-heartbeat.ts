@@ -17,11 +17,20 @@ export interface NodeHeartbeatOptions {
 }
 
 /** Our taint: no ordinary pod is scheduled to a node that only runs static pods. */
-export const STATIC_ONLY_TAINT = { key: 'node.staticlet.io/static-pods-only', value: 'true', effect: 'NoSchedule' } as const;
+export const STATIC_ONLY_TAINT = {
+  key: 'node.staticlet.io/static-pods-only',
+  value: 'true',
+  effect: 'NoSchedule',
+} as const;
 const LEASE_NAMESPACE = 'kube-node-lease';
 const LEASE_DURATION_SECONDS = 40;
 
-export function nodeHeartbeat(kube: KubeApi, options: NodeHeartbeatOptions, scheduler: SchedulerLike, log: Logger): Observable<EventBody> {
+export function nodeHeartbeat(
+  kube: KubeApi,
+  options: NodeHeartbeatOptions,
+  scheduler: SchedulerLike,
+  log: Logger,
+): Observable<EventBody> {
   return defer(() => {
     let nodeUid: string | undefined;
     let lastStatusAt = -Infinity;
@@ -57,7 +66,9 @@ export function nodeHeartbeat(kube: KubeApi, options: NodeHeartbeatOptions, sche
       }
       return events;
     };
-    return timer(0, renewEvery, scheduler).pipe(exhaustMap(() => from(beat()).pipe(exhaustMap((events) => (events.length ? from(events) : EMPTY)))));
+    return timer(0, renewEvery, scheduler).pipe(
+      exhaustMap(() => from(beat()).pipe(exhaustMap((events) => (events.length ? from(events) : EMPTY)))),
+    );
   });
 }
 
@@ -65,7 +76,12 @@ async function renewLease(kube: KubeApi, nodeName: string, now: Date): Promise<v
   const lease = await kube.getLease(LEASE_NAMESPACE, nodeName);
   const spec = { holderIdentity: nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
   if (!lease) {
-    await kube.createLease({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: nodeName, namespace: LEASE_NAMESPACE }, spec });
+    await kube.createLease({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: nodeName, namespace: LEASE_NAMESPACE },
+      spec,
+    });
     return;
   }
   await kube.replaceLease({ ...lease, spec: { ...lease.spec, ...spec } });
@@ -89,14 +105,16 @@ function nodeObject(options: NodeHeartbeatOptions): V1Node {
 
 function nodeStatus(options: NodeHeartbeatOptions, now: Date, readySince: Date): V1NodeStatus {
   return {
-    conditions: [{
-      type: 'Ready',
-      status: 'True',
-      reason: 'StaticletReady',
-      message: 'staticlet is posting ready status',
-      lastHeartbeatTime: now,
-      lastTransitionTime: readySince,
-    }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'StaticletReady',
+        message: 'staticlet is posting ready status',
+        lastHeartbeatTime: now,
+        lastTransitionTime: readySince,
+      },
+    ],
     addresses: [
       { type: 'InternalIP', address: options.nodeIP },
       { type: 'Hostname', address: options.nodeName },
@@ -107,7 +125,11 @@ function nodeStatus(options: NodeHeartbeatOptions, now: Date, readySince: Date):
       kubeletVersion: `staticlet-v${options.agentVersion}`,
       kubeProxyVersion: '',
       containerRuntimeVersion: options.runtimeVersion,
-      bootID: '', kernelVersion: '', machineID: '', osImage: '', systemUUID: '',
+      bootID: '',
+      kernelVersion: '',
+      machineID: '',
+      osImage: '',
+      systemUUID: '',
     },
   };
 }

@@ -3,7 +3,15 @@
 // from the core (at most one action per pod in flight); this operator bounds the parallelism
 // across pods.
 import type { OperatorFunction } from 'rxjs';
-import type { CreateSandbox, FirstContainer, KillPod, RemoveContainers, RuntimeAction, StartContainer, StopContainer } from '../core/actions.js';
+import type {
+  CreateSandbox,
+  FirstContainer,
+  KillPod,
+  RemoveContainers,
+  RuntimeAction,
+  StartContainer,
+  StopContainer,
+} from '../core/actions.js';
 import type { ActionOutcome, EventBody } from '../core/events.js';
 import type { SandboxObservation } from '../core/observation.js';
 import type { V1Container } from '@kubernetes/client-node';
@@ -91,11 +99,19 @@ async function hookHost(deps: Effects, sandboxId: string): Promise<string> {
 }
 
 async function stopContainer(deps: Effects, action: StopContainer): Promise<ActionOutcome> {
-  deps.log.info({ pod: action.podFullName, container: action.containerName, reason: action.reason }, `container failed its ${action.reason} probe: restarting it`);
+  deps.log.info(
+    { pod: action.podFullName, container: action.containerName, reason: action.reason },
+    `container failed its ${action.reason} probe: restarting it`,
+  );
   const current = await deps.cri.containerStatus(action.containerId);
   const sandboxId = action.sandboxId;
   deps.statusCache?.stopping.add(action.containerId);
-  const grace = await runPreStop(deps.probes, action.preStop, { containerId: action.containerId, host: await hookHost(deps, sandboxId) }, action.gracePeriodSeconds);
+  const grace = await runPreStop(
+    deps.probes,
+    action.preStop,
+    { containerId: action.containerId, host: await hookHost(deps, sandboxId) },
+    action.gracePeriodSeconds,
+  );
   await ignoreNotFound(deps.cri.stopContainer(action.containerId, grace));
   const status = await deps.cri.containerStatus(action.containerId).catch(() => current);
   return { containers: [observeContainer(containerFromStatus(status, sandboxId), status, deps.now())] };
@@ -110,7 +126,9 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   const spec = action.pod.pod.spec!;
   deps.images.prefetch([...(spec.initContainers ?? []), ...spec.containers]);
   const logDirectory = deps.host.ensureDirectory(config.logDirectory, true, 'pod log directory');
-  const ahead: PreparedAhead | undefined = action.first ? { config: prepareAhead(deps, action, action.first), sandboxConfig: config } : undefined;
+  const ahead: PreparedAhead | undefined = action.first
+    ? { config: prepareAhead(deps, action, action.first), sandboxConfig: config }
+    : undefined;
   const [made, started] = await Promise.allSettled([logDirectory, sandbox]);
   if (started.status === 'rejected') throw new ActionError('CreatePodSandboxError', messageOf(started.reason));
   const id = started.value;
@@ -126,37 +144,84 @@ async function createSandbox(deps: Effects, action: CreateSandbox): Promise<Acti
   if (spec.hostNetwork) {
     deps.statusCache?.sandboxIps.set(id, '');
     // No pod IP to learn: what we asked for is what runs, and the next relist confirms it.
-    sandboxes = [observeSandbox({ id, metadata: config.metadata, state: 'SANDBOX_READY', createdAt: `${BigInt(deps.now()) * 1_000_000n}`, labels: config.labels, annotations: config.annotations }, deps.now())];
+    sandboxes = [
+      observeSandbox(
+        {
+          id,
+          metadata: config.metadata,
+          state: 'SANDBOX_READY',
+          createdAt: `${BigInt(deps.now()) * 1_000_000n}`,
+          labels: config.labels,
+          annotations: config.annotations,
+        },
+        deps.now(),
+      ),
+    ];
   } else {
     const status = await deps.cri.podSandboxStatus(id);
     deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
     sandboxes = [observeSandbox(status, deps.now(), status.network?.ip)];
   }
   if (!action.first) return { sandboxes };
-  const start: StartContainer = { kind: 'StartContainer', id: action.id, podUid: action.podUid, podFullName: action.podFullName, pod: action.pod, sandboxId: id, ...action.first };
+  const start: StartContainer = {
+    kind: 'StartContainer',
+    id: action.id,
+    podUid: action.podUid,
+    podFullName: action.podFullName,
+    pod: action.pod,
+    sandboxId: id,
+    ...action.first,
+  };
   try {
     return { sandboxes, ...(await startContainer(deps, start, ahead)) };
   } catch (err) {
     // The sandbox stands: the container's failure is the container's, retried on its own back-off.
     const reason = err instanceof ActionError ? err.reason : 'RuntimeError';
     const message = messageOf(err);
-    deps.log.warn({ pod: action.podFullName, action: 'StartContainer', container: action.first.containerName, reason, err: message }, `StartContainer failed: ${message}`);
+    deps.log.warn(
+      {
+        pod: action.podFullName,
+        action: 'StartContainer',
+        container: action.first.containerName,
+        reason,
+        err: message,
+      },
+      `StartContainer failed: ${message}`,
+    );
     return { sandboxes, firstFailed: { reason, message } };
   }
 }
 
 /** Ensures the image, then creates and starts the container; `ahead` is what its sandbox's start made for it. */
-async function startContainer(deps: Effects, action: StartContainer, ahead: PreparedAhead | undefined): Promise<ActionOutcome> {
+async function startContainer(
+  deps: Effects,
+  action: StartContainer,
+  ahead: PreparedAhead | undefined,
+): Promise<ActionOutcome> {
   const found = findContainer(action.pod, action.containerName);
   if (!found) throw new ActionError('CreateContainerConfigError', `no container "${action.containerName}" in the pod`);
   const { container, init } = found;
   // The image and the host are independent: made ready side by side.
-  const imageReady = ensureImage(deps.cri, container.image!, container.imagePullPolicy ?? 'IfNotPresent', deps.log, action.podFullName, deps.images);
-  const [image, config] = await Promise.all([imageReady, ahead?.config ?? prepareContainer(deps, action, container, init, imageReady)]);
+  const imageReady = ensureImage(
+    deps.cri,
+    container.image!,
+    container.imagePullPolicy ?? 'IfNotPresent',
+    deps.log,
+    action.podFullName,
+    deps.images,
+  );
+  const [image, config] = await Promise.all([
+    imageReady,
+    ahead?.config ?? prepareContainer(deps, action, container, init, imageReady),
+  ]);
 
   let id: string;
   try {
-    id = await deps.cri.createContainer(action.sandboxId, config, ahead?.sandboxConfig ?? sandboxConfig(action.pod, 0, deps.spec));
+    id = await deps.cri.createContainer(
+      action.sandboxId,
+      config,
+      ahead?.sandboxConfig ?? sandboxConfig(action.pod, 0, deps.spec),
+    );
   } catch (err) {
     throw new ActionError('CreateContainerError', messageOf(err));
   }
@@ -170,17 +235,31 @@ async function startContainer(deps: Effects, action: StartContainer, ahead: Prep
   const postStart = container.lifecycle?.postStart;
   if (postStart) {
     const grace = action.pod.pod.spec!.terminationGracePeriodSeconds ?? 30;
-    const result = await runHook(deps.probes, postStart, { containerId: id, host: await hookHost(deps, action.sandboxId) }, Math.max(grace, 30) * 1000);
+    const result = await runHook(
+      deps.probes,
+      postStart,
+      { containerId: id, host: await hookHost(deps, action.sandboxId) },
+      Math.max(grace, 30) * 1000,
+    );
     if (!result.success) {
       // Like the kubelet: a failed postStart hook kills the container; the restart policy decides.
       await deps.cri.stopContainer(id, grace).catch(() => undefined);
-      throw new ActionError('PostStartHookError', `postStart hook of container "${container.name}" failed: ${result.message}`);
+      throw new ActionError(
+        'PostStartHookError',
+        `postStart hook of container "${container.name}" failed: ${result.message}`,
+      );
     }
   }
   const status = await deps.cri.containerStatus(id);
   deps.statusCache?.containers.set(id, { state: status.state, status });
-  deps.log.info({ pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) }, init ? 'init container started' : 'container started');
-  return { containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())], imagePulled: image.pulled };
+  deps.log.info(
+    { pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) },
+    init ? 'init container started' : 'container started',
+  );
+  return {
+    containers: [observeContainer(containerFromStatus(status, action.sandboxId), status, deps.now())],
+    imagePulled: image.pulled,
+  };
 }
 
 /**
@@ -189,11 +268,21 @@ async function startContainer(deps: Effects, action: StartContainer, ahead: Prep
  * path (each is a trip through the thread pool, slow while the runtime keeps the CPUs busy
  * starting the sandbox). Elsewhere the config waits for the sandbox's IP (or the image's user).
  */
-function prepareAhead(deps: Effects, action: CreateSandbox, first: FirstContainer): Promise<ContainerConfig> | undefined {
+function prepareAhead(
+  deps: Effects,
+  action: CreateSandbox,
+  first: FirstContainer,
+): Promise<ContainerConfig> | undefined {
   const spec = action.pod.pod.spec!;
   const found = findContainer(action.pod, first.containerName);
   if (!spec.hostNetwork || !found || needsImageUser(action.pod.pod, found.container)) return undefined;
-  const config = prepareContainer(deps, { pod: action.pod, sandboxId: '', attempt: first.attempt }, found.container, found.init, Promise.resolve());
+  const config = prepareContainer(
+    deps,
+    { pod: action.pod, sandboxId: '', attempt: first.attempt },
+    found.container,
+    found.init,
+    Promise.resolve(),
+  );
   // Awaited by the container's start; until then a failure must not count as unhandled.
   config.catch(() => undefined);
   return config;
@@ -205,14 +294,25 @@ function prepareAhead(deps: Effects, action: CreateSandbox, first: FirstContaine
  * and tmpfs, subPaths, the managed /etc/hosts, the log directory, the termination message file.
  * Any failure is a CreateContainerConfigError.
  */
-async function prepareContainer(deps: Effects, action: ContainerTarget, container: V1Container, init: boolean, imageReady: Promise<unknown>): Promise<ContainerConfig> {
+async function prepareContainer(
+  deps: Effects,
+  action: ContainerTarget,
+  container: V1Container,
+  init: boolean,
+  imageReady: Promise<unknown>,
+): Promise<ContainerConfig> {
   try {
     const spec = action.pod.pod.spec!;
     const sandbox = spec.hostNetwork ? undefined : await deps.cri.podSandboxStatus(action.sandboxId);
     const sandboxIPs = sandbox?.network ? [sandbox.network.ip, ...sandbox.network.additionalIps] : [];
-    const imageUser = needsImageUser(action.pod.pod, container) ? await imageReady.then(() => deps.images.status(container.image!)) : undefined;
+    const imageUser = needsImageUser(action.pod.pod, container)
+      ? await imageReady.then(() => deps.images.status(container.image!))
+      : undefined;
     const podIPs = podIPsFor(action.pod, sandboxIPs, deps.spec);
-    const nodeHosts = spec.hostNetwork && managesEtcHosts(container, podIPs) ? await deps.host.readFile('/etc/hosts').catch(() => '') : undefined;
+    const nodeHosts =
+      spec.hostNetwork && managesEtcHosts(container, podIPs)
+        ? await deps.host.readFile('/etc/hosts').catch(() => '')
+        : undefined;
     const { config, prepare } = containerConfig(action.pod, container, init, action.attempt, deps.spec, {
       sandboxIPs,
       ...(imageUser !== undefined ? { imageUser } : {}),
@@ -227,11 +327,19 @@ async function prepareContainer(deps: Effects, action: ContainerTarget, containe
           if (item.kind === 'subPath' && resolved) config.mounts[item.mount]!.hostPath = resolved;
         }
       })(),
-      deps.host.ensureDirectory(`${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`, true, 'container log directory'),
+      deps.host.ensureDirectory(
+        `${podLogDirectory(action.pod, deps.spec.podLogsDir)}/${container.name}`,
+        true,
+        'container log directory',
+      ),
       container.terminationMessagePath ? terminationMessageFile(deps, action, container.name) : undefined,
     ]);
     if (terminationFile !== undefined) {
-      config.mounts.push({ containerPath: container.terminationMessagePath!, hostPath: terminationFile, readonly: false });
+      config.mounts.push({
+        containerPath: container.terminationMessagePath!,
+        hostPath: terminationFile,
+        readonly: false,
+      });
       config.annotations[ANNOTATION.terminationMessageHostPath] = terminationFile;
       config.annotations[ANNOTATION.terminationMessagePolicy] = container.terminationMessagePolicy ?? 'File';
     }
@@ -267,7 +375,14 @@ async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
   };
   await Promise.all(
     action.containers.map(async (c) => {
-      const grace = c.preStop ? await runPreStop(deps.probes, c.preStop, { containerId: c.id, host: await hostOf(c.sandboxId) }, c.gracePeriodSeconds) : c.gracePeriodSeconds;
+      const grace = c.preStop
+        ? await runPreStop(
+            deps.probes,
+            c.preStop,
+            { containerId: c.id, host: await hostOf(c.sandboxId) },
+            c.gracePeriodSeconds,
+          )
+        : c.gracePeriodSeconds;
       await ignoreNotFound(deps.cri.stopContainer(c.id, grace));
     }),
   );
@@ -275,7 +390,8 @@ async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
   if (action.remove) {
     // RemovePodSandbox takes the sandbox's containers with it; only strays need their own call.
     const removedSandboxes = new Set(action.sandboxIds);
-    for (const c of action.containers) if (!removedSandboxes.has(c.sandboxId)) await ignoreNotFound(deps.cri.removeContainer(c.id));
+    for (const c of action.containers)
+      if (!removedSandboxes.has(c.sandboxId)) await ignoreNotFound(deps.cri.removeContainer(c.id));
     await Promise.all(action.sandboxIds.map((id) => ignoreNotFound(deps.cri.removePodSandbox(id))));
     if (action.reason === 'removed' || action.reason === 'replaced') {
       // Memory-backed emptyDirs are tmpfs mounts, the only mounts the agent makes, all below the
@@ -283,7 +399,10 @@ async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
       await deps.host.unmountUnder(podVolumesDirectory(deps.spec.rootDir, action.podUid));
       await deps.host.removeTree(podDirectory(deps.spec.rootDir, action.podUid));
     }
-    deps.log.info({ pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) }, 'pod removed');
+    deps.log.info(
+      { pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) },
+      'pod removed',
+    );
     return { removedSandboxIds: action.sandboxIds, removedContainerIds: action.containers.map((c) => c.id) };
   }
   // Stopped but kept: read back what they look like now.

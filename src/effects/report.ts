@@ -6,7 +6,8 @@ import type { LoopStep } from '../core/loop.js';
 import type { Logger } from '../runtime/logger.js';
 
 export function formatProblem(p: ManifestProblem): string {
-  const where = p.line !== undefined ? `${p.origin}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.origin;
+  const where =
+    p.line !== undefined ? `${p.origin}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.origin;
   return `${where}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
 }
 
@@ -17,10 +18,15 @@ export function createReporter(log: Logger): (step: LoopStep) => void {
     switch (event.type) {
       case 'ManifestInvalid': {
         const kept = state.origins.get(event.origin)?.pods ?? [];
-        const consequence = kept.length > 0
-          ? `keeping the last valid version running (${kept.map((p) => p.name).join(', ')})`
-          : 'nothing started from it';
-        for (const p of event.problems) log.error({ origin: event.origin, line: p.line, field: p.field }, `invalid manifest: ${formatProblem(p)}; ${consequence}`);
+        const consequence =
+          kept.length > 0
+            ? `keeping the last valid version running (${kept.map((p) => p.name).join(', ')})`
+            : 'nothing started from it';
+        for (const p of event.problems)
+          log.error(
+            { origin: event.origin, line: p.line, field: p.field },
+            `invalid manifest: ${formatProblem(p)}; ${consequence}`,
+          );
         break;
       }
       case 'ManifestRead':
@@ -31,14 +37,22 @@ export function createReporter(log: Logger): (step: LoopStep) => void {
         break;
       case 'ProbeChanged': {
         const pod = [...state.origins.values()].flatMap((o) => o.pods).find((p) => p.uid === event.podUid);
-        const fields = { pod: pod ? `${pod.namespace}/${pod.name}` : event.podUid, container: event.containerName, probe: event.probe, ok: event.ok };
+        const fields = {
+          pod: pod ? `${pod.namespace}/${pod.name}` : event.podUid,
+          container: event.containerName,
+          probe: event.probe,
+          ok: event.ok,
+        };
         if (event.ok) log.info(fields, `${event.probe} probe passed`);
         else log.warn({ ...fields, result: event.message }, `${event.probe} probe failed: ${event.message}`);
         break;
       }
       case 'RuntimeUnavailable':
         runtimeDown = true;
-        log.error({ err: event.message }, 'container runtime unavailable; retrying every relist period, pods keep running');
+        log.error(
+          { err: event.message },
+          'container runtime unavailable; retrying every relist period, pods keep running',
+        );
         break;
       case 'RuntimeRelisted':
         if (runtimeDown) log.info('container runtime reachable again');
@@ -53,7 +67,10 @@ export function createReporter(log: Logger): (step: LoopStep) => void {
         const key = `${c.fullName}|${c.winner}|${c.losers.join(',')}`;
         now.add(key);
         if (!conflicts.has(key)) {
-          log.error({ pod: c.fullName, winner: c.winner, ignored: c.losers }, `pod ${c.fullName} is defined by more than one manifest: running the one from ${c.winner}, ignoring ${c.losers.join(', ')}`);
+          log.error(
+            { pod: c.fullName, winner: c.winner, ignored: c.losers },
+            `pod ${c.fullName} is defined by more than one manifest: running the one from ${c.winner}, ignoring ${c.losers.join(', ')}`,
+          );
         }
       }
       conflicts = now;

@@ -12,7 +12,10 @@ export interface RunActionsOptions {
   readonly reasonOf: (err: unknown) => string;
 }
 
-export function runActions<A extends Action>(run: (action: A) => Promise<ActionOutcome>, options: RunActionsOptions): OperatorFunction<A, EventBody> {
+export function runActions<A extends Action>(
+  run: (action: A) => Promise<ActionOutcome>,
+  options: RunActionsOptions,
+): OperatorFunction<A, EventBody> {
   return (actions$: Observable<A>) =>
     actions$.pipe(
       mergeMap(
@@ -22,7 +25,10 @@ export function runActions<A extends Action>(run: (action: A) => Promise<ActionO
             catchError((err: unknown) => {
               const reason = options.reasonOf(err);
               const message = err instanceof Error ? err.message : String(err);
-              options.log.warn({ pod: action.podFullName, action: action.kind, reason, err: message }, `${action.kind} failed: ${message}`);
+              options.log.warn(
+                { pod: action.podFullName, action: action.kind, reason, err: message },
+                `${action.kind} failed: ${message}`,
+              );
               return of<EventBody>({ type: 'ActionFailed', action, reason, message });
             }),
           ),

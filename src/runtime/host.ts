@@ -105,19 +105,33 @@ export async function checkHostPath(path: string, type: HostPathType, what: stri
   }
   const base = type.replace(/OrCreate$/, '');
   const ok =
-    base === 'Directory' ? st?.isDirectory() :
-    base === 'File' ? st?.isFile() :
-    base === 'Socket' ? st?.isSocket() :
-    base === 'CharDevice' ? st?.isCharacterDevice() :
-    base === 'BlockDevice' ? st?.isBlockDevice() : false;
-  if (!ok) throw new Error(`${what}: hostPath type check failed: ${path} ${st ? 'is not' : 'does not exist; it must be'} ${TYPE_WORDS[base] ?? base}`);
+    base === 'Directory'
+      ? st?.isDirectory()
+      : base === 'File'
+        ? st?.isFile()
+        : base === 'Socket'
+          ? st?.isSocket()
+          : base === 'CharDevice'
+            ? st?.isCharacterDevice()
+            : base === 'BlockDevice'
+              ? st?.isBlockDevice()
+              : false;
+  if (!ok)
+    throw new Error(
+      `${what}: hostPath type check failed: ${path} ${st ? 'is not' : 'does not exist; it must be'} ${TYPE_WORDS[base] ?? base}`,
+    );
 }
 
 /**
  * An emptyDir: a directory every user may write (0777, like the kubelet's); with medium Memory, a
  * tmpfs mounted on it (once: an agent restart finds it mounted).
  */
-export async function prepareEmptyDir(path: string, medium: '' | 'Memory', sizeBytes: number | undefined, what: string): Promise<void> {
+export async function prepareEmptyDir(
+  path: string,
+  medium: '' | 'Memory',
+  sizeBytes: number | undefined,
+  what: string,
+): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o777 });
   if (medium !== 'Memory') {
     const st = await stat(path);
@@ -146,7 +160,9 @@ export async function prepareSubPath(volumePath: string, subPath: string, what: 
   try {
     base = await realpath(volumePath);
   } catch (err) {
-    throw new Error(`${what}: the volume's path ${volumePath} is not there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${what}: the volume's path ${volumePath} is not there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const inside = (p: string) => p === base || p.startsWith(base.endsWith('/') ? base : `${base}/`);
   const mode = (await stat(base)).mode & 0o7777;

@@ -5,7 +5,11 @@ export interface FetchResult {
 }
 
 export interface HttpPort {
-  get(url: string, headers: Readonly<Record<string, string[]>>, opts: { timeoutMs: number; maxBytes: number }): Promise<FetchResult>;
+  get(
+    url: string,
+    headers: Readonly<Record<string, string[]>>,
+    opts: { timeoutMs: number; maxBytes: number },
+  ): Promise<FetchResult>;
 }
 
 export class HttpError extends Error {

@@ -13,4 +13,3 @@ export async function createLogger(options: { level?: string; pretty?: boolean }
   }
   return pino({ level, base: undefined }, destination({ dest: 2, sync: false }));
 }
-

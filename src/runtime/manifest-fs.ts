@@ -112,7 +112,11 @@ function directoryEvents(path: string): Observable<WatchEvent> {
     try {
       // Node's `rename` is inotify's create, delete and move; its `change` is modify and attrib.
       watcher = inotifyWatch(path, { persistent: true }, (event, name) =>
-        subscriber.next(name ? { path: join(path, name.toString()), change: event === 'rename' ? 'entry' : 'content' } : { path, change: 'unknown' }),
+        subscriber.next(
+          name
+            ? { path: join(path, name.toString()), change: event === 'rename' ? 'entry' : 'content' }
+            : { path, change: 'unknown' },
+        ),
       );
     } catch {
       subscriber.complete();

@@ -56,7 +56,8 @@ async function subdirectories(path: string, what: string): Promise<string[]> {
   const names: string[] = [];
   for (const e of entries) {
     if (e.isDirectory()) names.push(e.name);
-    else if (e.isSymbolicLink() && (await stat(join(path, e.name)).catch(() => undefined))?.isDirectory()) names.push(e.name);
+    else if (e.isSymbolicLink() && (await stat(join(path, e.name)).catch(() => undefined))?.isDirectory())
+      names.push(e.name);
   }
   return names.sort();
 }
@@ -125,7 +126,11 @@ export function parseCriLogEntry(line: Buffer): CriLogEntry | undefined {
   const s2 = line.indexOf(SPACE, s1 + 1);
   if (s2 < 0) return undefined;
   const streamBytes = line.subarray(s1 + 1, s2);
-  const stream: LogStream | undefined = streamBytes.equals(STDOUT) ? 'stdout' : streamBytes.equals(STDERR) ? 'stderr' : undefined;
+  const stream: LogStream | undefined = streamBytes.equals(STDOUT)
+    ? 'stdout'
+    : streamBytes.equals(STDERR)
+      ? 'stderr'
+      : undefined;
   if (!stream) return undefined;
   const s3 = line.indexOf(SPACE, s2 + 1);
   const tags = line.toString('latin1', s2 + 1, s3 < 0 ? line.length : s3).split(':');
@@ -204,7 +209,11 @@ export class CriLogParser {
     if (s.parts.length === 0) s.time = e.time;
     s.parts.push(e.content);
     if (e.partial) return undefined;
-    const line = { time: s.time, stream: e.stream, content: s.parts.length === 1 ? s.parts[0]! : Buffer.concat(s.parts) };
+    const line = {
+      time: s.time,
+      stream: e.stream,
+      content: s.parts.length === 1 ? s.parts[0]! : Buffer.concat(s.parts),
+    };
     s.parts = [];
     return line;
   }
@@ -327,7 +336,11 @@ export class LogFile {
   private parser = new CriLogParser();
   private pos = 0;
 
-  private constructor(readonly path: string, private fh: FileHandle, private ino: number) {}
+  private constructor(
+    readonly path: string,
+    private fh: FileHandle,
+    private ino: number,
+  ) {}
 
   static async open(path: string): Promise<LogFile> {
     const fh = await open(path, 'r');

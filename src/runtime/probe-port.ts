@@ -12,7 +12,16 @@ export interface ProbeOutcome {
 
 export interface ProbePort {
   exec(containerId: string, command: string[], timeoutMs: number): Promise<ProbeOutcome>;
-  http(target: { scheme: 'HTTP' | 'HTTPS'; host: string; port: number; path: string; headers: { name: string; value: string }[] }, timeoutMs: number): Promise<ProbeOutcome>;
+  http(
+    target: {
+      scheme: 'HTTP' | 'HTTPS';
+      host: string;
+      port: number;
+      path: string;
+      headers: { name: string; value: string }[];
+    },
+    timeoutMs: number,
+  ): Promise<ProbeOutcome>;
   tcp(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome>;
 }
 
@@ -22,7 +31,10 @@ export function createProbePort(cri: CriRuntime): ProbePort {
       try {
         const r = await cri.execSync(containerId, command, Math.max(1, Math.ceil(timeoutMs / 1000)));
         const output = (r.stdout.toString() + r.stderr.toString()).trim().slice(0, 1024);
-        return { success: r.exitCode === 0, message: r.exitCode === 0 ? output : `exit code ${r.exitCode}${output ? `: ${output}` : ''}` };
+        return {
+          success: r.exitCode === 0,
+          message: r.exitCode === 0 ? output : `exit code ${r.exitCode}${output ? `: ${output}` : ''}`,
+        };
       } catch (err) {
         return { success: false, message: (err as Error).message };
       }
@@ -33,11 +45,14 @@ export function createProbePort(cri: CriRuntime): ProbePort {
         const h: Record<string, string> = { 'User-Agent': 'staticlet-probe', Accept: '*/*' };
         for (const { name, value } of headers) h[name] = value;
         // Like the kubelet: HTTPS probes do not verify the certificate.
-        const req = request({ host, port, path, method: 'GET', headers: h, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-          res.resume();
-          const code = res.statusCode ?? 0;
-          resolve({ success: code >= 200 && code < 400, message: `HTTP ${code}` });
-        });
+        const req = request(
+          { host, port, path, method: 'GET', headers: h, timeout: timeoutMs, rejectUnauthorized: false },
+          (res) => {
+            res.resume();
+            const code = res.statusCode ?? 0;
+            resolve({ success: code >= 200 && code < 400, message: `HTTP ${code}` });
+          },
+        );
         req.on('timeout', () => {
           req.destroy();
           resolve({ success: false, message: `no answer within ${timeoutMs} ms` });

@@ -40,10 +40,17 @@ export async function readTerminationMessage(status: ContainerStatus): Promise<s
   const file = status.annotations[ANNOTATION.terminationMessageHostPath];
   const message = file ? (await readTail(file, MAX_MESSAGE_BYTES))?.trim() : undefined;
   if (message) return message;
-  if (status.annotations[ANNOTATION.terminationMessagePolicy] !== 'FallbackToLogsOnError' || status.exitCode === 0 || !status.logPath) return undefined;
+  if (
+    status.annotations[ANNOTATION.terminationMessagePolicy] !== 'FallbackToLogsOnError' ||
+    status.exitCode === 0 ||
+    !status.logPath
+  )
+    return undefined;
   const tail = await readTail(status.logPath, MAX_LOG_BYTES * 4);
   if (!tail) return undefined;
-  const lines = criLogContent(tail).split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+  const lines = criLogContent(tail)
+    .split('\n')
+    .filter((l, i, all) => l !== '' || i < all.length - 1);
   const joined = lines.slice(-MAX_LOG_LINES).join('\n').trim();
   return joined.length > MAX_LOG_BYTES ? joined.slice(joined.length - MAX_LOG_BYTES) : joined || undefined;
 }

@@ -14,18 +14,21 @@ export function followUps<T>(delaysMs: readonly number[], scheduler: SchedulerLi
 
       const arm = (): void => {
         if (timer || next >= delays.length) return;
-        timer = scheduler.schedule(function (this: SchedulerAction<undefined>) {
-          const now = scheduler.now();
-          const dueAt = lastAt + delays[next]!;
-          if (now >= dueAt) {
-            subscriber.next();
-            next++;
-            // Skip follow-ups already overtaken (a slow timer), keeping one tick for them all.
-            while (next < delays.length && lastAt + delays[next]! <= now) next++;
-          }
-          if (next < delays.length) this.schedule(undefined, lastAt + delays[next]! - now);
-          else timer = undefined;
-        }, Math.max(0, lastAt + delays[next]! - scheduler.now()));
+        timer = scheduler.schedule(
+          function (this: SchedulerAction<undefined>) {
+            const now = scheduler.now();
+            const dueAt = lastAt + delays[next]!;
+            if (now >= dueAt) {
+              subscriber.next();
+              next++;
+              // Skip follow-ups already overtaken (a slow timer), keeping one tick for them all.
+              while (next < delays.length && lastAt + delays[next]! <= now) next++;
+            }
+            if (next < delays.length) this.schedule(undefined, lastAt + delays[next]! - now);
+            else timer = undefined;
+          },
+          Math.max(0, lastAt + delays[next]! - scheduler.now()),
+        );
       };
 
       const sub = source.subscribe({

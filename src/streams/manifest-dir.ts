@@ -4,7 +4,24 @@
 // files by (inode, size, mtime) and then by content, so only real changes become events.
 import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
-import { catchError, defer, distinctUntilChanged, from, groupBy, map, merge, mergeMap, of, Subject, switchMap, tap, throttleTime, timer, type Observable, type SchedulerLike } from 'rxjs';
+import {
+  catchError,
+  defer,
+  distinctUntilChanged,
+  from,
+  groupBy,
+  map,
+  merge,
+  mergeMap,
+  of,
+  Subject,
+  switchMap,
+  tap,
+  throttleTime,
+  timer,
+  type Observable,
+  type SchedulerLike,
+} from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { Listing, ManifestFsPort, WatchEvent } from '../runtime/manifest-fs.js';
@@ -172,7 +189,12 @@ export function manifestDirectory(
         known.set(file, { fingerprint, contentHash });
         histories.delete(file);
         if (prev?.contentHash === contentHash) continue;
-        const result = readManifest(text, { nodeName: options.nodeName, source: 'file', origin: file, seenAt: scheduler.now() });
+        const result = readManifest(text, {
+          nodeName: options.nodeName,
+          source: 'file',
+          origin: file,
+          seenAt: scheduler.now(),
+        });
         events.push(
           result.ok
             ? { type: 'ManifestRead', source: 'file', origin: file, pods: result.pods }
@@ -238,7 +260,11 @@ export function scanTriggers(
     timer(0, options.checkFrequencyMs, scheduler),
     fileEvents.pipe(
       groupBy((changed) => isManifestName(basename(changed)).ok),
-      mergeMap((burst) => burst.pipe(throttleTime(options.eventThrottleMs ?? EVENT_THROTTLE_MS, scheduler, { leading: true, trailing: true }))),
+      mergeMap((burst) =>
+        burst.pipe(
+          throttleTime(options.eventThrottleMs ?? EVENT_THROTTLE_MS, scheduler, { leading: true, trailing: true }),
+        ),
+      ),
     ),
     writerRechecks.pipe(mergeMap(() => timer(options.writerRecheckMs ?? 100, scheduler))),
   );
@@ -247,6 +273,8 @@ export function scanTriggers(
 /** `more` on each manifest event that others of the same scan follow (see ScanPart). */
 function markScanParts(events: readonly EventBody[]): EventBody[] {
   return events.map((e, i) =>
-    i < events.length - 1 && (e.type === 'ManifestRead' || e.type === 'ManifestInvalid' || e.type === 'ManifestGone') ? { ...e, more: true } : e,
+    i < events.length - 1 && (e.type === 'ManifestRead' || e.type === 'ManifestInvalid' || e.type === 'ManifestGone')
+      ? { ...e, more: true }
+      : e,
   );
 }

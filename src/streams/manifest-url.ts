@@ -1,7 +1,16 @@
 // Source: a manifest URL, fetched every httpCheckFrequency. A failed fetch or a bad body keeps the
 // current pods (ManifestInvalid); the source counts as synced only after a good answer.
 import { createHash } from 'node:crypto';
-import { defer, exhaustMap, filter, mergeMap, timer, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import {
+  defer,
+  exhaustMap,
+  filter,
+  mergeMap,
+  timer,
+  type Observable,
+  type ObservableInput,
+  type SchedulerLike,
+} from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { HttpPort } from '../runtime/http-fetch.js';
@@ -18,7 +27,11 @@ export interface ManifestUrlOptions {
 export const URL_TIMEOUT_MS = 10_000;
 export const URL_MAX_BYTES = 10 * 1024 * 1024;
 
-export function manifestUrl(http: HttpPort, options: ManifestUrlOptions, scheduler: SchedulerLike): Observable<EventBody> {
+export function manifestUrl(
+  http: HttpPort,
+  options: ManifestUrlOptions,
+  scheduler: SchedulerLike,
+): Observable<EventBody> {
   return defer(() => {
     let lastGood: string | undefined;
     let lastProblem: string | undefined;
@@ -30,7 +43,14 @@ export function manifestUrl(http: HttpPort, options: ManifestUrlOptions, schedul
         // Repeated identical failures are one event: the state does not change.
         if (lastProblem === message) return [];
         lastProblem = message;
-        return [{ type: 'ManifestInvalid', source: 'http', origin, problems: [{ origin, message, ...(line ? { line } : {}), ...(column ? { column } : {}) }] }];
+        return [
+          {
+            type: 'ManifestInvalid',
+            source: 'http',
+            origin,
+            problems: [{ origin, message, ...(line ? { line } : {}), ...(column ? { column } : {}) }],
+          },
+        ];
       };
       let body: string;
       try {
@@ -48,9 +68,16 @@ export function manifestUrl(http: HttpPort, options: ManifestUrlOptions, schedul
         lastProblem = undefined;
         return [];
       }
-      const result = readManifest(body, { nodeName: options.nodeName, source: 'http', origin, seenAt: scheduler.now() });
+      const result = readManifest(body, {
+        nodeName: options.nodeName,
+        source: 'http',
+        origin,
+        seenAt: scheduler.now(),
+      });
       if (!result.ok) {
-        const lines = result.problems.map((p) => `${p.line ? `line ${p.line}: ` : ''}${p.field ? `${p.field}: ` : ''}${p.message}`);
+        const lines = result.problems.map(
+          (p) => `${p.line ? `line ${p.line}: ` : ''}${p.field ? `${p.field}: ` : ''}${p.message}`,
+        );
         if (lastProblem === lines.join('; ')) return [];
         lastProblem = lines.join('; ');
         return [{ type: 'ManifestInvalid', source: 'http', origin, problems: result.problems }];
@@ -74,6 +101,10 @@ export function manifestUrl(http: HttpPort, options: ManifestUrlOptions, schedul
 
 /** Runs `fetchOnce` at once and every `periodMs`; a tick that comes while one runs is skipped,
  * so a slow server never gets overlapping requests. */
-export function pollEvery<T>(periodMs: number, scheduler: SchedulerLike, fetchOnce: () => ObservableInput<T>): Observable<T> {
+export function pollEvery<T>(
+  periodMs: number,
+  scheduler: SchedulerLike,
+  fetchOnce: () => ObservableInput<T>,
+): Observable<T> {
   return timer(0, periodMs, scheduler).pipe(exhaustMap(fetchOnce));
 }

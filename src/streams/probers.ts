@@ -3,7 +3,20 @@
 // readiness), counts results against the thresholds, and emits an event only when a verdict
 // changes. A container that stops running stops being probed.
 import {
-  concat, defer, distinctUntilChanged, exhaustMap, filter, map, merge, mergeMap, Observable, of, scan, take, takeWhile, timer,
+  concat,
+  defer,
+  distinctUntilChanged,
+  exhaustMap,
+  filter,
+  map,
+  merge,
+  mergeMap,
+  Observable,
+  of,
+  scan,
+  take,
+  takeWhile,
+  timer,
   type SchedulerLike,
 } from 'rxjs';
 import type { EventBody } from '../core/events.js';
@@ -20,7 +33,12 @@ export function probers(state$: Observable<State>, port: ProbePort, scheduler: S
       .pipe(
         // The targets follow from the manifests and the runtime view alone; most steps change
         // neither (the fold keeps untouched maps), so most steps cost no recomputation.
-        distinctUntilChanged((a, b) => a.origins === b.origins && a.runtime.sandboxes === b.runtime.sandboxes && a.runtime.containers === b.runtime.containers),
+        distinctUntilChanged(
+          (a, b) =>
+            a.origins === b.origins &&
+            a.runtime.sandboxes === b.runtime.sandboxes &&
+            a.runtime.containers === b.runtime.containers,
+        ),
         map(probeTargets),
         distinctUntilChanged((a, b) => targetsKey(a) === targetsKey(b)),
       )
@@ -77,11 +95,19 @@ export function probeContainer(target: ProbeTarget, port: ProbePort, scheduler: 
   );
 }
 
-function verdicts(target: ProbeTarget, spec: ProbeSpec, port: ProbePort, scheduler: SchedulerLike): Observable<ProbeEvent> {
+function verdicts(
+  target: ProbeTarget,
+  spec: ProbeSpec,
+  port: ProbePort,
+  scheduler: SchedulerLike,
+): Observable<ProbeEvent> {
   const firstAt = target.startedAt + spec.initialDelayMs;
   return timer(Math.max(0, firstAt - scheduler.now()), spec.periodMs, scheduler).pipe(
     exhaustMap(() => defer(() => runProbe(spec, target, port))),
-    scan((acc, outcome) => ({ counter: countProbe(acc.counter, outcome.success, spec), outcome }), { counter: INITIAL_COUNTER, outcome: { success: false, message: '' } as ProbeOutcome }),
+    scan((acc, outcome) => ({ counter: countProbe(acc.counter, outcome.success, spec), outcome }), {
+      counter: INITIAL_COUNTER,
+      outcome: { success: false, message: '' } as ProbeOutcome,
+    }),
     filter((acc) => acc.counter.ok !== undefined),
     distinctUntilChanged((a, b) => a.counter.ok === b.counter.ok),
     map((acc): ProbeEvent => ({
@@ -102,7 +128,10 @@ function runProbe(spec: ProbeSpec, target: ProbeTarget, port: ProbePort): Promis
     case 'exec':
       return port.exec(target.containerId, h.command, spec.timeoutMs);
     case 'http':
-      return port.http({ scheme: h.scheme, host: h.host ?? target.host, port: h.port, path: h.path, headers: h.headers }, spec.timeoutMs);
+      return port.http(
+        { scheme: h.scheme, host: h.host ?? target.host, port: h.port, path: h.path, headers: h.headers },
+        spec.timeoutMs,
+      );
     case 'tcp':
       return port.tcp(h.host ?? target.host, h.port, spec.timeoutMs);
     case 'grpc':

@@ -45,7 +45,10 @@ export function runtimeContainerEvents(
     });
     return () => sub.unsubscribe();
   });
-  const resubscribe = retry<RuntimeSignal>({ delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000)), resetOnSuccess: true });
+  const resubscribe = retry<RuntimeSignal>({
+    delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000)),
+    resetOnSuccess: true,
+  });
 
   return criEvents.pipe(
     catchError((err: { code?: string; message?: string }) => {
@@ -61,7 +64,10 @@ export function runtimeContainerEvents(
         }),
         (events) =>
           new Observable<RuntimeSignal>((subscriber) => {
-            onChoice('containerd', 'the CRI has no GetContainerEvents: using containerd task events, with the relist as a safety net');
+            onChoice(
+              'containerd',
+              'the CRI has no GetContainerEvents: using containerd task events, with the relist as a safety net',
+            );
             return events.subscribe(subscriber);
           }),
       );
@@ -75,5 +81,7 @@ export function runtimeContainerEvents(
 function signalOfTask(e: TaskEvent): RuntimeSignal {
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;
-  return { exit: { containerId: e.containerId, exitCode, ...(exitedAt !== undefined ? { finishedAt: exitedAt } : {}) } };
+  return {
+    exit: { containerId: e.containerId, exitCode, ...(exitedAt !== undefined ? { finishedAt: exitedAt } : {}) },
+  };
 }

@@ -67,7 +67,9 @@ export function runtimeRelist(
           }),
       );
       cache.prune(new Set(sandboxes.map((s) => s.id)), new Set(containers.map((c) => c.id)));
-      const sbObs: SandboxObservation[] = sandboxes.map((sb) => observeSandbox(sb, startedAt, cache.sandboxIps.get(sb.id)));
+      const sbObs: SandboxObservation[] = sandboxes.map((sb) =>
+        observeSandbox(sb, startedAt, cache.sandboxIps.get(sb.id)),
+      );
       const cObs: ContainerObservation[] = containers.map((c) => {
         const cached = cache.containers.get(c.id);
         return observeContainer(c, cached?.state === c.state ? cached.status : undefined, startedAt);
@@ -108,4 +110,3 @@ export function runtimeRelist(
     );
   });
 }
-

@@ -36,7 +36,10 @@ describe('bad manifests', () => {
     const agent = await node.startAgent();
     await node.writeManifest('bad.yaml', manifest('bad').replace('spec:\n', 'spec:\n  serviceAccountName: builder\n'));
     const line = await agent.waitForLog(/invalid manifest/);
-    assert.match(line, /bad\.yaml:\d+:\d+: spec\.serviceAccountName: static pods may not use a service account; nothing started from it/);
+    assert.match(
+      line,
+      /bad\.yaml:\d+:\d+: spec\.serviceAccountName: static pods may not use a service account; nothing started from it/,
+    );
     await sleep(1_500);
     assert.equal((await node.sandboxes()).length, 0);
   });

@@ -15,7 +15,13 @@ describe('containerd task events', () => {
     await node.writeManifest('web.yaml', manifest('web'));
     await node.startAgent();
     const c = await waitFor('web running', () => node.running('web', 'main'));
-    const exit = firstValueFrom(containerdTaskEvents(endpoint()).pipe(filter((e) => e.topic === '/tasks/exit' && e.containerId === c.id), take(1), timeout(20_000)));
+    const exit = firstValueFrom(
+      containerdTaskEvents(endpoint()).pipe(
+        filter((e) => e.topic === '/tasks/exit' && e.containerId === c.id),
+        take(1),
+        timeout(20_000),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 300)); // subscribed
     return { c, exit };
   }
@@ -33,10 +39,13 @@ describe('containerd task events', () => {
     assert.equal(e.exit?.exitCode, status.exitCode, 'the exit code the CRI reports (137: killed)');
     assert.equal(e.exit?.exitCode, 137);
     const finishedAt = nanosToMillis(status.finishedAt)!;
-    assert.ok(Math.abs(e.exit!.exitedAt! - finishedAt) < 1000, `exited at ${e.exit?.exitedAt}, the CRI says ${finishedAt}`);
+    assert.ok(
+      Math.abs(e.exit!.exitedAt! - finishedAt) < 1000,
+      `exited at ${e.exit?.exitedAt}, the CRI says ${finishedAt}`,
+    );
   });
 
-  it('an exec that ends is not taken for the container\'s exit', async () => {
+  it("an exec that ends is not taken for the container's exit", async () => {
     const { c, exit } = await watchedContainer();
     const r = await node.cri.execSync(c.id, ['sh', '-c', 'exit 3'], 10);
     assert.equal(r.exitCode, 3);

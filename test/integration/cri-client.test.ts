@@ -160,15 +160,17 @@ describe('CRI client against a real containerd', () => {
   });
 
   test('containerEvents() subscribes (checked at the end)', STEP, () => {
-    unsubscribeEvents = client().containerEvents().subscribe({
-      next: (e) => events.push(e),
-      error: (err) => {
-        eventsError = err;
-      },
-      complete: () => {
-        eventsCompleted = true;
-      },
-    }).unsubscribe;
+    unsubscribeEvents = client()
+      .containerEvents()
+      .subscribe({
+        next: (e) => events.push(e),
+        error: (err) => {
+          eventsError = err;
+        },
+        complete: () => {
+          eventsCompleted = true;
+        },
+      }).unsubscribe;
   });
 
   test('imageStatus() of the test image, and of a missing one', STEP, async () => {
@@ -212,7 +214,10 @@ describe('CRI client against a real containerd', () => {
     assert.match(sb?.createdAt ?? '', /^[1-9][0-9]*$/);
     assert.deepEqual(await client().listPodSandbox({ labelSelector: { [RUN_LABEL]: `${RUN}-nope` } }), []);
     const all = await client().listPodSandbox();
-    assert.ok(all.some((s) => s.id === sandboxId), 'unfiltered list includes our sandbox');
+    assert.ok(
+      all.some((s) => s.id === sandboxId),
+      'unfiltered list includes our sandbox',
+    );
   });
 
   test('createContainer() + startContainer() running sleep 3600', STEP, async () => {
@@ -237,7 +242,9 @@ describe('CRI client against a real containerd', () => {
     assert.match(c?.imageRef ?? '', /^sha256:[0-9a-f]{64}$/);
     assert.ok(c?.image, 'image is set');
     assert.match(c?.createdAt ?? '', /^[1-9][0-9]*$/);
-    const byLabel = await client().listContainers({ labelSelector: { ...LABELS, 'staticlet.test/container': 'sleeper' } });
+    const byLabel = await client().listContainers({
+      labelSelector: { ...LABELS, 'staticlet.test/container': 'sleeper' },
+    });
     assert.deepEqual(
       byLabel.map((x) => x.id),
       [containerId],

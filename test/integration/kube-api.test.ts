@@ -53,7 +53,11 @@ class EventQueue {
   }
 
   /** Skips events until one matches; fails after timeoutMs, listing what was seen. */
-  async next<T extends PodWatchEvent>(what: string, match: (ev: PodWatchEvent) => ev is T, timeoutMs = 20_000): Promise<T> {
+  async next<T extends PodWatchEvent>(
+    what: string,
+    match: (ev: PodWatchEvent) => ev is T,
+    timeoutMs = 20_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     const skipped: string[] = [];
     for (;;) {
@@ -64,7 +68,9 @@ class EventQueue {
         continue;
       }
       if (this.completed || this.error) {
-        assert.fail(`waiting for ${what}: the watch ended (${String(this.error ?? 'completed')}); skipped: ${skipped.join(', ')}`);
+        assert.fail(
+          `waiting for ${what}: the watch ended (${String(this.error ?? 'completed')}); skipped: ${skipped.join(', ')}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) assert.fail(`no ${what} within ${timeoutMs}ms; skipped: ${skipped.join(', ') || 'nothing'}`);
@@ -194,7 +200,11 @@ describe('KubeApi against a real kube-apiserver', () => {
 
   test('createNode / getNode as the node itself', STEP, async () => {
     assert.equal(await a().getNode(NODE_A), undefined, 'no Node yet: NotFound is undefined');
-    const created = await a().createNode({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE_A, labels: { 'staticlet.test/run': RUN } } });
+    const created = await a().createNode({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE_A, labels: { 'staticlet.test/run': RUN } },
+    });
     assert.equal(created.metadata?.name, NODE_A);
     assert.ok(created.metadata?.uid, 'created Node has a uid');
     const got = await a().getNode(NODE_A);
@@ -214,7 +224,14 @@ describe('KubeApi against a real kube-apiserver', () => {
 
     await a().patchNodeStatus(NODE_A, {
       conditions: [
-        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'staticlet test', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() },
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'staticlet test',
+          lastHeartbeatTime: new Date(),
+          lastTransitionTime: new Date(),
+        },
       ],
     });
     const node = JSON.parse(await kubectl('get', 'node', NODE_A, '-o', 'json')) as V1Node;
@@ -273,12 +290,19 @@ describe('KubeApi against a real kube-apiserver', () => {
     assert.ok(pod.metadata?.uid);
     const added = await events.next('added', isPodEvent('added', podName));
     assert.equal(added.pod.metadata?.uid, pod.metadata.uid);
-    assert.ok(added.pod.metadata?.creationTimestamp instanceof Date, 'watch objects are deserialized like list results');
+    assert.ok(
+      added.pod.metadata?.creationTimestamp instanceof Date,
+      'watch objects are deserialized like list results',
+    );
   });
 
   test('createPod for the other node is refused (403)', STEP, async () => {
     assert.ok(nodeB);
-    const err = await rejectsWithStatus(a().createPod(mirrorPod(`web-${NODE_B}`, nodeB)), 403, 'mirror pod of node B created as node A');
+    const err = await rejectsWithStatus(
+      a().createPod(mirrorPod(`web-${NODE_B}`, nodeB)),
+      403,
+      'mirror pod of node B created as node A',
+    );
     assert.equal(err.reason, 'Forbidden');
   });
 
@@ -304,7 +328,15 @@ describe('KubeApi against a real kube-apiserver', () => {
       ],
     });
     const got = JSON.parse(await kubectl('get', 'pod', '-n', NS, podName, '-o', 'json')) as {
-      status?: { phase?: string; containerStatuses?: { name: string; ready: boolean; containerID?: string; state?: { running?: { startedAt?: string } } }[] };
+      status?: {
+        phase?: string;
+        containerStatuses?: {
+          name: string;
+          ready: boolean;
+          containerID?: string;
+          state?: { running?: { startedAt?: string } };
+        }[];
+      };
     };
     assert.equal(got.status?.phase, 'Running');
     const cs = got.status?.containerStatuses?.[0];
@@ -319,7 +351,11 @@ describe('KubeApi against a real kube-apiserver', () => {
   test('deletePod: wrong uid is a conflict (409), right uid deletes at once, NotFound is success', STEP, async () => {
     const uid = pod?.metadata?.uid;
     assert.ok(uid);
-    const err = await rejectsWithStatus(a().deletePod(NS, podName, '00000000-0000-0000-0000-000000000000'), 409, 'delete with a wrong uid');
+    const err = await rejectsWithStatus(
+      a().deletePod(NS, podName, '00000000-0000-0000-0000-000000000000'),
+      409,
+      'delete with a wrong uid',
+    );
     assert.equal(err.reason, 'Conflict');
     await a().deletePod(NS, podName, uid);
     const deleted = await events.next('deleted', isPodEvent('deleted', podName));
@@ -361,7 +397,9 @@ describe('KubeApi against a real kube-apiserver', () => {
 
     const disconnected = await events.next('disconnected', isDisconnected, 30_000);
     assert.ok(disconnected.message.length > 0);
-    console.log(`stop-apiserver took ${stopSeconds}s; disconnected after ${(Date.now() - t0) / 1000}s: ${disconnected.message}`);
+    console.log(
+      `stop-apiserver took ${stopSeconds}s; disconnected after ${(Date.now() - t0) / 1000}s: ${disconnected.message}`,
+    );
 
     const c0 = Date.now();
     const err = await rejectsWithStatus(a().getNode(NODE_A), 0, 'getNode with the API server down');
@@ -387,7 +425,11 @@ describe('KubeApi against a real kube-apiserver', () => {
   test('a frozen API server (SIGSTOP): calls time out, the watch notices, and it recovers', STEP, async () => {
     const kcA = join(dir, `node-${NODE_A}.kubeconfig`);
     const quickLogs: string[] = [];
-    const quick = createKubeApi(kcA, { requestTimeoutMs: 2_000, watchTimeoutSeconds: 6, log: (m) => quickLogs.push(m) });
+    const quick = createKubeApi(kcA, {
+      requestTimeoutMs: 2_000,
+      watchTimeoutSeconds: 6,
+      log: (m) => quickLogs.push(m),
+    });
     const q = new EventQueue();
     const sub = quick.watchNodePods(NODE_A).subscribe({ next: (ev) => q.push(ev) });
     const pid = Number(readFileSync(join(dir, 'kube-apiserver.pid'), 'utf8').trim());
@@ -401,7 +443,10 @@ describe('KubeApi against a real kube-apiserver', () => {
       const p = await quick.createPod(mirrorPod(`${podName}-3`, nodeA));
       await q.next('added on the renewed watch', isPodEvent('added', `${podName}-3`));
       assert.ok(!q.all.some(isDisconnected), `no disconnect on renewal: ${q.all.map(describeEvent).join(', ')}`);
-      assert.ok(quickLogs.some((m) => m.includes('renewing')), `renewal logged: ${quickLogs.join(' | ')}`);
+      assert.ok(
+        quickLogs.some((m) => m.includes('renewing')),
+        `renewal logged: ${quickLogs.join(' | ')}`,
+      );
 
       process.kill(pid, 'SIGSTOP');
       frozen = true;

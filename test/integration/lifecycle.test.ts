@@ -12,10 +12,15 @@ describe('static pods from a manifest directory', () => {
 
   it('starts every pod present at start, with the kubelet metadata, labels and log layout', async () => {
     await node.writeManifest('a.yaml', manifest('pod-a', { labels: { role: 'myrole' } }));
-    await node.writeManifest('b.json', JSON.stringify({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pod-b', namespace: 'kube-system' },
-      spec: { containers: [{ name: 'main', image: 'staticlet.local/busybox:1', command: ['sleep', '3600'] }] },
-    }));
+    await node.writeManifest(
+      'b.json',
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'pod-b', namespace: 'kube-system' },
+        spec: { containers: [{ name: 'main', image: 'staticlet.local/busybox:1', command: ['sleep', '3600'] }] },
+      }),
+    );
     await node.startAgent();
     const a = await waitFor('pod-a running', () => node.running('pod-a', 'main'));
     await waitFor('pod-b running', () => node.running('pod-b', 'main'));
@@ -68,7 +73,10 @@ describe('static pods from a manifest directory', () => {
 
   it('honours the termination grace period when stopping', async () => {
     // A container that ignores SIGTERM is killed when its grace period ends, not before.
-    await node.writeManifest('stubborn.yaml', manifest('stubborn', { script: "trap '' TERM; while true; do sleep 1; done", trapTerm: false, grace: 3 }));
+    await node.writeManifest(
+      'stubborn.yaml',
+      manifest('stubborn', { script: "trap '' TERM; while true; do sleep 1; done", trapTerm: false, grace: 3 }),
+    );
     await node.startAgent();
     await waitFor('stubborn running', () => node.running('stubborn', 'main'));
     const t0 = Date.now();
@@ -91,7 +99,9 @@ describe('static pods from a manifest directory', () => {
 
   it('never starts a half-written file', async () => {
     await node.startAgent(['--file-check-frequency=1s']);
-    const text = manifest('slow', { extraContainer: '      env:\n        - name: A\n          value: "1"\n        - name: B\n          value: "2"\n' });
+    const text = manifest('slow', {
+      extraContainer: '      env:\n        - name: A\n          value: "1"\n        - name: B\n          value: "2"\n',
+    });
     // The first half is itself a valid pod (without the env): it must not start.
     const cut = text.indexOf('        - name: B');
     const fh = await open(join(node.manifests, 'slow.yaml'), 'w');
@@ -145,8 +155,15 @@ describe('static pods from a manifest directory', () => {
   it('an unreachable runtime or a bad flag is one clear line and a non-zero exit', async () => {
     const agent = await node.startAgent(['--container-runtime-endpoint=unix:///nonexistent/cri.sock']);
     assert.equal(await agent.exited, 1);
-    assert.match(agent.logs.join('\n'), /staticlet: cannot reach the container runtime at unix:\/\/\/nonexistent\/cri\.sock: /);
-    const bad = spawnSync(process.execPath, [join(REPO, 'dist/src/main.js'), '--pod-manifest-path=/x', '--no-such-flag'], { encoding: 'utf8' });
+    assert.match(
+      agent.logs.join('\n'),
+      /staticlet: cannot reach the container runtime at unix:\/\/\/nonexistent\/cri\.sock: /,
+    );
+    const bad = spawnSync(
+      process.execPath,
+      [join(REPO, 'dist/src/main.js'), '--pod-manifest-path=/x', '--no-such-flag'],
+      { encoding: 'utf8' },
+    );
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^staticlet: Unknown option '--no-such-flag'/);
   });

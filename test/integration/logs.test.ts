@@ -30,18 +30,24 @@ describe('staticlet logs', () => {
 
   function logs(...args: string[]): Promise<Result> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [...staticletArgs(), 'logs', ...args, ...flags()], { cwd: REPO, timeout: 30_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [...staticletArgs(), 'logs', ...args, ...flags()],
+        { cwd: REPO, timeout: 30_000 },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
   // Each run of the container prints a line of its own, then some lines on both streams (the streams
   // reach the runtime through two pipes: only the pauses order them in the file).
-  const script = 'echo "run $(cat /proc/sys/kernel/random/uuid)"; sleep 0.2; echo "to stderr" >&2; sleep 0.2; for i in 1 2 3; do echo line-$i; done; sleep 3600';
+  const script =
+    'echo "run $(cat /proc/sys/kernel/random/uuid)"; sleep 0.2; echo "to stderr" >&2; sleep 0.2; for i in 1 2 3; do echo line-$i; done; sleep 3600';
   const sidecar = `    - name: side\n      image: ${IMAGE}\n      command: ["sh", "-c", "trap 'exit 0' TERM; echo side says hi; sleep 3600 & wait"]\n`;
 
-  it('prints a pod\'s container logs by manifest or full name; --previous after a restart', async () => {
+  it("prints a pod's container logs by manifest or full name; --previous after a restart", async () => {
     await node.writeManifest('web.yaml', manifest('web', { script, extraContainer: sidecar }));
     await node.startAgent();
     const first = await waitFor('web running', () => node.running('web', 'main'));
@@ -54,9 +60,17 @@ describe('staticlet logs', () => {
     const runLine = /^run [0-9a-f-]{36}$/;
     const lines = current.stdout.split('\n');
     assert.match(lines[0]!, runLine);
-    assert.deepEqual(lines.slice(1), ['to stderr', 'line-1', 'line-2', 'line-3', ''], 'both streams on stdout, in order');
+    assert.deepEqual(
+      lines.slice(1),
+      ['to stderr', 'line-1', 'line-2', 'line-3', ''],
+      'both streams on stdout, in order',
+    );
     assert.equal(current.stderr, '');
-    assert.equal((await logs(node.podName('web'), '--container=main')).stdout, current.stdout, 'the full pod name works too');
+    assert.equal(
+      (await logs(node.podName('web'), '--container=main')).stdout,
+      current.stdout,
+      'the full pod name works too',
+    );
     assert.equal((await logs('web', '-c', 'main', '--tail=2')).stdout, 'line-2\nline-3\n');
     const stamped = await logs('web', '-c', 'main', '--timestamps', '--tail', '1');
     assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z line-3\n$/);
@@ -64,13 +78,24 @@ describe('staticlet logs', () => {
 
     const ambiguous = await logs('web');
     assert.equal(ambiguous.code, 1);
-    assert.equal(ambiguous.stderr, `staticlet logs: a container name must be specified for pod ${node.podName('web')}, choose one of: [main side]\n`);
+    assert.equal(
+      ambiguous.stderr,
+      `staticlet logs: a container name must be specified for pod ${node.podName('web')}, choose one of: [main side]\n`,
+    );
     const noPrevious = await logs('web', '-c', 'main', '-p');
     assert.equal(noPrevious.code, 1);
-    assert.equal(noPrevious.stderr, `staticlet logs: previous terminated container "main" in pod "${node.podName('web')}" not found\n`);
+    assert.equal(
+      noPrevious.stderr,
+      `staticlet logs: previous terminated container "main" in pod "${node.podName('web')}" not found\n`,
+    );
     const noPod = await logs('db');
     assert.equal(noPod.code, 1);
-    assert.match(noPod.stderr, new RegExp(`^staticlet logs: pod "db" not found in namespace "default": no log directory default_db-${node.nodeName}_<uid> or default_db_<uid> in ${node.logsDir}\\n$`));
+    assert.match(
+      noPod.stderr,
+      new RegExp(
+        `^staticlet logs: pod "db" not found in namespace "default": no log directory default_db-${node.nodeName}_<uid> or default_db_<uid> in ${node.logsDir}\\n$`,
+      ),
+    );
     const noContainer = await logs('web', '-c', 'nope');
     assert.equal(noContainer.code, 1);
     assert.match(noContainer.stderr, /container "nope" is not valid for pod .*, choose one of: \[main side\]/);
@@ -92,17 +117,25 @@ describe('staticlet logs', () => {
     const previous = await logs('web', '-c', 'main', '--previous');
     assert.equal(previous.code, 0, previous.stderr);
     assert.equal(previous.stdout, current.stdout, 'the previous run, whole');
-    assert.ok(existsSync(join(node.logsDir, `default_${node.podName('web')}_${first.labels['io.kubernetes.pod.uid']}`, 'main', '1.log')));
+    assert.ok(
+      existsSync(
+        join(node.logsDir, `default_${node.podName('web')}_${first.labels['io.kubernetes.pod.uid']}`, 'main', '1.log'),
+      ),
+    );
   });
 
   it('-f prints new lines as they come and goes on with the new instance when the container restarts, until SIGINT', async () => {
-    const ticking = 'echo "run $(cat /proc/sys/kernel/random/uuid)"; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.3; done';
+    const ticking =
+      'echo "run $(cat /proc/sys/kernel/random/uuid)"; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.3; done';
     await node.writeManifest('ticker.yaml', manifest('ticker', { script: ticking }));
     await node.startAgent();
     const first = await waitFor('ticker running', () => node.running('ticker', 'main'));
     await waitFor('a few ticks', async () => (await logs('ticker')).stdout.includes('tick-3'));
 
-    const proc = spawn(process.execPath, [...staticletArgs(), 'logs', 'ticker', '-f', '--tail=1', ...flags()], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...staticletArgs(), 'logs', 'ticker', '-f', '--tail=1', ...flags()], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -117,8 +150,15 @@ describe('staticlet logs', () => {
       await node.cri.stopContainer(first.id, 5);
       await waitFor('the new instance followed', () => /\nrun [0-9a-f-]{36}\ntick-0\ntick-1\n/.test(out), 20_000);
       assert.equal(out.match(/^run /gm)?.length, 1, 'the new run only; the old one was before the tail');
-      const before = out.slice(0, out.indexOf('\nrun ') + 1).trim().split('\n');
-      assert.deepEqual(before, before.map((_, i) => `tick-${n + i}`), 'every line of the old instance, once, in order');
+      const before = out
+        .slice(0, out.indexOf('\nrun ') + 1)
+        .trim()
+        .split('\n');
+      assert.deepEqual(
+        before,
+        before.map((_, i) => `tick-${n + i}`),
+        'every line of the old instance, once, in order',
+      );
 
       proc.kill('SIGINT');
       assert.equal(await exited, 0, err);

@@ -35,7 +35,10 @@ describe('manifest directory filesystem port (real kernel)', () => {
   it('a file renamed into place is an entry only; a file written under its name has content', async () => {
     await writeFile(join(dir, '.a.yaml.tmp'), 'kind: Pod\n');
     const moved = await watched(() => rename(join(dir, '.a.yaml.tmp'), join(dir, 'a.yaml')));
-    assert.deepEqual(moved.filter((e) => e.path === join(dir, 'a.yaml')).map((e) => e.change), ['entry']);
+    assert.deepEqual(
+      moved.filter((e) => e.path === join(dir, 'a.yaml')).map((e) => e.change),
+      ['entry'],
+    );
     assert.deepEqual(moved[0], { path: dir, change: 'unknown' }, 'the watch says once that it is in place');
 
     const written = await watched(() => writeFile(join(dir, 'b.yaml'), 'kind: Pod\n'));
@@ -50,7 +53,10 @@ describe('manifest directory filesystem port (real kernel)', () => {
       // Written synchronously, so nothing but settle() lets the watch's callback run.
       writeFileSync(join(dir, 'c.yaml'), 'kind: Pod\n');
       await nodeManifestFs.settle();
-      assert.ok(seen.some((e) => e.path === join(dir, 'c.yaml') && e.change === 'content'), JSON.stringify(seen));
+      assert.ok(
+        seen.some((e) => e.path === join(dir, 'c.yaml') && e.change === 'content'),
+        JSON.stringify(seen),
+      );
     } finally {
       sub.unsubscribe();
     }
@@ -61,7 +67,9 @@ describe('manifest directory filesystem port (real kernel)', () => {
     const other = join(dir, 'read.yaml');
     await writeFile(file, 'kind: Pod\n');
     await writeFile(other, 'kind: Pod\n');
-    const holder = spawn('sh', ['-c', `exec 3>>"${file}" 4<"${other}"; echo ready; exec sleep 30`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn('sh', ['-c', `exec 3>>"${file}" 4<"${other}"; echo ready; exec sleep 30`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
       assert.deepEqual([...(await procWriters([file, other]))], [file]);

@@ -47,11 +47,37 @@ describe('manifest URL', () => {
   });
 
   const list = (...names: string[]) =>
-    JSON.stringify({ apiVersion: 'v1', kind: 'PodList', items: names.map((n) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: n }, spec: { terminationGracePeriodSeconds: 2, containers: [{ name: 'main', image: 'staticlet.local/busybox:1', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] }] } })) });
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'PodList',
+      items: names.map((n) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: n },
+        spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [
+            {
+              name: 'main',
+              image: 'staticlet.local/busybox:1',
+              command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"],
+            },
+          ],
+        },
+      })),
+    });
 
   it('runs a Pod, then a PodList, sends the headers, and applies changes to the list', async () => {
     reply = { body: manifest('single') };
-    const agent = await node.startAgent(['--http-check-frequency=1s', `--manifest-url=${url}`, '--manifest-url-header=X-Token:abc,X-Node:one', '--manifest-url-header=X-Token:def'], { manifests: null });
+    const agent = await node.startAgent(
+      [
+        '--http-check-frequency=1s',
+        `--manifest-url=${url}`,
+        '--manifest-url-header=X-Token:abc,X-Node:one',
+        '--manifest-url-header=X-Token:def',
+      ],
+      { manifests: null },
+    );
     await waitFor('single running', () => node.running('single', 'main'));
     assert.equal(seenHeaders[0]!['x-token'], 'abc, def');
     assert.equal(seenHeaders[0]!['x-node'], 'one');
@@ -59,11 +85,20 @@ describe('manifest URL', () => {
     assert.equal(sb.annotations['kubernetes.io/config.source'], 'http');
 
     reply = { body: list('one', 'two') };
-    await waitFor('one and two running', async () => (await node.running('one', 'main')) && (await node.running('two', 'main')));
-    await waitFor('single removed', async () => !(await node.sandboxes()).some((s) => s.metadata.name === node.podName('single')));
+    await waitFor(
+      'one and two running',
+      async () => (await node.running('one', 'main')) && (await node.running('two', 'main')),
+    );
+    await waitFor(
+      'single removed',
+      async () => !(await node.sandboxes()).some((s) => s.metadata.name === node.podName('single')),
+    );
 
     reply = { body: list('two') };
-    await waitFor('one removed', async () => !(await node.sandboxes()).some((s) => s.metadata.name === node.podName('one')));
+    await waitFor(
+      'one removed',
+      async () => !(await node.sandboxes()).some((s) => s.metadata.name === node.podName('one')),
+    );
     assert.ok(await node.running('two', 'main'));
     assert.ok(agent.logs.length > 0);
   });

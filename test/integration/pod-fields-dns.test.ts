@@ -21,7 +21,9 @@ describe('pod fields: DNS, hostname and /etc/hosts', () => {
   const node = useTestNode();
 
   it('dnsPolicy None takes only dnsConfig; dnsConfig merges into ClusterFirst', async () => {
-    await node.writeManifest('none.yaml', `apiVersion: v1
+    await node.writeManifest(
+      'none.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: none}
 spec:
@@ -31,8 +33,11 @@ spec:
     nameservers: [192.0.2.53]
     searches: [example.test]
     options: [{name: ndots, value: "2"}, {name: edns0}]
-${container}`);
-    await node.writeManifest('merged.yaml', `apiVersion: v1
+${container}`,
+    );
+    await node.writeManifest(
+      'merged.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: merged, namespace: team}
 spec:
@@ -41,7 +46,8 @@ spec:
     nameservers: [192.0.2.54]
     searches: [extra.test]
     options: [{name: ndots, value: "1"}, {name: timeout, value: "2"}]
-${container}`);
+${container}`,
+    );
     await node.startAgent(['--cluster-dns=10.96.0.10', '--cluster-domain=kube.local']);
     const none = await waitFor('none running', () => node.running('none', 'main'), 30_000);
     const merged = await waitFor('merged running', () => node.running('merged', 'main'), 30_000);
@@ -55,11 +61,13 @@ ${container}`);
     const r2 = await out(node, merged.id, 'cat /etc/resolv.conf');
     assert.deepEqual(r2.match(/^nameserver .*$/gm), ['nameserver 10.96.0.10', 'nameserver 192.0.2.54']);
     assert.match(r2, /^search team\.svc\.kube\.local svc\.kube\.local kube\.local( \S+)* extra\.test$/m);
-    assert.match(r2, /^options ndots:1 timeout:2$/m, 'the pod\'s ndots overrides the cluster\'s');
+    assert.match(r2, /^options ndots:1 timeout:2$/m, "the pod's ndots overrides the cluster's");
   });
 
-  it('hostname, subdomain and setHostnameAsFQDN; hostAliases and the pod\'s IP in a managed /etc/hosts', async () => {
-    await node.writeManifest('named.yaml', `apiVersion: v1
+  it("hostname, subdomain and setHostnameAsFQDN; hostAliases and the pod's IP in a managed /etc/hosts", async () => {
+    await node.writeManifest(
+      'named.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: named, namespace: team}
 spec:
@@ -70,13 +78,17 @@ spec:
   hostAliases:
     - ip: 192.0.2.1
       hostnames: [foo.test, bar.test]
-${container}`);
-    await node.writeManifest('plain.yaml', `apiVersion: v1
+${container}`,
+    );
+    await node.writeManifest(
+      'plain.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: plain}
 spec:
   terminationGracePeriodSeconds: 1
-${container}`);
+${container}`,
+    );
     await node.startAgent(['--cluster-domain=kube.local']);
     const named = await waitFor('named running', () => node.running('named', 'main'), 30_000);
     const plain = await waitFor('plain running', () => node.running('plain', 'main'), 30_000);
@@ -94,11 +106,13 @@ ${container}`);
     assert.equal((await out(node, plain.id, 'hostname')).trim(), name);
     assert.ok((await out(node, plain.id, 'cat /etc/hosts')).endsWith(`\n${plainIP}\t${name}\n`));
     const podDir = `${node.rootDir}/pods/${named.labels['io.kubernetes.pod.uid']}`;
-    assert.equal(await readFile(`${podDir}/etc-hosts`, 'utf8'), hosts, 'written under the pod\'s directory');
+    assert.equal(await readFile(`${podDir}/etc-hosts`, 'utf8'), hosts, "written under the pod's directory");
   });
 
-  it('a host-network pod gets the node\'s hosts file with its aliases, and the node\'s hostname', async () => {
-    await node.writeManifest('hostnet.yaml', `apiVersion: v1
+  it("a host-network pod gets the node's hosts file with its aliases, and the node's hostname", async () => {
+    await node.writeManifest(
+      'hostnet.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: hostnet}
 spec:
@@ -107,11 +121,18 @@ spec:
   hostAliases:
     - ip: 192.0.2.2
       hostnames: [baz.test]
-${container}`);
+${container}`,
+    );
     await node.startAgent();
     const c = await waitFor('hostnet running', () => node.running('hostnet', 'main'), 30_000);
     const nodeHosts = await readFile('/etc/hosts', 'utf8');
-    assert.equal(await out(node, c.id, 'cat /etc/hosts'), `# Kubernetes-managed hosts file (host network).\n${nodeHosts}\n# Entries added by HostAliases.\n192.0.2.2\tbaz.test\n`);
-    assert.equal((await out(node, c.id, 'hostname')).trim(), (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim());
+    assert.equal(
+      await out(node, c.id, 'cat /etc/hosts'),
+      `# Kubernetes-managed hosts file (host network).\n${nodeHosts}\n# Entries added by HostAliases.\n192.0.2.2\tbaz.test\n`,
+    );
+    assert.equal(
+      (await out(node, c.id, 'hostname')).trim(),
+      (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim(),
+    );
   });
 });

@@ -6,14 +6,21 @@ import { IMAGE, useTestNode, waitFor, type TestNode } from '../support/harness.j
 
 async function envOf(node: TestNode, id: string): Promise<Record<string, string>> {
   const out = (await node.cri.execSync(id, ['cat', '/proc/1/environ'], 10)).stdout.toString();
-  return Object.fromEntries(out.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    out
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 }
 
 describe('pod fields: environment', () => {
   const node = useTestNode();
 
   it('resolves fieldRef and resourceFieldRef, expands $(VAR) in env, command and args', async () => {
-    await node.writeManifest('env.yaml', `apiVersion: v1
+    await node.writeManifest(
+      'env.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: env
@@ -62,7 +69,8 @@ spec:
     - name: side
       image: ${IMAGE}
       command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
-`);
+`,
+    );
     await node.startAgent(['--node-ip=192.0.2.77']);
     const main = await waitFor('main running', () => node.running('env', 'main'), 30_000);
     const podIP = (await node.cri.podSandboxStatus(main.podSandboxId)).network?.ip ?? '';
@@ -75,20 +83,25 @@ spec:
     assert.equal(env['APP'], 'web');
     assert.equal(env['OWNER'], 'ops');
     assert.equal(env['NODE_NAME'], node.nodeName);
-    assert.equal(env['POD_IP'], podIP, 'the sandbox\'s IP, known when the container is created');
+    assert.equal(env['POD_IP'], podIP, "the sandbox's IP, known when the container is created");
     assert.equal(env['POD_IPS'], podIP);
     assert.equal(env['HOST_IP'], '192.0.2.77', '--node-ip');
     assert.equal(env['CPU_LIMIT'], '2', '1500m rounded up to whole CPUs');
     assert.equal(env['CPU_REQUEST_M'], '250');
     assert.equal(env['MEM_LIMIT_MI'], '64');
-    assert.equal(env['SIDE_MEM_LIMIT'], String(totalmem()), 'no limit: the node\'s memory');
+    assert.equal(env['SIDE_MEM_LIMIT'], String(totalmem()), "no limit: the node's memory");
     assert.equal(env['GREETING'], `hello from ${name} in team`);
-    const said = await waitFor('the expanded args ran', async () => (await node.cri.execSync(main.id, ['cat', '/tmp/said'], 10)).stdout.toString() || undefined);
+    const said = await waitFor(
+      'the expanded args ran',
+      async () => (await node.cri.execSync(main.id, ['cat', '/tmp/said'], 10)).stdout.toString() || undefined,
+    );
     assert.equal(said, `hello from ${name} in team at ${podIP} $(NOT_EXPANDED) $(UNDEFINED)\n`);
   });
 
-  it('a host-network pod\'s status.podIP is the node\'s address', async () => {
-    await node.writeManifest('hostnet.yaml', `apiVersion: v1
+  it("a host-network pod's status.podIP is the node's address", async () => {
+    await node.writeManifest(
+      'hostnet.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: hostnet
@@ -104,7 +117,8 @@ spec:
           valueFrom: {fieldRef: {fieldPath: status.podIP}}
         - name: HOST_IP
           valueFrom: {fieldRef: {fieldPath: status.hostIP}}
-`);
+`,
+    );
     await node.startAgent(['--node-ip=192.0.2.78']);
     const main = await waitFor('main running', () => node.running('hostnet', 'main'), 30_000);
     const env = await envOf(node, main.id);

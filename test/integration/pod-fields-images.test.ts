@@ -18,7 +18,9 @@ spec:
 `;
 
 const failures = (logs: string[], pod: string) =>
-  logs.filter((l) => /StartContainer failed/.test(l) && l.includes(pod)).map((l) => JSON.parse(l) as { reason: string; err: string; time: number });
+  logs
+    .filter((l) => /StartContainer failed/.test(l) && l.includes(pod))
+    .map((l) => JSON.parse(l) as { reason: string; err: string; time: number });
 
 describe('pod fields: image pull policy', () => {
   const node = useTestNode();
@@ -46,11 +48,19 @@ describe('pod fields: image pull policy', () => {
     await node.writeManifest('unpullable.yaml', pod('unpullable', '127.0.0.1:1/absent:1', 'IfNotPresent'));
     const agent = await node.startAgent();
     const name = node.podName('unpullable');
-    const both = await waitFor('two failed pulls', () => {
-      const f = failures(agent.logs, name);
-      return f.length >= 2 ? f : undefined;
-    }, 40_000, 250);
-    assert.deepEqual(both.slice(0, 2).map((f) => f.reason), ['ErrImagePull', 'ErrImagePull']);
+    const both = await waitFor(
+      'two failed pulls',
+      () => {
+        const f = failures(agent.logs, name);
+        return f.length >= 2 ? f : undefined;
+      },
+      40_000,
+      250,
+    );
+    assert.deepEqual(
+      both.slice(0, 2).map((f) => f.reason),
+      ['ErrImagePull', 'ErrImagePull'],
+    );
     assert.match(both[0]!.err, /pulling image "127\.0\.0\.1:1\/absent:1"/);
     const gap = both[1]!.time - both[0]!.time;
     assert.ok(gap >= 9_000, `the retry waited for the back-off (${gap} ms)`);

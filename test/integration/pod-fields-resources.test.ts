@@ -28,27 +28,52 @@ describe('pod fields: resources', () => {
   const node = useTestNode();
 
   it('sets CPU shares, CFS quota and period, the memory limit and the OOM score like the kubelet', async () => {
-    await node.writeManifest('burstable.yaml', pod('burstable', `      resources:
+    await node.writeManifest(
+      'burstable.yaml',
+      pod(
+        'burstable',
+        `      resources:
         requests: {cpu: 250m, memory: 64Mi}
         limits: {cpu: 500m, memory: 128Mi}
-`));
-    await node.writeManifest('guaranteed.yaml', pod('guaranteed', `      resources:
+`,
+      ),
+    );
+    await node.writeManifest(
+      'guaranteed.yaml',
+      pod(
+        'guaranteed',
+        `      resources:
         limits: {cpu: "1", memory: 96Mi}
-`));
+`,
+      ),
+    );
     await node.writeManifest('besteffort.yaml', pod('besteffort', ''));
     await node.startAgent();
     const burstable = await waitFor('burstable running', () => node.running('burstable', 'main'), 30_000);
     const guaranteed = await waitFor('guaranteed running', () => node.running('guaranteed', 'main'), 30_000);
     const besteffort = await waitFor('besteffort running', () => node.running('besteffort', 'main'), 30_000);
 
-    const cgroups = (id: string) => sh(node, id, 'cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/memory/memory.limit_in_bytes');
+    const cgroups = (id: string) =>
+      sh(
+        node,
+        id,
+        'cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/memory/memory.limit_in_bytes',
+      );
     const oom = async (id: string) => Number(await sh(node, id, 'cat /proc/1/oom_score_adj'));
 
     assert.deepEqual((await cgroups(burstable.id)).split('\n'), ['256', '50000', '100000', String(128 * 1024 ** 2)]);
-    assert.equal(await oom(burstable.id), 1000 - Math.floor((1000 * 64 * 1024 ** 2) / totalmem()), 'Burstable: by the share of node memory requested');
+    assert.equal(
+      await oom(burstable.id),
+      1000 - Math.floor((1000 * 64 * 1024 ** 2) / totalmem()),
+      'Burstable: by the share of node memory requested',
+    );
 
     const [shares, quota, period, memory] = (await cgroups(guaranteed.id)).split('\n');
-    assert.deepEqual([shares, quota, period], ['1024', '100000', '100000'], 'a limit without a request asks for the limit');
+    assert.deepEqual(
+      [shares, quota, period],
+      ['1024', '100000', '100000'],
+      'a limit without a request asks for the limit',
+    );
     assert.equal(memory, String(96 * 1024 ** 2));
     // Guaranteed asks for -997; a runtime with restrict_oom_score_adj (like this one) gives no less than its own.
     const g = await oom(guaranteed.id);
@@ -61,8 +86,14 @@ describe('pod fields: resources', () => {
 
   it('refuses a request above its limit before anything runs', async () => {
     const agent = await node.startAgent();
-    await node.writeManifest('bad.yaml', pod('bad', '      resources: {requests: {memory: 1Gi}, limits: {memory: 64Mi}}\n'));
+    await node.writeManifest(
+      'bad.yaml',
+      pod('bad', '      resources: {requests: {memory: 1Gi}, limits: {memory: 64Mi}}\n'),
+    );
     const line = await agent.waitForLog(/invalid manifest/);
-    assert.match(line, /spec\.containers\[0\]\.resources\.requests\.memory: must be less than or equal to the memory limit/);
+    assert.match(
+      line,
+      /spec\.containers\[0\]\.resources\.requests\.memory: must be less than or equal to the memory limit/,
+    );
   });
 });

@@ -17,7 +17,8 @@ async function run(node: TestNode, id: string, cmd: string): Promise<{ out: stri
   return { out: r.stdout.toString().trim(), code: r.exitCode };
 }
 
-const mountsUnder = async (dir: string) => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.split(' ')[4]?.startsWith(dir));
+const mountsUnder = async (dir: string) =>
+  (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.split(' ')[4]?.startsWith(dir));
 
 const SLEEP = `["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`;
 
@@ -31,7 +32,9 @@ describe('pod fields: volumes', () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(join(host, 'app.sock'), r));
     try {
-      await node.writeManifest('vols.yaml', `apiVersion: v1
+      await node.writeManifest(
+        'vols.yaml',
+        `apiVersion: v1
 kind: Pod
 metadata:
   name: vols
@@ -57,7 +60,8 @@ spec:
         - {name: dir, mountPath: /sub, subPath: a/b}
         - {name: cache, mountPath: /cache}
         - {name: cache, mountPath: /cache-logs, subPath: logs}
-`);
+`,
+      );
       await node.startAgent();
       const main = await waitFor('main running', () => node.running('vols', 'main'), 30_000);
       assert.equal((await run(node, main.id, 'cat /etc/app.conf')).out, 'key=value');
@@ -66,15 +70,21 @@ spec:
       assert.equal((await run(node, main.id, 'test -f /etc/created.conf && echo file')).out, 'file');
       assert.equal((await run(node, main.id, 'test -S /run/app.sock && echo socket')).out, 'socket');
       assert.equal((await run(node, main.id, 'test -c /dev/host-null && echo char')).out, 'char');
-      assert.ok((await stat(join(host, 'made/here/a/b'))).isDirectory(), 'DirectoryOrCreate, then the subPath inside it');
+      assert.ok(
+        (await stat(join(host, 'made/here/a/b'))).isDirectory(),
+        'DirectoryOrCreate, then the subPath inside it',
+      );
       assert.equal((await run(node, main.id, 'ls -d /sub')).code, 0);
 
       // The memory emptyDir: a tmpfs of sizeLimit, writable by a non-root user, with its subPath.
       const cacheMount = (await run(node, main.id, "grep ' /cache ' /proc/mounts")).out;
       assert.match(cacheMount, /^tmpfs \/cache tmpfs .*size=16384k/);
-      assert.equal((await run(node, main.id, 'echo hi > /cache/x && echo hi > /cache-logs/y && cat /cache/logs/y')).out, 'hi');
+      assert.equal(
+        (await run(node, main.id, 'echo hi > /cache/x && echo hi > /cache-logs/y && cat /cache/logs/y')).out,
+        'hi',
+      );
       const tmpfs = (await mountsUnder(node.rootDir)).filter((l) => / - tmpfs /.test(l));
-      assert.equal(tmpfs.length, 1, 'one tmpfs under the agent\'s root dir');
+      assert.equal(tmpfs.length, 1, "one tmpfs under the agent's root dir");
       assert.match(tmpfs[0]!, /kubernetes\.io~empty-dir\/cache /);
 
       // The pod goes: its tmpfs is unmounted and its directory removed.
@@ -82,7 +92,9 @@ spec:
       await waitFor('pod removed', async () => (await node.sandboxes()).length === 0, 30_000);
       await waitFor('tmpfs unmounted', async () => (await mountsUnder(node.rootDir)).length === 0, 10_000);
       const podDirs = await waitFor('pod dir removed', async () => {
-        const left = await stat(join(node.rootDir, 'pods', main.labels['io.kubernetes.pod.uid']!)).catch(() => undefined);
+        const left = await stat(join(node.rootDir, 'pods', main.labels['io.kubernetes.pod.uid']!)).catch(
+          () => undefined,
+        );
         return left === undefined;
       });
       assert.equal(podDirs, true);
@@ -96,7 +108,9 @@ spec:
     const file = join(node.dir, 'not-a-socket');
     await writeFile(file, '');
     const agent = await node.startAgent();
-    await node.writeManifest('bad.yaml', `apiVersion: v1
+    await node.writeManifest(
+      'bad.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: bad
@@ -109,10 +123,14 @@ spec:
       image: ${IMAGE}
       command: ${SLEEP}
       volumeMounts: [{name: sock, mountPath: /run/x.sock}]
-`);
+`,
+    );
     const line = await agent.waitForLog(/StartContainer failed/, 30_000);
     assert.match(line, /"reason":"CreateContainerConfigError"/);
-    assert.ok(line.includes(`volume \\"sock\\" (hostPath Socket): hostPath type check failed: ${file} is not a socket file`), line);
+    assert.ok(
+      line.includes(`volume \\"sock\\" (hostPath Socket): hostPath type check failed: ${file} is not a socket file`),
+      line,
+    );
     assert.equal((await node.containers()).length, 0);
   });
 
@@ -124,7 +142,9 @@ spec:
     await execFileP('mount', ['--bind', shared, shared]);
     try {
       await execFileP('mount', ['--make-shared', shared]);
-      await node.writeManifest('prop.yaml', `apiVersion: v1
+      await node.writeManifest(
+        'prop.yaml',
+        `apiVersion: v1
 kind: Pod
 metadata:
   name: prop
@@ -142,16 +162,28 @@ spec:
       command: ${SLEEP}
       securityContext: {privileged: true}
       volumeMounts: [{name: shared, mountPath: /shared, mountPropagation: Bidirectional}]
-`);
+`,
+      );
       await node.startAgent();
       const watcher = await waitFor('watcher running', () => node.running('prop', 'watcher'), 30_000);
       const mounter = await waitFor('mounter running', () => node.running('prop', 'mounter'), 30_000);
 
       await execFileP('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', join(shared, 'from-host')]);
-      await waitFor('the host mount seen in the container', async () => (await run(node, watcher.id, "grep -c ' /shared/from-host ' /proc/mounts")).out === '1', 10_000);
+      await waitFor(
+        'the host mount seen in the container',
+        async () => (await run(node, watcher.id, "grep -c ' /shared/from-host ' /proc/mounts")).out === '1',
+        10_000,
+      );
 
-      assert.equal((await run(node, mounter.id, 'mount -t tmpfs -o size=1m tmpfs /shared/from-pod && echo mounted')).out, 'mounted');
-      await waitFor('the pod\'s mount seen on the host', async () => (await mountsUnder(join(shared, 'from-pod'))).length > 0, 10_000);
+      assert.equal(
+        (await run(node, mounter.id, 'mount -t tmpfs -o size=1m tmpfs /shared/from-pod && echo mounted')).out,
+        'mounted',
+      );
+      await waitFor(
+        "the pod's mount seen on the host",
+        async () => (await mountsUnder(join(shared, 'from-pod'))).length > 0,
+        10_000,
+      );
     } finally {
       await node.cleanup().catch(() => undefined);
       await unmountUnder(shared);

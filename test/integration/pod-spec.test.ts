@@ -13,7 +13,9 @@ describe('pod spec', () => {
     const hostDir = join(node.dir, 'host-data');
     await mkdir(hostDir);
     await writeFile(join(hostDir, 'from-host.txt'), 'hello from the host\n');
-    await node.writeManifest('app.yaml', `apiVersion: v1
+    await node.writeManifest(
+      'app.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: app
@@ -48,20 +50,30 @@ spec:
       hostPath: {path: ${hostDir}, type: Directory}
     - name: out
       hostPath: {path: ${join(node.dir, 'created')}, type: DirectoryOrCreate}
-`);
+`,
+    );
     await node.startAgent();
     const main = await waitFor('main running', () => node.running('app', 'main'), 30_000);
     const exec = async (cmd: string) => (await node.cri.execSync(main.id, ['sh', '-c', cmd], 10)).stdout.toString();
     assert.equal(await exec('cat /work/order'), 'first\nsecond\n', 'init containers ran in order, each to completion');
     assert.equal(await exec('cat /work/main'), 'hello from /tmp\n');
-    assert.equal(await waitFor('the copied file', () => readFile(join(node.dir, 'created', 'copied.txt'), 'utf8')), 'hello from the host\n');
-    assert.notEqual((await node.cri.execSync(main.id, ['sh', '-c', 'touch /host/x'], 10)).exitCode, 0, 'readOnly mount');
+    assert.equal(
+      await waitFor('the copied file', () => readFile(join(node.dir, 'created', 'copied.txt'), 'utf8')),
+      'hello from the host\n',
+    );
+    assert.notEqual(
+      (await node.cri.execSync(main.id, ['sh', '-c', 'touch /host/x'], 10)).exitCode,
+      0,
+      'readOnly mount',
+    );
     const inits = (await node.containers()).filter((c) => c.metadata.name !== 'main');
     assert.deepEqual(inits.map((c) => c.state).sort(), ['CONTAINER_EXITED', 'CONTAINER_EXITED']);
   });
 
   it('gives a pod-network pod an IP on the bridge that serves its port, and cluster DNS in resolv.conf', async () => {
-    await node.writeManifest('web.yaml', `apiVersion: v1
+    await node.writeManifest(
+      'web.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: web
@@ -73,17 +85,23 @@ spec:
       image: ${IMAGE}
       command: ["sh", "-c", "mkdir -p /www && echo it-works > /www/index.html && exec httpd -f -p 8080 -h /www"]
       ports: [{containerPort: 8080}]
-`);
+`,
+    );
     await node.startAgent(['--cluster-dns=10.96.0.10', '--cluster-domain=kube.local']);
     const c = await waitFor('web running', () => node.running('web', 'web'));
     const status = await node.cri.podSandboxStatus(c.podSandboxId);
     const ip = status.network?.ip;
     assert.match(ip ?? '', /^10\.203\.0\.\d+$/, 'an address on our own test bridge');
     // Traffic only to the pod we created on our own bridge.
-    const body = await waitFor('HTTP from the pod', async () => {
-      const res = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(2_000) });
-      return res.ok ? res.text() : undefined;
-    }, 15_000, 250);
+    const body = await waitFor(
+      'HTTP from the pod',
+      async () => {
+        const res = await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(2_000) });
+        return res.ok ? res.text() : undefined;
+      },
+      15_000,
+      250,
+    );
     assert.equal(body.trim(), 'it-works');
     const resolv = (await node.cri.execSync(c.id, ['cat', '/etc/resolv.conf'], 10)).stdout.toString();
     assert.match(resolv, /nameserver 10\.96\.0\.10/);
@@ -93,7 +111,9 @@ spec:
 
   it('runs a hostNetwork pod in the node network namespace, without cluster DNS', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    await node.writeManifest('hostnet.yaml', `apiVersion: v1
+    await node.writeManifest(
+      'hostnet.yaml',
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: hostnet
@@ -105,13 +125,19 @@ spec:
       image: ${IMAGE}
       command: ["sh", "-c", "mkdir -p /www && echo on-the-host > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www"]
       ports: [{containerPort: ${port}, hostPort: ${port}}]
-`);
+`,
+    );
     await node.startAgent(['--cluster-dns=10.96.0.10', '--cluster-domain=kube.local']);
     const c = await waitFor('hostnet running', () => node.running('hostnet', 'web'));
-    const body = await waitFor('HTTP on loopback', async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
-      return res.ok ? res.text() : undefined;
-    }, 15_000, 250);
+    const body = await waitFor(
+      'HTTP on loopback',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
+        return res.ok ? res.text() : undefined;
+      },
+      15_000,
+      250,
+    );
     assert.equal(body.trim(), 'on-the-host');
     const resolv = (await node.cri.execSync(c.id, ['cat', '/etc/resolv.conf'], 10)).stdout.toString();
     assert.doesNotMatch(resolv, /10\.96\.0\.10/, 'ClusterFirst on the host network falls back to the node resolver');

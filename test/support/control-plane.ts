@@ -75,7 +75,15 @@ export class ControlPlane {
 
 /** The parts of a pod the tests read, as kubectl prints them. */
 export interface KubePod {
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[]; creationTimestamp: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+    creationTimestamp: string;
+  };
   spec: { nodeName?: string };
   status: {
     phase?: string;
@@ -83,6 +91,12 @@ export interface KubePod {
     hostIP?: string;
     startTime?: string;
     conditions?: { type: string; status: string }[];
-    containerStatuses?: { name: string; ready: boolean; restartCount: number; containerID?: string; state?: Record<string, unknown> }[];
+    containerStatuses?: {
+      name: string;
+      ready: boolean;
+      restartCount: number;
+      containerID?: string;
+      state?: Record<string, unknown>;
+    }[];
   };
 }

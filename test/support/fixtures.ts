@@ -9,24 +9,69 @@ import type { StaticPod } from '../../src/core/static-pod.js';
 
 export const NODE = 'node1';
 
-export function podYaml(name: string, opts: { image?: string; restartPolicy?: string; containers?: string[]; init?: string[]; extra?: string } = {}): string {
-  const containers = (opts.containers ?? ['web']).map((c) => `    - name: ${c}\n      image: ${opts.image ?? 'staticlet.local/busybox:1'}\n      command: ["sleep", "3600"]\n`).join('');
-  const init = opts.init ? `  initContainers:\n${opts.init.map((c) => `    - name: ${c}\n      image: staticlet.local/busybox:1\n      command: ["true"]\n`).join('')}` : '';
+export function podYaml(
+  name: string,
+  opts: { image?: string; restartPolicy?: string; containers?: string[]; init?: string[]; extra?: string } = {},
+): string {
+  const containers = (opts.containers ?? ['web'])
+    .map(
+      (c) =>
+        `    - name: ${c}\n      image: ${opts.image ?? 'staticlet.local/busybox:1'}\n      command: ["sleep", "3600"]\n`,
+    )
+    .join('');
+  const init = opts.init
+    ? `  initContainers:\n${opts.init.map((c) => `    - name: ${c}\n      image: staticlet.local/busybox:1\n      command: ["true"]\n`).join('')}`
+    : '';
   return `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  labels:\n    role: myrole\nspec:\n${opts.restartPolicy ? `  restartPolicy: ${opts.restartPolicy}\n` : ''}${init}  containers:\n${containers}${opts.extra ?? ''}`;
 }
 
-export function staticPod(name: string, origin = `/etc/manifests/${name}.yaml`, opts: Parameters<typeof podYaml>[1] = {}): StaticPod {
+export function staticPod(
+  name: string,
+  origin = `/etc/manifests/${name}.yaml`,
+  opts: Parameters<typeof podYaml>[1] = {},
+): StaticPod {
   const result = readManifest(podYaml(name, opts), { nodeName: NODE, source: 'file', origin, seenAt: 0 });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.pods[0]!;
 }
 
 export function sandbox(pod: StaticPod, id: string, over: Partial<SandboxObservation> = {}): SandboxObservation {
-  return { id, podUid: pod.uid, podName: pod.name, namespace: pod.namespace, attempt: 0, ready: true, createdAt: 1, source: pod.source, origin: pod.origin, observedAt: 0, ...over };
+  return {
+    id,
+    podUid: pod.uid,
+    podName: pod.name,
+    namespace: pod.namespace,
+    attempt: 0,
+    ready: true,
+    createdAt: 1,
+    source: pod.source,
+    origin: pod.origin,
+    observedAt: 0,
+    ...over,
+  };
 }
 
-export function container(pod: StaticPod, id: string, sandboxId: string, name: string, over: Partial<ContainerObservation> = {}): ContainerObservation {
-  return { id, sandboxId, podUid: pod.uid, name, attempt: 0, state: 'running', image: 'staticlet.local/busybox:1', createdAt: 1, startedAt: 1, gracePeriodSeconds: 30, observedAt: 0, ...over };
+export function container(
+  pod: StaticPod,
+  id: string,
+  sandboxId: string,
+  name: string,
+  over: Partial<ContainerObservation> = {},
+): ContainerObservation {
+  return {
+    id,
+    sandboxId,
+    podUid: pod.uid,
+    name,
+    attempt: 0,
+    state: 'running',
+    image: 'staticlet.local/busybox:1',
+    createdAt: 1,
+    startedAt: 1,
+    gracePeriodSeconds: 30,
+    observedAt: 0,
+    ...over,
+  };
 }
 
 /** Numbers and times events like the loop does. */

@@ -19,7 +19,10 @@ export const IMAGE = 'staticlet.local/busybox:1';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the integration tests through 'npm test' (scripts/test.sh), which starts containerd`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the integration tests through 'npm test' (scripts/test.sh), which starts containerd`,
+    );
   return value;
 }
 
@@ -31,12 +34,19 @@ const execFileP = promisify(execFile);
 /** crictl, the outside client, against the test runtime. */
 export async function crictl(...args: string[]): Promise<string> {
   const ep = endpoint();
-  const { stdout } = await execFileP(crictlPath(), ['--runtime-endpoint', ep, '--image-endpoint', ep, ...args], { timeout: 60_000 });
+  const { stdout } = await execFileP(crictlPath(), ['--runtime-endpoint', ep, '--image-endpoint', ep, ...args], {
+    timeout: 60_000,
+  });
   return stdout;
 }
 
 /** Polls `check` every `everyMs` until it returns a value (not undefined/false), at most `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -47,7 +57,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(everyMs);
   }
@@ -95,16 +107,20 @@ export class TestNode {
     // The built agent through its launcher, as users run it; else the sources through tsx.
     const built = existsSync(join(REPO, 'dist/src/main.js'));
     const manifests = opts.manifests === undefined ? this.manifests : opts.manifests;
-    const proc = spawn(built ? join(REPO, 'bin/staticlet') : process.execPath, [
-      ...(built ? [] : ['--import', 'tsx', join(REPO, 'src/main.ts')]),
-      ...(manifests ? [`--pod-manifest-path=${manifests}`] : []),
-      `--container-runtime-endpoint=${endpoint()}`,
-      `--hostname-override=${this.nodeName}`,
-      `--pod-logs-dir=${this.logsDir}`,
-      `--root-dir=${this.rootDir}`,
-      '--log-level=debug',
-      ...extraArgs,
-    ], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+    const proc = spawn(
+      built ? join(REPO, 'bin/staticlet') : process.execPath,
+      [
+        ...(built ? [] : ['--import', 'tsx', join(REPO, 'src/main.ts')]),
+        ...(manifests ? [`--pod-manifest-path=${manifests}`] : []),
+        `--container-runtime-endpoint=${endpoint()}`,
+        `--hostname-override=${this.nodeName}`,
+        `--pod-logs-dir=${this.logsDir}`,
+        `--root-dir=${this.rootDir}`,
+        '--log-level=debug',
+        ...extraArgs,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO },
+    );
     const logs: string[] = [];
     const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
     const onLine = (line: string) => {
@@ -137,8 +153,22 @@ export class TestNode {
         const found = logs.find((l) => pattern.test(l));
         if (found) return Promise.resolve(found);
         return new Promise((resolveLine, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms; logs:\n${logs.slice(-30).join('\n')}`)), timeoutMs);
-          waiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolveLine(line); } });
+          const timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `no log line matching ${pattern} within ${timeoutMs} ms; logs:\n${logs.slice(-30).join('\n')}`,
+                ),
+              ),
+            timeoutMs,
+          );
+          waiters.push({
+            pattern,
+            resolve: (line) => {
+              clearTimeout(timer);
+              resolveLine(line);
+            },
+          });
         });
       },
       stop: async (signal = 'SIGTERM') => {
@@ -203,18 +233,23 @@ export function useTestNode(): TestNode {
 }
 
 /** A manifest for a busybox pod. `command` runs under sh -c with a TERM trap, so stops are quick. */
-export function manifest(name: string, opts: {
-  script?: string;
-  restartPolicy?: string;
-  labels?: Record<string, string>;
-  extraSpec?: string;
-  extraContainer?: string;
-  grace?: number;
-  trapTerm?: boolean;
-} = {}): string {
+export function manifest(
+  name: string,
+  opts: {
+    script?: string;
+    restartPolicy?: string;
+    labels?: Record<string, string>;
+    extraSpec?: string;
+    extraContainer?: string;
+    grace?: number;
+    trapTerm?: boolean;
+  } = {},
+): string {
   const script = opts.script ?? 'sleep 3600';
   const wrapped = opts.trapTerm === false ? script : `trap 'exit 0' TERM; ${script} & wait`;
-  const labels = Object.entries(opts.labels ?? { app: name }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('');
+  const labels = Object.entries(opts.labels ?? { app: name })
+    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`)
+    .join('');
   return `apiVersion: v1
 kind: Pod
 metadata:

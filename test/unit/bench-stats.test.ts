@@ -36,11 +36,17 @@ describe('bench statistics', () => {
     ]);
     assert.equal(pooled, 300);
     // The fifth floor sample of run two has no partner and is left out, not paired across runs.
-    assert.equal(pooledPairedMedianDifference([{ a: [100], b: [0, 50] }, { a: [10, 20], b: [0, 0] }]), 20);
+    assert.equal(
+      pooledPairedMedianDifference([
+        { a: [100], b: [0, 50] },
+        { a: [10, 20], b: [0, 0] },
+      ]),
+      20,
+    );
     assert.ok(Number.isNaN(pooledPairedMedianDifference([])));
   });
 
-  it('judges an overhead target: at most half the kubelet\'s (or none), within its cap', () => {
+  it("judges an overhead target: at most half the kubelet's (or none), within its cap", () => {
     const single = OVERHEAD_TARGETS.find((t) => t.capMs === 100)!;
     const bulk = OVERHEAD_TARGETS.find((t) => t.capMs === undefined)!;
     assert.equal(overheadMet(single, 5, 10), true);

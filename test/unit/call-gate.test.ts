@@ -9,7 +9,9 @@ import type { CriRuntime, PodSandboxConfig } from '../../src/runtime/cri/types.j
 /** A call that ends when the test says. */
 function pending() {
   let end!: (ok: boolean) => void;
-  const done = new Promise<void>((resolve, reject) => (end = (ok) => (ok ? resolve() : reject(new Error('runtime said no')))));
+  const done = new Promise<void>(
+    (resolve, reject) => (end = (ok) => (ok ? resolve() : reject(new Error('runtime said no')))),
+  );
   return { done, end };
 }
 
@@ -28,7 +30,10 @@ describe('CallGate', () => {
         return i;
       }),
     );
-    assert.deepEqual(await Promise.all(calls), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      await Promise.all(calls),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.equal(most, 3);
     assert.deepEqual(gate.load, { inFlight: 0, waiting: 0 });
   });
@@ -85,7 +90,8 @@ describe('gateRuntimeCalls', () => {
       },
     };
     const gated = gateRuntimeCalls(cri as CriRuntime, 1);
-    const sandbox = (name: string) => ({ metadata: { name, uid: name, namespace: 'default', attempt: 0 } }) as PodSandboxConfig;
+    const sandbox = (name: string) =>
+      ({ metadata: { name, uid: name, namespace: 'default', attempt: 0 } }) as PodSandboxConfig;
 
     const a = gated.runPodSandbox(sandbox('a'));
     const b = gated.runPodSandbox(sandbox('b'));
@@ -118,7 +124,9 @@ describe('gateRuntimeCalls', () => {
     const gated = gateRuntimeCalls(cri as CriRuntime, 1);
     const first = gated.stopPodSandbox('first');
     const rest = [
-      gated.runPodSandbox({ metadata: { name: 'new', uid: 'u', namespace: 'default', attempt: 0 } } as PodSandboxConfig),
+      gated.runPodSandbox({
+        metadata: { name: 'new', uid: 'u', namespace: 'default', attempt: 0 },
+      } as PodSandboxConfig),
       gated.removePodSandbox('a'),
       gated.stopPodSandbox('b'),
       gated.removeContainer('c'),
@@ -127,6 +135,13 @@ describe('gateRuntimeCalls', () => {
     await tick();
     held.end(true);
     await Promise.all([first, ...rest]);
-    assert.deepEqual(calls, ['StopPodSandbox first', 'StopPodSandbox b', 'StopPodSandbox d', 'RemovePodSandbox a', 'RemoveContainer c', 'RunPodSandbox new']);
+    assert.deepEqual(calls, [
+      'StopPodSandbox first',
+      'StopPodSandbox b',
+      'StopPodSandbox d',
+      'RemovePodSandbox a',
+      'RemoveContainer c',
+      'RunPodSandbox new',
+    ]);
   });
 });

@@ -19,7 +19,12 @@ async function run(args: string[]) {
 
 describe('command line', () => {
   it('takes kubelet-style flags with defaults', async () => {
-    const { options } = await run(['--pod-manifest-path=/etc/kubernetes/manifests', '--hostname-override=My-Node1', '--cluster-dns=10.254.0.10', '--cluster-domain=kube.local']);
+    const { options } = await run([
+      '--pod-manifest-path=/etc/kubernetes/manifests',
+      '--hostname-override=My-Node1',
+      '--cluster-dns=10.254.0.10',
+      '--cluster-domain=kube.local',
+    ]);
     assert.equal(options.podManifestPath, '/etc/kubernetes/manifests');
     assert.equal(options.nodeName, 'my-node1', 'lower-cased like the kubelet');
     assert.deepEqual(options.clusterDNS, ['10.254.0.10']);
@@ -28,24 +33,41 @@ describe('command line', () => {
     assert.equal(options.httpCheckFrequencyMs, 20_000);
     assert.equal(options.containerRuntimeEndpoint, 'unix:///run/containerd/containerd.sock');
     assert.equal(options.maxParallelRuntimeCalls, 8);
-    assert.equal((await run(['--pod-manifest-path=/x', '--max-parallel-runtime-calls=2'])).options.maxParallelRuntimeCalls, 2);
+    assert.equal(
+      (await run(['--pod-manifest-path=/x', '--max-parallel-runtime-calls=2'])).options.maxParallelRuntimeCalls,
+      2,
+    );
   });
 
   it('refuses unknown flags, bad values and a missing source with one clear line', async () => {
-    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--bogus']), (e: Error) => e instanceof UsageError && /bogus/.test(e.message));
+    await assert.rejects(
+      parseCommand(['--pod-manifest-path=/x', '--bogus']),
+      (e: Error) => e instanceof UsageError && /bogus/.test(e.message),
+    );
     await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--file-check-frequency=soon']), /not a duration/);
     await assert.rejects(parseCommand([]), /no static pod source/);
     await assert.rejects(parseCommand(['--manifest-url=ftp://x/y']), /only http and https/);
-    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--hostname-override=bad_name']), /not a valid DNS-1123 name/);
-    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--max-parallel-runtime-calls=0']), /--max-parallel-runtime-calls: must be a whole number of at least 1/);
-    await assert.rejects(parseCommand(['--pod-manifest-path=/x', '--max-parallel-pods=many']), /--max-parallel-pods: must be a whole number/);
+    await assert.rejects(
+      parseCommand(['--pod-manifest-path=/x', '--hostname-override=bad_name']),
+      /not a valid DNS-1123 name/,
+    );
+    await assert.rejects(
+      parseCommand(['--pod-manifest-path=/x', '--max-parallel-runtime-calls=0']),
+      /--max-parallel-runtime-calls: must be a whole number of at least 1/,
+    );
+    await assert.rejects(
+      parseCommand(['--pod-manifest-path=/x', '--max-parallel-pods=many']),
+      /--max-parallel-pods: must be a whole number/,
+    );
   });
 
   it('reads a KubeletConfiguration; flags override it; unknown fields are listed, not fatal', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'staticlet-cli-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const config = join(dir, 'kubelet.yaml');
-    await writeFile(config, `apiVersion: kubelet.config.k8s.io/v1beta1
+    await writeFile(
+      config,
+      `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 staticPodPath: /etc/kubernetes/manifests
 staticPodURL: http://127.0.0.1:8000/pods
@@ -57,7 +79,8 @@ clusterDNS: [10.96.0.10]
 clusterDomain: cluster.local
 containerRuntimeEndpoint: unix:///run/crio/crio.sock
 cgroupDriver: systemd
-`);
+`,
+    );
     const { options, ignoredConfigFields } = await run([`--config=${config}`, '--file-check-frequency=2s']);
     assert.equal(options.podManifestPath, '/etc/kubernetes/manifests');
     assert.equal(options.manifestUrl, 'http://127.0.0.1:8000/pods');
@@ -68,12 +91,22 @@ cgroupDriver: systemd
     assert.equal(options.containerRuntimeEndpoint, 'unix:///run/crio/crio.sock');
     assert.deepEqual(ignoredConfigFields, ['cgroupDriver']);
 
-    await writeFile(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfileCheckFrequency: often\n');
-    await assert.rejects(parseCommand([`--config=${config}`]), /kubelet\.yaml:3: fileCheckFrequency: "often" is not a duration/);
+    await writeFile(
+      config,
+      'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfileCheckFrequency: often\n',
+    );
+    await assert.rejects(
+      parseCommand([`--config=${config}`]),
+      /kubelet\.yaml:3: fileCheckFrequency: "often" is not a duration/,
+    );
   });
 
   it('parses the kubelet header syntax', () => {
-    assert.deepEqual(parseHeaders(['a:hello,b:again,c:world', 'b:beautiful']), { a: ['hello'], b: ['again', 'beautiful'], c: ['world'] });
+    assert.deepEqual(parseHeaders(['a:hello,b:again,c:world', 'b:beautiful']), {
+      a: ['hello'],
+      b: ['again', 'beautiful'],
+      c: ['world'],
+    });
     assert.throws(() => parseHeaders(['novalue']), /NAME:VALUE/);
   });
 
@@ -86,9 +119,16 @@ cgroupDriver: systemd
   });
 
   it('parses resolv.conf', () => {
-    assert.deepEqual(parseResolvConf('# c\nnameserver 1.1.1.1\nnameserver 8.8.8.8\nsearch a.example b.example\noptions ndots:2 edns0\n'), {
-      servers: ['1.1.1.1', '8.8.8.8'], searches: ['a.example', 'b.example'], options: ['ndots:2', 'edns0'],
-    });
+    assert.deepEqual(
+      parseResolvConf(
+        '# c\nnameserver 1.1.1.1\nnameserver 8.8.8.8\nsearch a.example b.example\noptions ndots:2 edns0\n',
+      ),
+      {
+        servers: ['1.1.1.1', '8.8.8.8'],
+        searches: ['a.example', 'b.example'],
+        options: ['ndots:2', 'edns0'],
+      },
+    );
   });
 });
 
@@ -98,8 +138,18 @@ describe('event log', () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'events.jsonl');
     const web = staticPod('web');
-    const events = logged([manifestRead(web), relist([], [], 5), { type: 'SourceSynced', source: 'file', sourceId: '/m' }], 1_000, 10);
-    const writer = openEventLog(file, { staticlet: 'event-log', version: 1, nodeName: 'node1', configuredSources: ['file'], startedAt: 'now' });
+    const events = logged(
+      [manifestRead(web), relist([], [], 5), { type: 'SourceSynced', source: 'file', sourceId: '/m' }],
+      1_000,
+      10,
+    );
+    const writer = openEventLog(file, {
+      staticlet: 'event-log',
+      version: 1,
+      nodeName: 'node1',
+      configuredSources: ['file'],
+      startedAt: 'now',
+    });
     for (const e of events) writer.write(e);
     await writer.close();
 

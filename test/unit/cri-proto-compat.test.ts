@@ -153,8 +153,10 @@ function compareProtos(ours: ParsedProto, upstream: ParsedProto): string[] {
           continue;
         }
         if (f.id !== uf.id) problems.push(`field ${where}: number ${f.id}, upstream ${uf.id}`);
-        if (typeName(f) !== typeName(uf)) problems.push(`field ${where}: type ${typeName(f)}, upstream ${typeName(uf)}`);
-        if (f.repeated !== uf.repeated) problems.push(`field ${where}: repeated ${f.repeated}, upstream ${uf.repeated}`);
+        if (typeName(f) !== typeName(uf))
+          problems.push(`field ${where}: type ${typeName(f)}, upstream ${typeName(uf)}`);
+        if (f.repeated !== uf.repeated)
+          problems.push(`field ${where}: repeated ${f.repeated}, upstream ${uf.repeated}`);
         if (f.map !== uf.map) problems.push(`field ${where}: map ${f.map}, upstream ${uf.map}`);
         if (f instanceof protobuf.MapField && uf instanceof protobuf.MapField && f.keyType !== uf.keyType) {
           problems.push(`field ${where}: map key ${f.keyType}, upstream ${uf.keyType}`);
@@ -199,10 +201,14 @@ function compareProtos(ours: ParsedProto, upstream: ParsedProto): string[] {
         if (req !== ureq) problems.push(`rpc ${where}: request ${req}, upstream ${ureq}`);
         if (res !== ures) problems.push(`rpc ${where}: response ${res}, upstream ${ures}`);
         if (Boolean(m.requestStream) !== Boolean(um.requestStream)) {
-          problems.push(`rpc ${where}: client streaming ${Boolean(m.requestStream)}, upstream ${Boolean(um.requestStream)}`);
+          problems.push(
+            `rpc ${where}: client streaming ${Boolean(m.requestStream)}, upstream ${Boolean(um.requestStream)}`,
+          );
         }
         if (Boolean(m.responseStream) !== Boolean(um.responseStream)) {
-          problems.push(`rpc ${where}: server streaming ${Boolean(m.responseStream)}, upstream ${Boolean(um.responseStream)}`);
+          problems.push(
+            `rpc ${where}: server streaming ${Boolean(m.responseStream)}, upstream ${Boolean(um.responseStream)}`,
+          );
         }
       }
     } else if (obj instanceof protobuf.Namespace) {
@@ -308,14 +314,22 @@ describe('the checker catches incompatibilities (self-check on altered copies)',
 
   test('a wrong scalar type, a wrong message type, a lost repeated label', () => {
     let problems = compareProtos(altered(/int64 started_at = 5;/, 'int32 started_at = 5;'), upstream());
-    assert.ok(problems.includes('field runtime.v1.ContainerStatus.started_at: type int32, upstream int64'), JSON.stringify(problems));
+    assert.ok(
+      problems.includes('field runtime.v1.ContainerStatus.started_at: type int32, upstream int64'),
+      JSON.stringify(problems),
+    );
     problems = compareProtos(altered(/ImageSpec image = 4;/, 'ContainerMetadata image = 4;'), upstream());
     assert.ok(
-      problems.includes('field runtime.v1.Container.image: type .runtime.v1.ContainerMetadata, upstream .runtime.v1.ImageSpec'),
+      problems.includes(
+        'field runtime.v1.Container.image: type .runtime.v1.ContainerMetadata, upstream .runtime.v1.ImageSpec',
+      ),
       JSON.stringify(problems),
     );
     problems = compareProtos(altered(/repeated string cmd = 2;/, 'string cmd = 2;'), upstream());
-    assert.ok(problems.includes('field runtime.v1.ExecSyncRequest.cmd: repeated false, upstream true'), JSON.stringify(problems));
+    assert.ok(
+      problems.includes('field runtime.v1.ExecSyncRequest.cmd: repeated false, upstream true'),
+      JSON.stringify(problems),
+    );
   });
 
   test('a wrong map key type, a wrong enum number, a renamed field, an invented message', () => {
@@ -323,9 +337,15 @@ describe('the checker catches incompatibilities (self-check on altered copies)',
       altered(/map<string, string> sysctls = 3;/, 'map<int32, string> sysctls = 3;'),
       upstream(),
     );
-    assert.ok(problems.includes('field runtime.v1.LinuxPodSandboxConfig.sysctls: map key int32, upstream string'), JSON.stringify(problems));
+    assert.ok(
+      problems.includes('field runtime.v1.LinuxPodSandboxConfig.sysctls: map key int32, upstream string'),
+      JSON.stringify(problems),
+    );
     problems = compareProtos(altered(/CONTAINER_EXITED = 2;/, 'CONTAINER_EXITED = 5;'), upstream());
-    assert.ok(problems.includes('enum runtime.v1.ContainerState.CONTAINER_EXITED: number 5, upstream 2'), JSON.stringify(problems));
+    assert.ok(
+      problems.includes('enum runtime.v1.ContainerState.CONTAINER_EXITED: number 5, upstream 2'),
+      JSON.stringify(problems),
+    );
     problems = compareProtos(altered(/string log_directory = 3;/, 'string log_dir = 3;'), upstream());
     assert.ok(
       problems.includes('field runtime.v1.PodSandboxConfig.log_dir: missing upstream (upstream #3 is log_directory)'),
@@ -345,11 +365,16 @@ describe('the checker catches incompatibilities (self-check on altered copies)',
       JSON.stringify(problems),
     );
     problems = compareProtos(
-      altered(/rpc StartContainer\(StartContainerRequest\) returns \(StartContainerResponse\)/, 'rpc StartContainer(StartContainerRequest) returns (StopContainerResponse)'),
+      altered(
+        /rpc StartContainer\(StartContainerRequest\) returns \(StartContainerResponse\)/,
+        'rpc StartContainer(StartContainerRequest) returns (StopContainerResponse)',
+      ),
       upstream(),
     );
     assert.ok(
-      problems.includes('rpc runtime.v1.RuntimeService.StartContainer: response .runtime.v1.StopContainerResponse, upstream .runtime.v1.StartContainerResponse'),
+      problems.includes(
+        'rpc runtime.v1.RuntimeService.StartContainer: response .runtime.v1.StopContainerResponse, upstream .runtime.v1.StartContainerResponse',
+      ),
       JSON.stringify(problems),
     );
     problems = compareProtos(altered(/package runtime\.v1;/, 'package runtime.v2;'), upstream());
@@ -422,11 +447,14 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
       ),
       'items',
     ).map(podSandboxFromProto);
-    assert.deepEqual(sandboxes.map((s) => [s.id, s.state, s.createdAt]), [
-      ['s0', 'SANDBOX_READY', '0'],
-      ['s1', 'SANDBOX_NOTREADY', '0'],
-      ['s7', 'SANDBOX_NOTREADY', '0'],
-    ]);
+    assert.deepEqual(
+      sandboxes.map((s) => [s.id, s.state, s.createdAt]),
+      [
+        ['s0', 'SANDBOX_READY', '0'],
+        ['s1', 'SANDBOX_NOTREADY', '0'],
+        ['s7', 'SANDBOX_NOTREADY', '0'],
+      ],
+    );
     const containers = listOf(
       svc['ListContainers']!.responseDeserialize(
         encodeUpstream('ListContainersResponse', {
@@ -439,13 +467,21 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
       ),
       'containers',
     ).map(containerFromProto);
-    assert.deepEqual(containers.map((c) => [c.id, c.state, c.metadata]), [
-      ['c0', 'CONTAINER_CREATED', { name: 'app', attempt: 0 }],
-      ['c1', 'CONTAINER_RUNNING', { name: '', attempt: 0 }],
-      ['c9', 'CONTAINER_UNKNOWN', { name: '', attempt: 0 }],
-    ]);
+    assert.deepEqual(
+      containers.map((c) => [c.id, c.state, c.metadata]),
+      [
+        ['c0', 'CONTAINER_CREATED', { name: 'app', attempt: 0 }],
+        ['c1', 'CONTAINER_RUNNING', { name: '', attempt: 0 }],
+        ['c9', 'CONTAINER_UNKNOWN', { name: '', attempt: 0 }],
+      ],
+    );
     const created = containerEventFromProto(
-      svc['GetContainerEvents']!.responseDeserialize(encodeUpstream('ContainerEventResponse', { container_id: 'c0', container_event_type: 'CONTAINER_CREATED_EVENT' })),
+      svc['GetContainerEvents']!.responseDeserialize(
+        encodeUpstream('ContainerEventResponse', {
+          container_id: 'c0',
+          container_event_type: 'CONTAINER_CREATED_EVENT',
+        }),
+      ),
     );
     assert.equal(created?.eventType, 'CONTAINER_CREATED_EVENT');
   });
@@ -453,7 +489,11 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
   test('ExecSyncResponse bytes become Buffers; events and image status convert', () => {
     const exec = execSyncFromProto(
       svc['ExecSync']!.responseDeserialize(
-        encodeUpstream('ExecSyncResponse', { stdout: Buffer.from('hi\n'), stderr: Buffer.from([0xff, 0]), exit_code: 3 }),
+        encodeUpstream('ExecSyncResponse', {
+          stdout: Buffer.from('hi\n'),
+          stderr: Buffer.from([0xff, 0]),
+          exit_code: 3,
+        }),
       ),
     );
     assert.ok(Buffer.isBuffer(exec.stdout));
@@ -472,14 +512,24 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
         }),
       ),
     );
-    assert.deepEqual(event, { containerId: 'c1', eventType: 'CONTAINER_STOPPED_EVENT', createdAt: '1', podSandboxId: 's1' });
+    assert.deepEqual(event, {
+      containerId: 'c1',
+      eventType: 'CONTAINER_STOPPED_EVENT',
+      createdAt: '1',
+      podSandboxId: 's1',
+    });
 
     const present = imageStatusFromProto(
       imgSvc['ImageStatus']!.responseDeserialize(
-        encodeUpstream('ImageStatusResponse', { image: { id: 'sha256:1', size: '18446744073709551615', repo_tags: ['a:1'] } }),
+        encodeUpstream('ImageStatusResponse', {
+          image: { id: 'sha256:1', size: '18446744073709551615', repo_tags: ['a:1'] },
+        }),
       ),
     );
     assert.deepEqual(present, { id: 'sha256:1', size: '18446744073709551615' });
-    assert.equal(imageStatusFromProto(imgSvc['ImageStatus']!.responseDeserialize(encodeUpstream('ImageStatusResponse', {}))), undefined);
+    assert.equal(
+      imageStatusFromProto(imgSvc['ImageStatus']!.responseDeserialize(encodeUpstream('ImageStatusResponse', {}))),
+      undefined,
+    );
   });
 });

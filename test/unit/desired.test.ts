@@ -25,12 +25,16 @@ describe('desired pods', () => {
     const { state } = stepAll(initialState(['file']), [manifestRead(second), manifestRead(first), relist([], [])], 0);
     const idle = desiredPods(state);
     assert.deepEqual([...idle.pods.keys()], [first.uid]);
-    assert.deepEqual(idle.conflicts, [{ fullName: `${first.namespace}/${first.name}`, winner: first.origin, losers: [second.origin] }]);
+    assert.deepEqual(idle.conflicts, [
+      { fullName: `${first.namespace}/${first.name}`, winner: first.origin, losers: [second.origin] },
+    ]);
 
     // The later origin's pod is the one running (its file was there first, say): it keeps running.
     const { state: running } = stepAll(state, [relist([sandbox(second, 'sb2')], [])], 1);
     const kept = desiredPods(running);
     assert.deepEqual([...kept.pods.keys()], [second.uid]);
-    assert.deepEqual(kept.conflicts, [{ fullName: `${first.namespace}/${first.name}`, winner: second.origin, losers: [first.origin] }]);
+    assert.deepEqual(kept.conflicts, [
+      { fullName: `${first.namespace}/${first.name}`, winner: second.origin, losers: [first.origin] },
+    ]);
   });
 });

@@ -18,7 +18,12 @@ const web = staticPod('web');
 /** A state whose API view has web's mirror pod, so its events have somewhere to go. */
 function withMirror(): State {
   const s = initialState(['file'], 1_000, { nodeIP: '192.0.2.10', runtimeName: 'containerd' });
-  const pods = new Map([[fullName(web), { namespace: web.namespace, name: web.name, uid: 'mirror-uid', mirrorOf: web.uid, deleting: false }]]);
+  const pods = new Map([
+    [
+      fullName(web),
+      { namespace: web.namespace, name: web.name, uid: 'mirror-uid', mirrorOf: web.uid, deleting: false },
+    ],
+  ]);
   return { ...s, api: { ...s.api, synced: true, pods } };
 }
 
@@ -28,18 +33,33 @@ async function recorded(action: Action, outcome: ActionOutcome): Promise<string[
   const kube = { createEvent: async (_ns: string, e: CoreV1Event) => void sent.push(e) } as unknown as KubeApi;
   const recorder = createEventRecorder(kube, NODE, pino({ level: 'silent' }));
   const state = withMirror();
-  const step: LoopStep = { event: { type: 'ActionSucceeded', action, outcome, seq: 1, at: state.now }, state, actions: [] };
+  const step: LoopStep = {
+    event: { type: 'ActionSucceeded', action, outcome, seq: 1, at: state.now },
+    state,
+    actions: [],
+  };
   recorder.record(step);
   await new Promise((r) => setTimeout(r, 10));
   recorder.close();
   return sent.map((e) => `${e.type} ${e.reason}: ${e.message}`);
 }
 
-const create = (first?: CreateSandbox['first']): CreateSandbox => ({ kind: 'CreateSandbox', id: '1.0', podUid: web.uid, podFullName: fullName(web), pod: web, attempt: 0, ...(first ? { first } : {}) });
+const create = (first?: CreateSandbox['first']): CreateSandbox => ({
+  kind: 'CreateSandbox',
+  id: '1.0',
+  podUid: web.uid,
+  podFullName: fullName(web),
+  pod: web,
+  attempt: 0,
+  ...(first ? { first } : {}),
+});
 
-describe('events of a new sandbox\'s first container', () => {
-  it('started within the sandbox\'s action: Pulled, Created, Started', async () => {
-    const got = await recorded(create({ containerName: 'web', init: false, attempt: 0 }), { sandboxes: [sandbox(web, 'sb1')], containers: [container(web, 'c1', 'sb1', 'web')] });
+describe("events of a new sandbox's first container", () => {
+  it("started within the sandbox's action: Pulled, Created, Started", async () => {
+    const got = await recorded(create({ containerName: 'web', init: false, attempt: 0 }), {
+      sandboxes: [sandbox(web, 'sb1')],
+      containers: [container(web, 'c1', 'sb1', 'web')],
+    });
     assert.deepEqual(got, [
       'Normal Pulled: Container image "staticlet.local/busybox:1" already present on machine',
       'Normal Created: Created container: web',
@@ -47,8 +67,11 @@ describe('events of a new sandbox\'s first container', () => {
     ]);
   });
 
-  it('failed within the sandbox\'s action: a Failed warning with its reason', async () => {
-    const got = await recorded(create({ containerName: 'web', init: false, attempt: 0 }), { sandboxes: [sandbox(web, 'sb1')], firstFailed: { reason: 'CreateContainerConfigError', message: 'hostPath /nope does not exist' } });
+  it("failed within the sandbox's action: a Failed warning with its reason", async () => {
+    const got = await recorded(create({ containerName: 'web', init: false, attempt: 0 }), {
+      sandboxes: [sandbox(web, 'sb1')],
+      firstFailed: { reason: 'CreateContainerConfigError', message: 'hostPath /nope does not exist' },
+    });
     assert.deepEqual(got, ['Warning Failed: CreateContainerConfigError: hostPath /nope does not exist']);
   });
 

@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { parseCommand } from '../../src/cli/flags.js';
 import { parseLogsArgs, streamLogs, type LogsOptions } from '../../src/cli/logs.js';
-import { CriLogParser, findTailStart, parseCriLogEntry, parsePodLogDirName, type LogLine } from '../../src/runtime/pod-logs.js';
+import {
+  CriLogParser,
+  findTailStart,
+  parseCriLogEntry,
+  parsePodLogDirName,
+  type LogLine,
+} from '../../src/runtime/pod-logs.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -35,7 +41,14 @@ const out = (content: string) => entry('stdout', 'F', content);
 const err = (content: string) => entry('stderr', 'F', content);
 const part = (stream: 'stdout' | 'stderr', content: string) => entry(stream, 'P', content);
 
-async function writeLog(root: string, pod: string, container: string, attempt: number, text: string, opts: { uid?: string; namespace?: string } = {}): Promise<string> {
+async function writeLog(
+  root: string,
+  pod: string,
+  container: string,
+  attempt: number,
+  text: string,
+  opts: { uid?: string; namespace?: string } = {},
+): Promise<string> {
   const dir = join(root, `${opts.namespace ?? 'default'}_${pod}_${opts.uid ?? 'u1'}`, container);
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${attempt}.log`);
@@ -44,7 +57,16 @@ async function writeLog(root: string, pod: string, container: string, attempt: n
 }
 
 function options(root: string, over: Partial<LogsOptions> = {}): LogsOptions {
-  return { pod: 'web', namespace: 'default', previous: false, follow: false, timestamps: false, podLogsDir: root, nodeName: NODE, ...over };
+  return {
+    pod: 'web',
+    namespace: 'default',
+    previous: false,
+    follow: false,
+    timestamps: false,
+    podLogsDir: root,
+    nodeName: NODE,
+    ...over,
+  };
 }
 
 async function logs(root: string, over: Partial<LogsOptions> = {}): Promise<string> {
@@ -70,7 +92,10 @@ function follow(root: string, over: Partial<LogsOptions> = {}) {
       const deadline = Date.now() + timeoutMs;
       while (text() !== expected) {
         const cut = (t: string) => JSON.stringify(t.length > 300 ? `...${t.slice(-300)}` : t);
-        if (Date.now() > deadline) assert.fail(`follower output ${cut(text())} (${text().length} chars), expected ${cut(expected)} (${expected.length} chars)`);
+        if (Date.now() > deadline)
+          assert.fail(
+            `follower output ${cut(text())} (${text().length} chars), expected ${cut(expected)} (${expected.length} chars)`,
+          );
         await new Promise((r) => setTimeout(r, 20));
       }
     },
@@ -85,7 +110,11 @@ describe('the CRI log format', () => {
     assert.equal(e.partial, false);
     assert.equal(e.content.toString(), 'hello  world ');
     assert.equal(parseCriLogEntry(Buffer.from('t stdout P part'))!.partial, true);
-    assert.equal(parseCriLogEntry(Buffer.from('t stdout F:x more'))!.content.toString(), 'more', 'tags after the first are ignored');
+    assert.equal(
+      parseCriLogEntry(Buffer.from('t stdout F:x more'))!.content.toString(),
+      'more',
+      'tags after the first are ignored',
+    );
     assert.equal(parseCriLogEntry(Buffer.from('t stdout F'))!.content.length, 0, 'an empty line');
     assert.equal(parseCriLogEntry(Buffer.from('t stdout F '))!.content.length, 0);
     for (const bad of ['', 'garbage', 't stdin F x', 't stdout X x', ' stdout F x', 't stdout']) {
@@ -94,14 +123,29 @@ describe('the CRI log format', () => {
   });
 
   it('joins partial entries per stream up to the full one, whatever the chunks, and skips malformed lines', () => {
-    const text = part('stdout', 'hel') + err('e1') + part('stdout', 'lo ') + 'not an entry\n' + out('world') + out('ünïcödé') + part('stderr', 'open');
+    const text =
+      part('stdout', 'hel') +
+      err('e1') +
+      part('stdout', 'lo ') +
+      'not an entry\n' +
+      out('world') +
+      out('ünïcödé') +
+      part('stderr', 'open');
     const bytes = Buffer.from(text);
     for (const size of [1, 2, 7, bytes.length]) {
       const parser = new CriLogParser();
       const lines: LogLine[] = [];
       for (let i = 0; i < bytes.length; i += size) lines.push(...parser.push(bytes.subarray(i, i + size)));
-      assert.deepEqual(lines.map((l) => `${l.stream}:${l.content.toString()}`), ['stderr:e1', 'stdout:hello world', 'stdout:ünïcödé'], `chunks of ${size}`);
-      assert.deepEqual(parser.flush().map((l) => l.content.toString()), ['open'], 'the open partial line, when the writer is gone');
+      assert.deepEqual(
+        lines.map((l) => `${l.stream}:${l.content.toString()}`),
+        ['stderr:e1', 'stdout:hello world', 'stdout:ünïcödé'],
+        `chunks of ${size}`,
+      );
+      assert.deepEqual(
+        parser.flush().map((l) => l.content.toString()),
+        ['open'],
+        'the open partial line, when the writer is gone',
+      );
     }
     const twoParts = part('stdout', 'a') + out('b');
     const [joined] = new CriLogParser().push(Buffer.from(twoParts));
@@ -111,11 +155,18 @@ describe('the CRI log format', () => {
   it('a stream read from the middle of the file drops its entries up to its first full one', () => {
     const parser = new CriLogParser(['stdout']);
     const lines = parser.push(Buffer.from(part('stdout', 'tail-of-a-line') + out('end') + err('e') + out('whole')));
-    assert.deepEqual(lines.map((l) => l.content.toString()), ['e', 'whole']);
+    assert.deepEqual(
+      lines.map((l) => l.content.toString()),
+      ['e', 'whole'],
+    );
   });
 
   it('names pod log directories <namespace>_<pod>_<uid>', () => {
-    assert.deepEqual(parsePodLogDirName('kube-system_web-node1_0123abcd'), { namespace: 'kube-system', podName: 'web-node1', uid: '0123abcd' });
+    assert.deepEqual(parsePodLogDirName('kube-system_web-node1_0123abcd'), {
+      namespace: 'kube-system',
+      podName: 'web-node1',
+      uid: '0123abcd',
+    });
     assert.equal(parsePodLogDirName('web-node1'), undefined);
     assert.equal(parsePodLogDirName('a_b_c_d'), undefined);
     assert.equal(parsePodLogDirName('a__c'), undefined);
@@ -125,7 +176,8 @@ describe('the CRI log format', () => {
 describe('staticlet logs', () => {
   it('prints the content of both streams in order, partial lines joined, with --timestamps the time first', async () => {
     const root = await newRoot();
-    const text = out('one') + err('two') + part('stdout', 'thr') + part('stdout', 'e') + err('four') + out('e') + out('');
+    const text =
+      out('one') + err('two') + part('stdout', 'thr') + part('stdout', 'e') + err('four') + out('e') + out('');
     await writeLog(root, `web-${NODE}`, 'main', 0, text);
     assert.equal(await logs(root), 'one\ntwo\nfour\nthree\n\n');
     const stamped = (await logs(root, { timestamps: true })).split('\n');
@@ -144,10 +196,23 @@ describe('staticlet logs', () => {
     assert.equal(await logs(root, { namespace: 'kube-system' }), 'system web\n');
     assert.equal(await logs(root, { nodeName: 'other' }), 'other node\n');
     assert.equal(await logs(root, { pod: 'web-other' }), 'other node\n', 'a full name of another node is a full name');
-    await assert.rejects(logs(root, { pod: 'db' }), /^PodLogsError: pod "db" not found in namespace "default": no log directory default_db-node1_<uid> or default_db_<uid> in /);
-    await assert.rejects(logs(root, { pod: 'web', namespace: 'web' }), /pod "web" not found in namespace "web".*it is in namespace default, kube-system \(use -n\)/);
-    await assert.rejects(logs(root, { nodeName: 'node2' }), /pods named web-node1, web-other have logs; the node name is "node2" \(see --hostname-override\)/);
-    await assert.rejects(logs(root, { pod: 'db', nodeName: 'node2' }), (e: Error) => !/see --hostname-override|use -n/.test(e.message), 'no hint when nothing is close');
+    await assert.rejects(
+      logs(root, { pod: 'db' }),
+      /^PodLogsError: pod "db" not found in namespace "default": no log directory default_db-node1_<uid> or default_db_<uid> in /,
+    );
+    await assert.rejects(
+      logs(root, { pod: 'web', namespace: 'web' }),
+      /pod "web" not found in namespace "web".*it is in namespace default, kube-system \(use -n\)/,
+    );
+    await assert.rejects(
+      logs(root, { nodeName: 'node2' }),
+      /pods named web-node1, web-other have logs; the node name is "node2" \(see --hostname-override\)/,
+    );
+    await assert.rejects(
+      logs(root, { pod: 'db', nodeName: 'node2' }),
+      (e: Error) => !/see --hostname-override|use -n/.test(e.message),
+      'no hint when nothing is close',
+    );
     // A manifest name first: static pods are <manifest name>-<node>.
     await writeLog(root, 'web', 'main', 0, out('a pod named web'));
     await writeLog(root, `web-${NODE}-${NODE}`, 'main', 0, out('manifest web-node1'));
@@ -155,7 +220,7 @@ describe('staticlet logs', () => {
     assert.equal(await logs(root, { pod: `web-${NODE}` }), 'manifest web-node1\n');
   });
 
-  it('of a replaced pod\'s directories, reads the one that logged last, and never mixes them', async () => {
+  it("of a replaced pod's directories, reads the one that logged last, and never mixes them", async () => {
     const root = await newRoot();
     const old = await writeLog(root, `web-${NODE}`, 'main', 3, out('old pod'), { uid: 'b-old' });
     await writeLog(root, `web-${NODE}`, 'old-only', 0, out('old container'), { uid: 'b-old' });
@@ -165,8 +230,14 @@ describe('staticlet logs', () => {
     await utimes(join(root, `default_web-${NODE}_b-old`, 'old-only', '0.log'), t - 100, t - 100);
     await utimes(neu, t, t);
     assert.equal(await logs(root, { container: 'main' }), 'new pod\n');
-    await assert.rejects(logs(root, { previous: true, container: 'main' }), /previous terminated container "main" in pod "web-node1" not found/);
-    await assert.rejects(logs(root, { container: 'old-only' }), /container "old-only" is not valid for pod web-node1, choose one of: \[main\]/);
+    await assert.rejects(
+      logs(root, { previous: true, container: 'main' }),
+      /previous terminated container "main" in pod "web-node1" not found/,
+    );
+    await assert.rejects(
+      logs(root, { container: 'old-only' }),
+      /container "old-only" is not valid for pod web-node1, choose one of: \[main\]/,
+    );
     await utimes(old, t + 10, t + 10);
     assert.equal(await logs(root, { container: 'main' }), 'old pod\n', 'now the old one logged last');
     await assert.rejects(logs(root), /choose one of: \[main old-only\]/, 'its own containers only');
@@ -176,9 +247,15 @@ describe('staticlet logs', () => {
     const root = await newRoot();
     await writeLog(root, `web-${NODE}`, 'b', 0, out('from b'));
     await writeLog(root, `web-${NODE}`, 'a', 0, out('from a'));
-    await assert.rejects(logs(root), (e: Error) => e.message === 'a container name must be specified for pod web-node1, choose one of: [a b]');
+    await assert.rejects(
+      logs(root),
+      (e: Error) => e.message === 'a container name must be specified for pod web-node1, choose one of: [a b]',
+    );
     assert.equal(await logs(root, { container: 'b' }), 'from b\n');
-    await assert.rejects(logs(root, { container: 'c' }), /^PodLogsError: container "c" is not valid for pod web-node1, choose one of: \[a b\] \(.*default_web-node1_u1\)$/);
+    await assert.rejects(
+      logs(root, { container: 'c' }),
+      /^PodLogsError: container "c" is not valid for pod web-node1, choose one of: \[a b\] \(.*default_web-node1_u1\)$/,
+    );
     await mkdir(join(root, `default_db-${NODE}_u2`));
     await assert.rejects(logs(root, { pod: 'db' }), /pod db-node1 has no container logs yet/);
     await mkdir(join(root, `default_db-${NODE}_u2`, 'main'));
@@ -188,17 +265,30 @@ describe('staticlet logs', () => {
   it('reads the highest attempt; --previous the one before it', async () => {
     const root = await newRoot();
     await writeLog(root, `web-${NODE}`, 'main', 0, out('attempt 0'));
-    await assert.rejects(logs(root, { previous: true }), (e: Error) => e.message === 'previous terminated container "main" in pod "web-node1" not found');
+    await assert.rejects(
+      logs(root, { previous: true }),
+      (e: Error) => e.message === 'previous terminated container "main" in pod "web-node1" not found',
+    );
     await writeLog(root, `web-${NODE}`, 'main', 2, out('attempt 2'));
     await writeLog(root, `web-${NODE}`, 'main', 10, out('attempt 10'));
     assert.equal(await logs(root), 'attempt 10\n', 'numerically highest');
     assert.equal(await logs(root, { previous: true }), 'attempt 2\n');
-    assert.equal(await logs(root, { previous: true, follow: true }), 'attempt 2\n', 'a previous container is not followed');
+    assert.equal(
+      await logs(root, { previous: true, follow: true }),
+      'attempt 2\n',
+      'a previous container is not followed',
+    );
   });
 
   it('--tail N: the last N complete lines, partial lines whole, across reads of the file backwards', async () => {
     const root = await newRoot();
-    await writeLog(root, `web-${NODE}`, 'main', 0, out('1') + part('stdout', '2a') + err('3') + part('stdout', '2b') + out('2c') + err('4') + part('stderr', '5a'));
+    await writeLog(
+      root,
+      `web-${NODE}`,
+      'main',
+      0,
+      out('1') + part('stdout', '2a') + err('3') + part('stdout', '2b') + out('2c') + err('4') + part('stderr', '5a'),
+    );
     assert.equal(await logs(root, { tail: 1 }), '5a\n', 'an open partial line at the end counts when not following');
     assert.equal(await logs(root, { tail: 2 }), '4\n5a\n');
     assert.equal(await logs(root, { tail: 3 }), '2a2b2c\n4\n5a\n');
@@ -221,10 +311,16 @@ describe('staticlet logs', () => {
     }
     return text;
   }
-  const oracle = (parser: CriLogParser, text: string) => parser.push(Buffer.from(text)).map((l) => l.content.toString());
+  const oracle = (parser: CriLogParser, text: string) =>
+    parser.push(Buffer.from(text)).map((l) => l.content.toString());
 
   it('--tail gives exactly the end of the whole output, on random logs larger than the read chunks', async () => {
-    for (const [seed, partialOneIn] of [[42, 6], [7, 2], [1234, 20], [99, 1_000_000]] as const) {
+    for (const [seed, partialOneIn] of [
+      [42, 6],
+      [7, 2],
+      [1234, 20],
+      [99, 1_000_000],
+    ] as const) {
       const root = await newRoot();
       const text = randomLog(seed, 3000, partialOneIn);
       await writeLog(root, `web-${NODE}`, 'main', 0, text);
@@ -238,7 +334,11 @@ describe('staticlet logs', () => {
   });
 
   it('-f --tail N on random logs: the last N complete lines, then every line completed afterwards, whole', async () => {
-    for (const [seed, n] of [[5, 3], [6, 50], [8, 0]] as const) {
+    for (const [seed, n] of [
+      [5, 3],
+      [6, 50],
+      [8, 0],
+    ] as const) {
       const root = await newRoot();
       const first = randomLog(seed, 2500, 3);
       const file = await writeLog(root, `web-${NODE}`, 'main', 0, first);
@@ -258,7 +358,13 @@ describe('staticlet logs', () => {
   it('tails the backward read at entry boundaries: entries spanning the read chunks', async () => {
     const root = await newRoot();
     const first = out('a'.repeat(100_000));
-    const file = await writeLog(root, `web-${NODE}`, 'main', 0, first + part('stdout', 'b'.repeat(70_000)) + out('c') + out('d') + 'incomplete entry being writ');
+    const file = await writeLog(
+      root,
+      `web-${NODE}`,
+      'main',
+      0,
+      first + part('stdout', 'b'.repeat(70_000)) + out('c') + out('d') + 'incomplete entry being writ',
+    );
     const fh = await open(file, 'r');
     try {
       const { size } = await fh.stat();
@@ -297,7 +403,7 @@ describe('staticlet logs', () => {
     await f.stop();
   });
 
-  it('-f --tail N starts at the tail; the follower stops when the pod\'s log directory goes away', async () => {
+  it("-f --tail N starts at the tail; the follower stops when the pod's log directory goes away", async () => {
     const root = await newRoot();
     const file = await writeLog(root, `web-${NODE}`, 'main', 0, out('1') + out('2') + out('3') + part('stdout', 'a'));
     const f = follow(root, { tail: 1 });
@@ -344,9 +450,32 @@ describe('staticlet logs', () => {
 });
 
 describe('staticlet logs: the command line', () => {
-  it('parses the flags, kubectl style, with the agent\'s defaults', async () => {
-    const o = await parseLogsArgs(['web', '-c', 'main', '-pf', '--tail=5', '--timestamps', '-n', 'kube-system', '--pod-logs-dir', '/logs', '--hostname-override', 'My-Node']);
-    assert.deepEqual(o, { pod: 'web', namespace: 'kube-system', container: 'main', previous: true, follow: true, tail: 5, timestamps: true, podLogsDir: '/logs', nodeName: 'my-node' });
+  it("parses the flags, kubectl style, with the agent's defaults", async () => {
+    const o = await parseLogsArgs([
+      'web',
+      '-c',
+      'main',
+      '-pf',
+      '--tail=5',
+      '--timestamps',
+      '-n',
+      'kube-system',
+      '--pod-logs-dir',
+      '/logs',
+      '--hostname-override',
+      'My-Node',
+    ]);
+    assert.deepEqual(o, {
+      pod: 'web',
+      namespace: 'kube-system',
+      container: 'main',
+      previous: true,
+      follow: true,
+      tail: 5,
+      timestamps: true,
+      podLogsDir: '/logs',
+      nodeName: 'my-node',
+    });
     const d = await parseLogsArgs(['pod/web-node1', '--tail=-1']);
     assert.ok(d !== 'help');
     assert.equal(d.pod, 'web-node1');
@@ -366,16 +495,26 @@ describe('staticlet logs: the command line', () => {
   it('takes podLogsDir from a KubeletConfiguration; the flag wins', async () => {
     const root = await newRoot();
     const config = join(root, 'kubelet.yaml');
-    await writeFile(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: /from/config\n');
+    await writeFile(
+      config,
+      'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: /from/config\n',
+    );
     assert.equal(((await parseLogsArgs(['web', `--config=${config}`])) as LogsOptions).podLogsDir, '/from/config');
-    assert.equal(((await parseLogsArgs(['web', `--config=${config}`, '--pod-logs-dir=/flag'])) as LogsOptions).podLogsDir, '/flag');
+    assert.equal(
+      ((await parseLogsArgs(['web', `--config=${config}`, '--pod-logs-dir=/flag'])) as LogsOptions).podLogsDir,
+      '/flag',
+    );
   });
 
   it('is a subcommand: exit 0 with the logs, 1 with a clear error, 2 for bad usage', async () => {
     assert.deepEqual(await parseCommand(['logs', 'web', '-f']), { kind: 'logs', args: ['web', '-f'] });
     const root = await newRoot();
     await writeLog(root, `web-${NODE}`, 'main', 0, out('hello') + err('world'));
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/main.ts'), 'logs', ...args], { encoding: 'utf8', cwd: REPO });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/main.ts'), 'logs', ...args], {
+        encoding: 'utf8',
+        cwd: REPO,
+      });
     const ok = run('web', `--pod-logs-dir=${root}`, `--hostname-override=${NODE}`);
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(ok.stdout, 'hello\nworld\n', 'both streams to stdout, like kubectl');

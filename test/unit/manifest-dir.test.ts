@@ -26,7 +26,14 @@ function scriptedFs() {
     settle: async () => undefined,
     writers: async () => new Set(),
   };
-  return { fs, watches, create: () => { exists = true; events.next({ path: '/m', change: 'unknown' }); } };
+  return {
+    fs,
+    watches,
+    create: () => {
+      exists = true;
+      events.next({ path: '/m', change: 'unknown' });
+    },
+  };
 }
 
 /**
@@ -65,7 +72,11 @@ function directoryFs(files: Map<string, string>, opts: { writing?: Set<string>; 
 
 /** The source's events after the first scan (of an empty directory) until `count` have come. */
 async function after(fs: ManifestFsPort, count: number, act: () => void): Promise<EventBody[]> {
-  const source = manifestDirectory(fs, { path: '/m', nodeName: 'node1', checkFrequencyMs: 600_000, writerRecheckMs: 20 }, asyncScheduler);
+  const source = manifestDirectory(
+    fs,
+    { path: '/m', nodeName: 'node1', checkFrequencyMs: 600_000, writerRecheckMs: 20 },
+    asyncScheduler,
+  );
   const seen = firstValueFrom(source.pipe(take(count + 1), toArray()));
   await sleep(20);
   act();
@@ -82,11 +93,14 @@ describe('manifest directory source', () => {
     assert.deepEqual(watches, ['missing']);
     create();
     const events: EventBody[] = await firstTwo;
-    assert.deepEqual(events.map((e) => e.type), ['SourceSynced', 'ManifestRead']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['SourceSynced', 'ManifestRead'],
+    );
     assert.deepEqual(watches, ['missing', 'dir'], 're-armed for what the path now is');
   });
 
-  it('marks a scan\'s manifest events but its last with more, so the loop diffs a burst once', async () => {
+  it("marks a scan's manifest events but its last with more, so the loop diffs a burst once", async () => {
     let names = ['a.yaml', 'b.yaml', 'c.yaml'];
     const events = new Subject<WatchEvent>();
     const fs: ManifestFsPort = {
@@ -104,7 +118,15 @@ describe('manifest directory source', () => {
     events.next({ path: '/m/a.yaml', change: 'entry' });
     const all: EventBody[] = await seen;
     const marks = all.map((e) => `${e.type}${'more' in e && e.more ? '+' : ''}`);
-    assert.deepEqual(marks, ['ManifestRead+', 'ManifestRead+', 'ManifestRead+', 'SourceSynced', 'ManifestGone+', 'ManifestGone+', 'ManifestGone']);
+    assert.deepEqual(marks, [
+      'ManifestRead+',
+      'ManifestRead+',
+      'ManifestRead+',
+      'SourceSynced',
+      'ManifestGone+',
+      'ManifestGone+',
+      'ManifestGone',
+    ]);
   });
 
   describe('files being written', () => {
@@ -116,7 +138,10 @@ describe('manifest directory source', () => {
         events.next({ path: '/m/.web.yaml.tmp', change: 'entry' });
         events.next({ path: '/m/web.yaml', change: 'entry' });
       });
-      assert.deepEqual(got.map((e) => e.type), ['ManifestRead']);
+      assert.deepEqual(
+        got.map((e) => e.type),
+        ['ManifestRead'],
+      );
       assert.deepEqual(walked, [], 'no walk of /proc for a file that came by rename');
     });
 
@@ -130,7 +155,10 @@ describe('manifest directory source', () => {
         events.next({ path: '/m/web.yaml', change: 'content' });
         setTimeout(() => writing.clear(), 50);
       });
-      assert.deepEqual(got.map((e) => e.type), ['ManifestRead']);
+      assert.deepEqual(
+        got.map((e) => e.type),
+        ['ManifestRead'],
+      );
       assert.ok(walked.length >= 2, `looked again until the writer was gone (${walked.length} walks)`);
       assert.ok(walked.every((w) => w.length === 1 && w[0] === '/m/web.yaml'));
       assert.deepEqual(reads, ['/m/web.yaml'], 'read once, when no longer open for writing');
@@ -138,14 +166,23 @@ describe('manifest directory source', () => {
 
     it('a write that reached the kernel before the read sends the file to the walk, and it is read again', async () => {
       const files = new Map<string, string>();
-      const { fs, events, walked, reads } = directoryFs(files, { whileSettling: () => events.next({ path: '/m/web.yaml', change: 'content' }) });
+      const { fs, events, walked, reads } = directoryFs(files, {
+        whileSettling: () => events.next({ path: '/m/web.yaml', change: 'content' }),
+      });
       const got = await after(fs, 1, () => {
         files.set('web.yaml', podYaml('web'));
         events.next({ path: '/m/web.yaml', change: 'entry' });
       });
-      assert.deepEqual(got.map((e) => e.type), ['ManifestRead']);
+      assert.deepEqual(
+        got.map((e) => e.type),
+        ['ManifestRead'],
+      );
       assert.deepEqual(walked, [['/m/web.yaml']]);
-      assert.deepEqual(reads, ['/m/web.yaml', '/m/web.yaml'], 'the early read is dropped and the file read after the walk');
+      assert.deepEqual(
+        reads,
+        ['/m/web.yaml', '/m/web.yaml'],
+        'the early read is dropped and the file read after the walk',
+      );
     });
 
     it('an empty file, a change the watch said nothing of and one it could not tell are looked for writers', async () => {
@@ -173,7 +210,10 @@ describe('manifest directory source', () => {
           events.next({ path: '/m/web.yaml', change: 'content' });
         }, 30);
       });
-      assert.deepEqual(got.map((e) => e.type), ['ManifestRead', 'ManifestRead']);
+      assert.deepEqual(
+        got.map((e) => e.type),
+        ['ManifestRead', 'ManifestRead'],
+      );
       assert.deepEqual(walked, [['/m/web.yaml']], 'the first change came whole; the second was written under its name');
     });
   });

@@ -19,15 +19,94 @@ function assertSame(text: string): void {
 }
 
 const SCALARS = [
-  '1', '-1', '+1', '017', '0o17', '0x1F', '0b101', '1_000', '1.5', '1e3', '+1e-3', '1.0e+3', '1E3', '.5', '+.5', '1.', '0.',
-  '-0', '00', '99999999999999999999', '+0x1', '-0x1', '+0o1', '-0o1', '0O17', '0X1F', '0xFF_FF', '0x', '0o', '12e', '1:30',
-  '.inf', '-.inf', '+.inf', '.Inf', '-.Inf', '.INF', '.nan', '.NaN', '.NAN', '.nAn',
-  '~', 'null', 'Null', 'NULL', 'NuLL', '', 'true', 'True', 'TRUE', 'tRue', 'false', 'False', 'FALSE',
-  'yes', 'no', 'on', 'off', 'y', 'n', '2020-01-01', '2020-01-01T00:00:00Z', '"1"', "'x'", '=', '<<',
-  '[1, 0x1, .5, ~]', '{a: .5, b: 0o7}', '|\n  0x1', '>-\n  12',
+  '1',
+  '-1',
+  '+1',
+  '017',
+  '0o17',
+  '0x1F',
+  '0b101',
+  '1_000',
+  '1.5',
+  '1e3',
+  '+1e-3',
+  '1.0e+3',
+  '1E3',
+  '.5',
+  '+.5',
+  '1.',
+  '0.',
+  '-0',
+  '00',
+  '99999999999999999999',
+  '+0x1',
+  '-0x1',
+  '+0o1',
+  '-0o1',
+  '0O17',
+  '0X1F',
+  '0xFF_FF',
+  '0x',
+  '0o',
+  '12e',
+  '1:30',
+  '.inf',
+  '-.inf',
+  '+.inf',
+  '.Inf',
+  '-.Inf',
+  '.INF',
+  '.nan',
+  '.NaN',
+  '.NAN',
+  '.nAn',
+  '~',
+  'null',
+  'Null',
+  'NULL',
+  'NuLL',
+  '',
+  'true',
+  'True',
+  'TRUE',
+  'tRue',
+  'false',
+  'False',
+  'FALSE',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '2020-01-01',
+  '2020-01-01T00:00:00Z',
+  '"1"',
+  "'x'",
+  '=',
+  '<<',
+  '[1, 0x1, .5, ~]',
+  '{a: .5, b: 0o7}',
+  '|\n  0x1',
+  '>-\n  12',
 ];
 
-const KEYS = ['null: a', '~: a', 'NULL: a', ': a', 'true: a', '1: a', '0x10: a', '1.50: a', '.inf: a', '[a, b]: c', '{a: 1}: c', '? |\n  x\n: a', '"null": a', '- ~: a'];
+const KEYS = [
+  'null: a',
+  '~: a',
+  'NULL: a',
+  ': a',
+  'true: a',
+  '1: a',
+  '0x10: a',
+  '1.50: a',
+  '.inf: a',
+  '[a, b]: c',
+  '{a: 1}: c',
+  '? |\n  x\n: a',
+  '"null": a',
+  '- ~: a',
+];
 
 describe('manifest parsing: the fast reader and the full reader agree', () => {
   it('on every plain-scalar spelling of the YAML 1.2 core schema, and on the ones outside it', () => {
@@ -42,7 +121,11 @@ describe('manifest parsing: the fast reader and the full reader agree', () => {
 
   it('on the example and kubeadm manifests, and on documents the fast reader leaves alone', () => {
     const dirs = [join(REPO, 'examples'), join(REPO, 'test/fixtures/kubeadm')];
-    const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.yaml')).map((f) => join(d, f)));
+    const files = dirs.flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => join(d, f)),
+    );
     assert.ok(files.length >= 4);
     for (const f of files) assertSame(readFileSync(f, 'utf8'));
     for (const text of [
@@ -66,13 +149,21 @@ describe('manifest parsing: the fast reader and the full reader agree', () => {
       'a: [1, 2, ]\n',
       'a:\n\t- 1\n',
       '\ufeffa: 1\n',
-      'a: "x\\ty"\nb: \'it\'\'s\'\nc: >\n  folded\n  text\nd: |+\n  keep\n\n',
-    ]) assertSame(text);
+      "a: \"x\\ty\"\nb: 'it''s'\nc: >\n  folded\n  text\nd: |+\n  keep\n\n",
+    ])
+      assertSame(text);
   });
 
   it('the usual manifest takes the fast reader, shell commands with & * ! % included', () => {
-    const shell = podYaml('web').replace('command: ["sleep", "3600"]', `command: ["sh", "-c", "trap 'exit 0' TERM; ls *.log && echo 100% done! & wait"]`);
-    for (const text of [podYaml('web'), shell, readFileSync(join(REPO, 'test/fixtures/kubeadm/kube-apiserver.yaml'), 'utf8')]) {
+    const shell = podYaml('web').replace(
+      'command: ["sleep", "3600"]',
+      `command: ["sh", "-c", "trap 'exit 0' TERM; ls *.log && echo 100% done! & wait"]`,
+    );
+    for (const text of [
+      podYaml('web'),
+      shell,
+      readFileSync(join(REPO, 'test/fixtures/kubeadm/kube-apiserver.yaml'), 'utf8'),
+    ]) {
       assert.ok(readPlainDocument(text, '/m/x.yaml'), text);
       assertSame(text);
     }
@@ -88,7 +179,16 @@ describe('manifest parsing: the fast reader and the full reader agree', () => {
   });
 
   it('aliases still go through the full reader and its limit', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
     const r = parseManifestText(bomb, '/m/bomb.yaml');
     assert.equal(r.ok, false);
   });

@@ -35,12 +35,16 @@ describe('manifest identity', () => {
     const base = ok(podYaml('web'))[0]!.uid;
     const spaced = podYaml('web').replace('kind: Pod', '# a comment\nkind:    Pod   # trailing\n');
     assert.equal(ok(spaced)[0]!.uid, base);
-    const json = JSON.stringify({
-      spec: { containers: [{ command: ['sleep', '3600'], image: 'staticlet.local/busybox:1', name: 'web' }] },
-      metadata: { labels: { role: 'myrole' }, name: 'web' },
-      kind: 'Pod',
-      apiVersion: 'v1',
-    }, null, 2);
+    const json = JSON.stringify(
+      {
+        spec: { containers: [{ command: ['sleep', '3600'], image: 'staticlet.local/busybox:1', name: 'web' }] },
+        metadata: { labels: { role: 'myrole' }, name: 'web' },
+        kind: 'Pod',
+        apiVersion: 'v1',
+      },
+      null,
+      2,
+    );
     assert.equal(ok(json)[0]!.uid, base);
   });
 
@@ -98,12 +102,18 @@ describe('manifest validation', () => {
     assert.match(problems(secretVol)[0]!.message, /may not reference Secrets/);
     const sa = podYaml('web').replace('spec:\n', 'spec:\n  serviceAccountName: builder\n');
     assert.match(problems(sa)[0]!.message, /service account/);
-    const envFrom = podYaml('web').replace('      command:', '      envFrom:\n        - configMapRef: {name: x}\n      command:');
+    const envFrom = podYaml('web').replace(
+      '      command:',
+      '      envFrom:\n        - configMapRef: {name: x}\n      command:',
+    );
     assert.match(problems(envFrom)[0]!.message, /ConfigMaps or Secrets/);
   });
 
   it('refuses fields that are not supported yet instead of ignoring them, but accepts empty ones', () => {
-    const probe = podYaml('web').replace('      command:', '      volumeDevices:\n        - {name: disk, devicePath: /dev/xvda}\n      command:');
+    const probe = podYaml('web').replace(
+      '      command:',
+      '      volumeDevices:\n        - {name: disk, devicePath: /dev/xvda}\n      command:',
+    );
     const [p] = problems(probe);
     assert.equal(p!.field, 'spec.containers[0].volumeDevices');
     assert.match(p!.message, /not supported yet/);
@@ -111,12 +121,17 @@ describe('manifest validation', () => {
   });
 
   it('accepts scheduler-only fields and carries them', () => {
-    const [pod] = ok(podYaml('web').replace('spec:\n', 'spec:\n  priorityClassName: system-node-critical\n  priority: 2000001000\n'));
+    const [pod] = ok(
+      podYaml('web').replace('spec:\n', 'spec:\n  priorityClassName: system-node-critical\n  priority: 2000001000\n'),
+    );
     assert.equal(pod!.pod.spec!.priorityClassName, 'system-node-critical');
   });
 
   it('says a number where a string belongs should be quoted', () => {
-    const text = podYaml('web').replace('      command:', '      env:\n        - name: PORT\n          value: 8080\n      command:');
+    const text = podYaml('web').replace(
+      '      command:',
+      '      env:\n        - name: PORT\n          value: 8080\n      command:',
+    );
     assert.match(problems(text)[0]!.message, /quote it/);
   });
 

@@ -16,22 +16,43 @@ function run(bodies: EventBody[], from?: State, at = 1_000_000) {
 }
 
 const mirrorOf = (pod: ReturnType<typeof staticPod>, over: Partial<MirrorObservation> = {}): MirrorObservation => ({
-  namespace: pod.namespace, name: pod.name, uid: `api-${pod.uid.slice(0, 6)}`, mirrorOf: pod.uid, source: 'file', deleting: false, phase: 'Running', ...over,
+  namespace: pod.namespace,
+  name: pod.name,
+  uid: `api-${pod.uid.slice(0, 6)}`,
+  mirrorOf: pod.uid,
+  source: 'file',
+  deleting: false,
+  phase: 'Running',
+  ...over,
 });
-const apiKinds = (actions: Action[]) => actions.filter((a) => ['CreateMirror', 'DeleteMirror', 'UpdateMirrorStatus', 'RefusePod'].includes(a.kind)).map((a) => a.kind);
+const apiKinds = (actions: Action[]) =>
+  actions
+    .filter((a) => ['CreateMirror', 'DeleteMirror', 'UpdateMirrorStatus', 'RefusePod'].includes(a.kind))
+    .map((a) => a.kind);
 
 describe('mirror pods', () => {
   const web = staticPod('web');
-  const running = relist([sandbox(web, 'sb1', { ip: '10.0.0.5', createdAt: 1_000 })], [container(web, 'c1', 'sb1', 'web', { startedAt: 2_000 })]);
+  const running = relist(
+    [sandbox(web, 'sb1', { ip: '10.0.0.5', createdAt: 1_000 })],
+    [container(web, 'c1', 'sb1', 'web', { startedAt: 2_000 })],
+  );
 
   it('does nothing without an API server, before the node is registered, or before the first list', () => {
-    assert.deepEqual(apiKinds(run([manifestRead(web), running, { type: 'MirrorsListed', pods: [] }], initialState(['file'])).actions), []);
+    assert.deepEqual(
+      apiKinds(run([manifestRead(web), running, { type: 'MirrorsListed', pods: [] }], initialState(['file'])).actions),
+      [],
+    );
     assert.deepEqual(apiKinds(run([manifestRead(web), running, { type: 'MirrorsListed', pods: [] }]).actions), []);
     assert.deepEqual(apiKinds(run([manifestRead(web), running, { type: 'NodeRegistered', uid: 'n1' }]).actions), []);
   });
 
   it('creates the mirror: the static pod plus the mirror annotation and one owner, the Node', () => {
-    const { actions } = run([manifestRead(web), relist([], []), { type: 'NodeRegistered', uid: 'node-uid' }, { type: 'MirrorsListed', pods: [] }]);
+    const { actions } = run([
+      manifestRead(web),
+      relist([], []),
+      { type: 'NodeRegistered', uid: 'node-uid' },
+      { type: 'MirrorsListed', pods: [] },
+    ]);
     const create = actions.find((a) => a.kind === 'CreateMirror');
     assert.ok(create && create.kind === 'CreateMirror');
     const m = create.mirror;
@@ -39,17 +60,29 @@ describe('mirror pods', () => {
     assert.equal(m.metadata!.uid, undefined, 'the API server assigns the mirror its own UID');
     assert.equal(m.metadata!.annotations!['kubernetes.io/config.mirror'], web.uid);
     assert.deepEqual(m.metadata!.labels, { role: 'myrole' });
-    assert.deepEqual(m.metadata!.ownerReferences, [{ apiVersion: 'v1', kind: 'Node', name: 'node1', uid: 'node-uid', controller: true }]);
+    assert.deepEqual(m.metadata!.ownerReferences, [
+      { apiVersion: 'v1', kind: 'Node', name: 'node1', uid: 'node-uid', controller: true },
+    ]);
     assert.equal(m.spec!.nodeName, 'node1');
   });
 
   it('runtime and API work proceed side by side for one pod', () => {
-    const { actions } = run([manifestRead(web), { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [] }, relist([], [])]);
+    const { actions } = run([
+      manifestRead(web),
+      { type: 'NodeRegistered', uid: 'n' },
+      { type: 'MirrorsListed', pods: [] },
+      relist([], []),
+    ]);
     assert.deepEqual(actions.map((a) => a.kind).sort(), ['CreateMirror', 'CreateSandbox']);
   });
 
   it('writes the status once, and again only when it changes', () => {
-    const base = run([manifestRead(web), running, { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [mirrorOf(web)] }]);
+    const base = run([
+      manifestRead(web),
+      running,
+      { type: 'NodeRegistered', uid: 'n' },
+      { type: 'MirrorsListed', pods: [mirrorOf(web)] },
+    ]);
     const update = base.actions.find((a): a is UpdateMirrorStatus => a.kind === 'UpdateMirrorStatus')!;
     assert.equal(update.status.phase, 'Running');
     assert.equal(update.status.podIP, '10.0.0.5');
@@ -61,13 +94,19 @@ describe('mirror pods', () => {
     assert.ok(cs.state!.running);
     assert.deepEqual(update.status.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
 
-    const done = run([{ type: 'ActionSucceeded', action: update, outcome: { reportedStatus: update.fingerprint } }, running], base.state);
+    const done = run(
+      [{ type: 'ActionSucceeded', action: update, outcome: { reportedStatus: update.fingerprint } }, running],
+      base.state,
+    );
     assert.deepEqual(apiKinds(done.actions), [], 'unchanged status: nothing to write');
 
-    const restarted = relist([sandbox(web, 'sb1', { ip: '10.0.0.5', createdAt: 1_000 })], [
-      container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 137, startedAt: 2_000, finishedAt: 3_000 }),
-      container(web, 'c2', 'sb1', 'web', { attempt: 1, startedAt: 4_000 }),
-    ]);
+    const restarted = relist(
+      [sandbox(web, 'sb1', { ip: '10.0.0.5', createdAt: 1_000 })],
+      [
+        container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 137, startedAt: 2_000, finishedAt: 3_000 }),
+        container(web, 'c2', 'sb1', 'web', { attempt: 1, startedAt: 4_000 }),
+      ],
+    );
     const again = run([restarted], done.state);
     const second = again.actions.find((a): a is UpdateMirrorStatus => a.kind === 'UpdateMirrorStatus')!;
     assert.equal(second.status.containerStatuses![0]!.restartCount, 1);
@@ -75,28 +114,58 @@ describe('mirror pods', () => {
   });
 
   it('finishes off and recreates a mirror someone deleted; replaces a stale one', () => {
-    const listed = run([manifestRead(web), running, { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [mirrorOf(web, { deleting: true })] }]);
+    const listed = run([
+      manifestRead(web),
+      running,
+      { type: 'NodeRegistered', uid: 'n' },
+      { type: 'MirrorsListed', pods: [mirrorOf(web, { deleting: true })] },
+    ]);
     const del = listed.actions.find((a) => a.kind === 'DeleteMirror');
     assert.ok(del);
     const deleted = run([{ type: 'ActionSucceeded', action: del, outcome: {} }], listed.state);
     assert.deepEqual(apiKinds(deleted.actions), [], 'waits for the watch to confirm the deletion');
-    const gone = run([{ type: 'MirrorGone', namespace: web.namespace, name: web.name, uid: mirrorOf(web).uid }], deleted.state);
+    const gone = run(
+      [{ type: 'MirrorGone', namespace: web.namespace, name: web.name, uid: mirrorOf(web).uid }],
+      deleted.state,
+    );
     assert.deepEqual(apiKinds(gone.actions), ['CreateMirror']);
     const unconfirmed = run([{ type: 'TimerFired' }], deleted.state, 1_000_000 + 5_000);
     assert.deepEqual(apiKinds(unconfirmed.actions), ['DeleteMirror'], 'deleted again when the watch never confirms');
 
-    const stale = run([manifestRead(web), running, { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [mirrorOf(web, { mirrorOf: 'old-uid' })] }]);
+    const stale = run([
+      manifestRead(web),
+      running,
+      { type: 'NodeRegistered', uid: 'n' },
+      { type: 'MirrorsListed', pods: [mirrorOf(web, { mirrorOf: 'old-uid' })] },
+    ]);
     assert.deepEqual(apiKinds(stale.actions), ['DeleteMirror']);
   });
 
   it('deletes a mirror whose static pod is gone, once the source has synced', () => {
     const orphan = mirrorOf(staticPod('old'));
-    assert.deepEqual(apiKinds(run([relist([], []), { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [orphan] }]).actions), []);
-    assert.deepEqual(apiKinds(run([relist([], []), { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [orphan] }, synced]).actions), ['DeleteMirror']);
+    assert.deepEqual(
+      apiKinds(
+        run([relist([], []), { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [orphan] }]).actions,
+      ),
+      [],
+    );
+    assert.deepEqual(
+      apiKinds(
+        run([relist([], []), { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [orphan] }, synced])
+          .actions,
+      ),
+      ['DeleteMirror'],
+    );
   });
 
   it('refuses an ordinary pod bound to this node, once', () => {
-    const ordinary: MirrorObservation = { namespace: 'default', name: 'nginx', uid: 'u1', deleting: false, phase: 'Pending' };
+    const ordinary: MirrorObservation = {
+      namespace: 'default',
+      name: 'nginx',
+      uid: 'u1',
+      deleting: false,
+      phase: 'Pending',
+    };
     const r = run([relist([], []), { type: 'NodeRegistered', uid: 'n' }, { type: 'MirrorsListed', pods: [ordinary] }]);
     const refuse = r.actions.find((a) => a.kind === 'RefusePod')!;
     assert.ok(refuse);
@@ -108,7 +177,8 @@ describe('mirror pods', () => {
 describe('pod status', () => {
   it('says CrashLoopBackOff while a restart waits for its back-off', () => {
     const web = staticPod('web');
-    const dead = (id: string, attempt: number, at: number) => container(web, id, 'sb1', 'web', { attempt, state: 'exited', exitCode: 1, startedAt: at, finishedAt: at });
+    const dead = (id: string, attempt: number, at: number) =>
+      container(web, id, 'sb1', 'web', { attempt, state: 'exited', exitCode: 1, startedAt: at, finishedAt: at });
     // Two deaths: the second restart must wait 10 s after the second death.
     let s = run([manifestRead(web), relist([sandbox(web, 'sb1')], [dead('c0', 0, 1_000)])], undefined, 1_000).state;
     s = run([relist([sandbox(web, 'sb1')], [dead('c0', 0, 1_000), dead('c1', 1, 2_000)])], s, 2_500).state;
@@ -123,7 +193,14 @@ describe('pod status', () => {
 
   it('reports Succeeded and Failed for pods that do not restart', () => {
     const job = staticPod('job', undefined, { restartPolicy: 'Never' });
-    const ended = (code: number) => run([manifestRead(job), relist([sandbox(job, 'sb1')], [container(job, 'c', 'sb1', 'web', { state: 'exited', exitCode: code, finishedAt: 5 })])]).state;
+    const ended = (code: number) =>
+      run([
+        manifestRead(job),
+        relist(
+          [sandbox(job, 'sb1')],
+          [container(job, 'c', 'sb1', 'web', { state: 'exited', exitCode: code, finishedAt: 5 })],
+        ),
+      ]).state;
     assert.equal(podStatus(ended(0), job, ctx).phase, 'Succeeded');
     assert.equal(podStatus(ended(2), job, ctx).phase, 'Failed');
     assert.equal(podStatus(ended(2), job, ctx).containerStatuses![0]!.state!.terminated!.reason, 'Error');

@@ -30,8 +30,20 @@ function world() {
   /** The sandbox configs RunPodSandbox got and each CreateContainer carried. */
   const sandboxConfigs: { run: PodSandboxConfig[]; create: PodSandboxConfig[] } = { run: [], create: [] };
   const status = (id: string, config: ContainerConfig): ContainerStatus => ({
-    id, metadata: config.metadata, state: 'CONTAINER_RUNNING', createdAt: '1', startedAt: '2', finishedAt: '0', exitCode: 0,
-    image: config.image.image, imageRef: config.image.image, reason: '', message: '', labels: config.labels, annotations: config.annotations, logPath: config.logPath,
+    id,
+    metadata: config.metadata,
+    state: 'CONTAINER_RUNNING',
+    createdAt: '1',
+    startedAt: '2',
+    finishedAt: '0',
+    exitCode: 0,
+    image: config.image.image,
+    imageRef: config.image.image,
+    reason: '',
+    message: '',
+    labels: config.labels,
+    annotations: config.annotations,
+    logPath: config.logPath,
   });
   let failCreate = false;
   const cri: Partial<CriRuntime> = {
@@ -40,7 +52,18 @@ function world() {
       sandboxConfigs.run.push(config);
       return new Promise<string>((resolve) => (answerSandbox = resolve));
     },
-    podSandboxStatus: async (id) => (calls.push('PodSandboxStatus'), { id, metadata: { name: 'web', uid: '', namespace: 'default', attempt: 0 }, state: 'SANDBOX_READY', createdAt: '1', network: { ip: '10.0.0.5', additionalIps: [] }, labels: {}, annotations: {} }),
+    podSandboxStatus: async (id) => (
+      calls.push('PodSandboxStatus'),
+      {
+        id,
+        metadata: { name: 'web', uid: '', namespace: 'default', attempt: 0 },
+        state: 'SANDBOX_READY',
+        createdAt: '1',
+        network: { ip: '10.0.0.5', additionalIps: [] },
+        labels: {},
+        annotations: {},
+      }
+    ),
     imageStatus: async () => ({ id: 'sha256:1', size: '1' }),
     createContainer: async (_sandbox, config, sandbox) => {
       calls.push(`CreateContainer ${config.metadata.name} attempt ${config.metadata.attempt}`);
@@ -63,20 +86,54 @@ function world() {
   const actions = new Subject<RuntimeAction>();
   const events: EventBody[] = [];
   actions
-    .pipe(podActions({
-      cri: cri as CriRuntime, host, log: pino({ level: 'silent' }), now: () => 0, concurrency: 8, probes: {} as ProbePort,
-      spec: { nodeName: NODE, nodeIP: '192.0.2.10', podLogsDir: '/logs', rootDir: '/root', clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } },
-    }))
+    .pipe(
+      podActions({
+        cri: cri as CriRuntime,
+        host,
+        log: pino({ level: 'silent' }),
+        now: () => 0,
+        concurrency: 8,
+        probes: {} as ProbePort,
+        spec: {
+          nodeName: NODE,
+          nodeIP: '192.0.2.10',
+          podLogsDir: '/logs',
+          rootDir: '/root',
+          clusterDNS: [],
+          clusterDomain: '',
+          hostDns: { servers: [], searches: [], options: [] },
+        },
+      }),
+    )
     .subscribe((e) => events.push(e));
-  return { calls, created, sandboxConfigs, actions, events, answerSandbox: (id: string) => answerSandbox(id), failCreate: () => (failCreate = true) };
+  return {
+    calls,
+    created,
+    sandboxConfigs,
+    actions,
+    events,
+    answerSandbox: (id: string) => answerSandbox(id),
+    failCreate: () => (failCreate = true),
+  };
 }
 
 const settle = () => new Promise<void>((r) => setTimeout(r, 20));
 const termination = (attempt: number) => (c: string) => c.endsWith(`/containers/main/termination-log-${attempt}`);
 
 /** `null`: without a first container. */
-function createSandbox(p: StaticPod, first: CreateSandbox['first'] | null = { containerName: 'main', init: false, attempt: 0 }): CreateSandbox {
-  return { kind: 'CreateSandbox', id: '1.0', podUid: p.uid, podFullName: 'default/web', pod: p, attempt: 0, ...(first ? { first } : {}) };
+function createSandbox(
+  p: StaticPod,
+  first: CreateSandbox['first'] | null = { containerName: 'main', init: false, attempt: 0 },
+): CreateSandbox {
+  return {
+    kind: 'CreateSandbox',
+    id: '1.0',
+    podUid: p.uid,
+    podFullName: 'default/web',
+    pod: p,
+    attempt: 0,
+    ...(first ? { first } : {}),
+  };
 }
 
 /** The one result event of the action. */
@@ -87,7 +144,7 @@ function outcomeOf(events: EventBody[]) {
   return e.type === 'ActionSucceeded' ? e.outcome : {};
 }
 
-describe('a new sandbox\'s first container', () => {
+describe("a new sandbox's first container", () => {
   it('a host-network pod: prepared before RunPodSandbox answers, then created and started in the same action', async () => {
     const w = world();
     const p = pod(true);
@@ -99,13 +156,34 @@ describe('a new sandbox\'s first container', () => {
     const before = w.calls.length;
     w.answerSandbox('sb1');
     await settle();
-    assert.deepEqual(w.calls.slice(before), ['CreateContainer main attempt 0', 'StartContainer c1'], 'nothing prepared twice, nothing asked of the sandbox');
+    assert.deepEqual(
+      w.calls.slice(before),
+      ['CreateContainer main attempt 0', 'StartContainer c1'],
+      'nothing prepared twice, nothing asked of the sandbox',
+    );
     const outcome = outcomeOf(w.events);
-    assert.deepEqual(outcome.sandboxes?.map((s) => s.id), ['sb1']);
-    assert.deepEqual(outcome.containers?.map((c) => [c.id, c.name, c.state]), [['c1', 'main', 'running']]);
-    assert.ok(w.created[0]!.mounts.some((m) => m.containerPath === '/dev/termination-log' && m.hostPath.endsWith('termination-log-0')));
-    assert.ok(w.created[0]!.mounts.some((m) => m.containerPath === '/etc/hosts'), JSON.stringify(w.created[0]!.mounts));
-    assert.equal(w.sandboxConfigs.create[0], w.sandboxConfigs.run[0], 'the sandbox config built for RunPodSandbox, not built again');
+    assert.deepEqual(
+      outcome.sandboxes?.map((s) => s.id),
+      ['sb1'],
+    );
+    assert.deepEqual(
+      outcome.containers?.map((c) => [c.id, c.name, c.state]),
+      [['c1', 'main', 'running']],
+    );
+    assert.ok(
+      w.created[0]!.mounts.some(
+        (m) => m.containerPath === '/dev/termination-log' && m.hostPath.endsWith('termination-log-0'),
+      ),
+    );
+    assert.ok(
+      w.created[0]!.mounts.some((m) => m.containerPath === '/etc/hosts'),
+      JSON.stringify(w.created[0]!.mounts),
+    );
+    assert.equal(
+      w.sandboxConfigs.create[0],
+      w.sandboxConfigs.run[0],
+      'the sandbox config built for RunPodSandbox, not built again',
+    );
   });
 
   it('the attempt the diff chose names the container and its termination file', async () => {
@@ -114,7 +192,10 @@ describe('a new sandbox\'s first container', () => {
     w.actions.next(createSandbox(p, { containerName: 'main', init: false, attempt: 3 }));
     w.answerSandbox('sb1');
     await settle();
-    assert.deepEqual(w.calls.filter((c) => c.startsWith('CreateContainer')), ['CreateContainer main attempt 3']);
+    assert.deepEqual(
+      w.calls.filter((c) => c.startsWith('CreateContainer')),
+      ['CreateContainer main attempt 3'],
+    );
     assert.ok(w.created[0]!.mounts.some((m) => m.hostPath.endsWith('termination-log-3')));
   });
 
@@ -128,10 +209,13 @@ describe('a new sandbox\'s first container', () => {
     await settle();
     assert.equal(w.calls.filter(termination(0)).length, 1);
     assert.ok(w.calls.indexOf('PodSandboxStatus') < w.calls.indexOf('CreateContainer main attempt 0'));
-    assert.deepEqual(outcomeOf(w.events).containers?.map((c) => c.name), ['main']);
+    assert.deepEqual(
+      outcomeOf(w.events).containers?.map((c) => c.name),
+      ['main'],
+    );
   });
 
-  it('a container that fails: the sandbox stands, and the failure is reported as the container\'s', async () => {
+  it("a container that fails: the sandbox stands, and the failure is reported as the container's", async () => {
     const w = world();
     const p = pod(true);
     w.failCreate();
@@ -139,7 +223,10 @@ describe('a new sandbox\'s first container', () => {
     w.answerSandbox('sb1');
     await settle();
     const outcome = outcomeOf(w.events);
-    assert.deepEqual(outcome.sandboxes?.map((s) => s.id), ['sb1']);
+    assert.deepEqual(
+      outcome.sandboxes?.map((s) => s.id),
+      ['sb1'],
+    );
     assert.equal(outcome.containers, undefined);
     assert.deepEqual(outcome.firstFailed, { reason: 'CreateContainerError', message: 'no space left on device' });
   });
@@ -150,8 +237,14 @@ describe('a new sandbox\'s first container', () => {
     w.actions.next(createSandbox(p, null));
     w.answerSandbox('sb1');
     await settle();
-    assert.equal(w.calls.some((c) => c.startsWith('CreateContainer')), false);
+    assert.equal(
+      w.calls.some((c) => c.startsWith('CreateContainer')),
+      false,
+    );
     assert.equal(w.calls.filter(termination(0)).length, 0, 'nothing prepared');
-    assert.deepEqual(outcomeOf(w.events).sandboxes?.map((s) => s.id), ['sb1']);
+    assert.deepEqual(
+      outcomeOf(w.events).sandboxes?.map((s) => s.id),
+      ['sb1'],
+    );
   });
 });

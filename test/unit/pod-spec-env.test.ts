@@ -8,8 +8,14 @@ import type { StaticPod } from '../../src/core/static-pod.js';
 
 const GiB = 1024 ** 3;
 const opts: RuntimeSpecOptions = {
-  nodeName: 'node1', podLogsDir: '/var/log/pods', rootDir: '/var/lib/staticlet', clusterDNS: [], clusterDomain: '',
-  hostDns: { servers: [], searches: [], options: [] }, nodeIP: '192.0.2.10', nodeAllocatable: { cpuMilli: 4000, memoryBytes: 8 * GiB },
+  nodeName: 'node1',
+  podLogsDir: '/var/log/pods',
+  rootDir: '/var/lib/staticlet',
+  clusterDNS: [],
+  clusterDomain: '',
+  hostDns: { servers: [], searches: [], options: [] },
+  nodeIP: '192.0.2.10',
+  nodeAllocatable: { cpuMilli: 4000, memoryBytes: 8 * GiB },
 };
 
 function read(yaml: string): StaticPod {
@@ -21,7 +27,11 @@ function read(yaml: string): StaticPod {
 function envOf(pod: StaticPod, sandboxIPs: string[] = ['10.203.0.7'], name = 'main') {
   const c = pod.pod.spec!.containers.find((x) => x.name === name)!;
   const { config } = containerConfig(pod, c, false, 0, opts, { sandboxIPs });
-  return { env: Object.fromEntries(config.envs.map((e) => [e.key, e.value])), keys: config.envs.map((e) => e.key), config };
+  return {
+    env: Object.fromEntries(config.envs.map((e) => [e.key, e.value])),
+    keys: config.envs.map((e) => e.key),
+    config,
+  };
 }
 
 const pod = read(`apiVersion: v1
@@ -113,7 +123,7 @@ describe('downward API in env', () => {
     assert.equal(env['HOST_IPS'], '192.0.2.10');
   });
 
-  it('status.podIPs lists every sandbox IP; a host-network pod has the node\'s', () => {
+  it("status.podIPs lists every sandbox IP; a host-network pod has the node's", () => {
     assert.equal(envOf(pod, ['10.203.0.7', 'fd00::7']).env['POD_IPS'], '10.203.0.7,fd00::7');
     const hostNet = read(`apiVersion: v1
 kind: Pod
@@ -130,7 +140,7 @@ spec:
     assert.equal(envOf(hostNet, []).env['POD_IP'], '192.0.2.10');
   });
 
-  it('resourceFieldRef: divided by the divisor and rounded up; a missing limit is the node\'s allocatable', () => {
+  it("resourceFieldRef: divided by the divisor and rounded up; a missing limit is the node's allocatable", () => {
     const { env } = envOf(pod);
     assert.equal(env['CPU_LIMIT'], '2', '1500m in whole CPUs, rounded up');
     assert.equal(env['CPU_LIMIT_M'], '1500');
@@ -138,8 +148,8 @@ spec:
     assert.equal(env['MEM_LIMIT_MI'], '1024');
     assert.equal(env['MEM_REQUEST'], String(100 * 1024 * 1024));
     assert.equal(env['MEM_REQUEST_G'], '1', '100Mi in G, rounded up');
-    assert.equal(env['SIDE_CPU_LIMIT'], '4000', 'no limit: the node\'s CPUs');
-    assert.equal(env['SIDE_MEM_LIMIT'], String(8 * GiB), 'no limit: the node\'s memory');
+    assert.equal(env['SIDE_CPU_LIMIT'], '4000', "no limit: the node's CPUs");
+    assert.equal(env['SIDE_MEM_LIMIT'], String(8 * GiB), "no limit: the node's memory");
     assert.equal(env['SIDE_CPU_REQUEST'], '0');
   });
 });
@@ -159,13 +169,28 @@ describe('$(VAR) expansion', () => {
     assert.deepEqual(config.args, ['echo env-node1 $(POD_NAME) $(UNKNOWN) 10.203.0.7', '$$', '$(', 'cost: $5']);
   });
 
-  it('follows Kubernetes\' expansion byte for byte on the edge cases', () => {
+  it("follows Kubernetes' expansion byte for byte on the edge cases", () => {
     const vars: Record<string, string> = { A: 'a', EMPTY: '', 'WITH SPACE': 'ws' };
     const lookup = (n: string) => vars[n];
     const cases: [string, string][] = [
-      ['$(A)', 'a'], ['$(A)$(A)', 'aa'], ['x$(A)y', 'xay'], ['$$(A)', '$(A)'], ['$$$(A)', '$a'], ['$$$$(A)', '$$(A)'],
-      ['$(EMPTY)', ''], ['$(B)', '$(B)'], ['$()', '$()'], ['$(A', '$(A'], ['$', '$'], ['a$', 'a$'], ['$$', '$'],
-      ['$A', '$A'], ['$(WITH SPACE)', 'ws'], ['$((A))', '$((A))'], ['(A)', '(A)'], ['$(A)$', 'a$'],
+      ['$(A)', 'a'],
+      ['$(A)$(A)', 'aa'],
+      ['x$(A)y', 'xay'],
+      ['$$(A)', '$(A)'],
+      ['$$$(A)', '$a'],
+      ['$$$$(A)', '$$(A)'],
+      ['$(EMPTY)', ''],
+      ['$(B)', '$(B)'],
+      ['$()', '$()'],
+      ['$(A', '$(A'],
+      ['$', '$'],
+      ['a$', 'a$'],
+      ['$$', '$'],
+      ['$A', '$A'],
+      ['$(WITH SPACE)', 'ws'],
+      ['$((A))', '$((A))'],
+      ['(A)', '(A)'],
+      ['$(A)$', 'a$'],
     ];
     for (const [input, want] of cases) assert.equal(expand(input, lookup), want, input);
   });
@@ -184,7 +209,10 @@ spec:
         - {name: A, value: "3"}
 `);
     const { config } = envOf(dup);
-    assert.deepEqual(config.envs, [{ key: 'A', value: '3' }, { key: 'B', value: '2' }]);
+    assert.deepEqual(config.envs, [
+      { key: 'A', value: '3' },
+      { key: 'B', value: '2' },
+    ]);
   });
 
   it('says so when the node cannot provide a value', () => {

@@ -26,7 +26,12 @@ describe('image pull failures in the container status', () => {
     const first = start.actions.find((a): a is StartContainer => a.kind === 'StartContainer');
     assert.ok(first, 'the container start is issued');
     const waiting = (s: State) => podStatus(s, pod, ctx).containerStatuses![0]!.state!.waiting!;
-    const failed: EventBody = { type: 'ActionFailed', action: first, reason: 'ErrImagePull', message: 'pulling image "127.0.0.1:1/missing:1": connection refused' };
+    const failed: EventBody = {
+      type: 'ActionFailed',
+      action: first,
+      reason: 'ErrImagePull',
+      message: 'pulling image "127.0.0.1:1/missing:1": connection refused',
+    };
 
     // The failure is folded at t0 + 1 s; right after it, the kubelet already says ImagePullBackOff.
     let s = run([failed], start.state, t0 + 1_000).state;
@@ -43,14 +48,22 @@ describe('image pull failures in the container status', () => {
     // It fails again: back-off again, now 20 s.
     s = run([{ ...failed, action: second }], retry.state, t0 + 12_000).state;
     assert.equal(waiting(s).reason, 'ImagePullBackOff');
-    assert.equal(run([{ type: 'TimerFired' }], s, t0 + 22_000).actions.filter((a) => a.kind === 'StartContainer').length, 0, 'not yet: 20 s');
+    assert.equal(
+      run([{ type: 'TimerFired' }], s, t0 + 22_000).actions.filter((a) => a.kind === 'StartContainer').length,
+      0,
+      'not yet: 20 s',
+    );
     assert.equal(waiting(run([{ type: 'TimerFired' }], s, t0 + 32_000).state).reason, 'ErrImagePull');
   });
 
   it('ErrImageNeverPull stays as it is (no pull to back off from)', () => {
     const start = run([manifestRead(pod), relist([sandbox(pod, 'sb1')], [])], initialState(['file'], 0, ctx), t0);
     const first = start.actions.find((a): a is StartContainer => a.kind === 'StartContainer')!;
-    const s = run([{ type: 'ActionFailed', action: first, reason: 'ErrImageNeverPull', message: 'not present' }], start.state, t0 + 1_000).state;
+    const s = run(
+      [{ type: 'ActionFailed', action: first, reason: 'ErrImageNeverPull', message: 'not present' }],
+      start.state,
+      t0 + 1_000,
+    ).state;
     assert.equal(podStatus(s, pod, ctx).containerStatuses![0]!.state!.waiting!.reason, 'ErrImageNeverPull');
   });
 });
@@ -83,12 +96,18 @@ describe('ensureImage by pull policy', () => {
 
   it('Never: a missing image is ErrImageNeverPull, never pulled; a failed pull is ErrImagePull', async () => {
     const missing = fakeCri(false, async () => 'ref');
-    await assert.rejects(ensureImage(missing.cri, 'img:1', 'Never', log, 'p'), (e: unknown) => e instanceof ActionError && e.reason === 'ErrImageNeverPull');
+    await assert.rejects(
+      ensureImage(missing.cri, 'img:1', 'Never', log, 'p'),
+      (e: unknown) => e instanceof ActionError && e.reason === 'ErrImageNeverPull',
+    );
     assert.deepEqual(missing.calls, ['status img:1']);
     const broken = fakeCri(false, async () => {
       throw new Error('connection refused');
     });
-    await assert.rejects(ensureImage(broken.cri, 'img:1', 'Always', log, 'p'), (e: unknown) => e instanceof ActionError && e.reason === 'ErrImagePull' && /connection refused/.test(e.message));
+    await assert.rejects(
+      ensureImage(broken.cri, 'img:1', 'Always', log, 'p'),
+      (e: unknown) => e instanceof ActionError && e.reason === 'ErrImagePull' && /connection refused/.test(e.message),
+    );
   });
 
   it('a lookup started with the sandbox is reused by the container start; briefly, and never across a pull', async () => {
@@ -119,6 +138,10 @@ describe('ensureImage by pull policy', () => {
     const lookup2 = new ImageLookup(missing.cri, () => now);
     await ensureImage(missing.cri, 'img:1', 'IfNotPresent', log, 'p', lookup2);
     await lookup2.status('img:1');
-    assert.deepEqual(missing.calls, ['status img:1', 'pull img:1', 'status img:1'], 'a pull forgets the answer it made wrong');
+    assert.deepEqual(
+      missing.calls,
+      ['status img:1', 'pull img:1', 'status img:1'],
+      'a pull forgets the answer it made wrong',
+    );
   });
 });

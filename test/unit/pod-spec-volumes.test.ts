@@ -14,8 +14,14 @@ import { checkHostPath, prepareEmptyDir, prepareSubPath } from '../../src/runtim
 
 const GiB = 1024 ** 3;
 const opts: RuntimeSpecOptions = {
-  nodeName: 'node1', podLogsDir: '/var/log/pods', rootDir: '/var/lib/staticlet', clusterDNS: [], clusterDomain: '',
-  hostDns: { servers: [], searches: [], options: [] }, nodeIP: '192.0.2.10', nodeAllocatable: { cpuMilli: 2000, memoryBytes: 8 * GiB },
+  nodeName: 'node1',
+  podLogsDir: '/var/log/pods',
+  rootDir: '/var/lib/staticlet',
+  clusterDNS: [],
+  clusterDomain: '',
+  hostDns: { servers: [], searches: [], options: [] },
+  nodeIP: '192.0.2.10',
+  nodeAllocatable: { cpuMilli: 2000, memoryBytes: 8 * GiB },
 };
 
 function read(yaml: string): StaticPod {
@@ -56,7 +62,12 @@ spec:
       { containerPath: '/etc/app.conf', hostPath: '/etc/app.conf', readonly: true },
       { containerPath: '/run/app.sock', hostPath: '/run/app.sock', readonly: false },
       { containerPath: '/data', hostPath: '/srv/data', readonly: false, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
-      { containerPath: '/shared', hostPath: '/srv/data/a/b', readonly: false, propagation: 'PROPAGATION_BIDIRECTIONAL' },
+      {
+        containerPath: '/shared',
+        hostPath: '/srv/data/a/b',
+        readonly: false,
+        propagation: 'PROPAGATION_BIDIRECTIONAL',
+      },
       { containerPath: '/scratch', hostPath: empty('scratch'), readonly: false },
       { containerPath: '/logs', hostPath: `${empty('scratch')}/logs`, readonly: false },
       { containerPath: '/cache', hostPath: empty('cache'), readonly: false, propagation: 'PROPAGATION_PRIVATE' },
@@ -69,26 +80,52 @@ spec:
       { kind: 'hostPath', path: '/run/app.sock', type: 'Socket', what: 'volume "sock" (hostPath Socket)' },
       { kind: 'subPath', volumePath: '/srv/data', subPath: 'a/b', mount: 3, what: 'volume "plain" subPath "a/b"' },
       { kind: 'emptyDir', path: empty('scratch'), medium: '', what: 'volume "scratch" (emptyDir)' },
-      { kind: 'subPath', volumePath: empty('scratch'), subPath: 'logs', mount: 5, what: 'volume "scratch" subPath "logs"' },
-      { kind: 'emptyDir', path: empty('cache'), medium: 'Memory', sizeBytes: 64 * 1024 ** 2, what: 'volume "cache" (emptyDir medium Memory)' },
+      {
+        kind: 'subPath',
+        volumePath: empty('scratch'),
+        subPath: 'logs',
+        mount: 5,
+        what: 'volume "scratch" subPath "logs"',
+      },
+      {
+        kind: 'emptyDir',
+        path: empty('cache'),
+        medium: 'Memory',
+        sizeBytes: 64 * 1024 ** 2,
+        what: 'volume "cache" (emptyDir medium Memory)',
+      },
     ]);
   });
 
-  it('sizes a memory emptyDir like the kubelet: node memory, or the pod\'s memory limit, or a smaller sizeLimit', () => {
-    const limited = (limits: string[], init: string[] = []) => read(`apiVersion: v1
+  it("sizes a memory emptyDir like the kubelet: node memory, or the pod's memory limit, or a smaller sizeLimit", () => {
+    const limited = (limits: string[], init: string[] = []) =>
+      read(`apiVersion: v1
 kind: Pod
 metadata: {name: m}
 spec:
 ${init.length ? `  initContainers:\n${init.map((l, i) => `    - {name: i${i}, image: "busybox:1"${l ? `, resources: {limits: {memory: ${l}}}` : ''}}\n`).join('')}` : ''}  containers:
-${limits.map((l, i) => `    - {name: c${i}, image: "busybox:1"${l ? `, resources: {limits: {memory: ${l}}}` : ''}}\n`).join('')}`).pod;
-    assert.equal(memoryEmptyDirSize(limited(['']), undefined, 8 * GiB), 8 * GiB, 'no pod limit: the node\'s memory');
-    assert.equal(memoryEmptyDirSize(limited(['1Gi', '']), undefined, 8 * GiB), 8 * GiB, 'a container without a limit: no pod limit');
+${limits.map((l, i) => `    - {name: c${i}, image: "busybox:1"${l ? `, resources: {limits: {memory: ${l}}}` : ''}}\n`).join('')}`)
+        .pod;
+    assert.equal(memoryEmptyDirSize(limited(['']), undefined, 8 * GiB), 8 * GiB, "no pod limit: the node's memory");
+    assert.equal(
+      memoryEmptyDirSize(limited(['1Gi', '']), undefined, 8 * GiB),
+      8 * GiB,
+      'a container without a limit: no pod limit',
+    );
     assert.equal(memoryEmptyDirSize(limited(['1Gi', '512Mi']), undefined, 8 * GiB), 1.5 * GiB, 'the sum of the limits');
-    assert.equal(memoryEmptyDirSize(limited(['1Gi'], ['2Gi']), undefined, 8 * GiB), 2 * GiB, 'an init container\'s larger limit');
+    assert.equal(
+      memoryEmptyDirSize(limited(['1Gi'], ['2Gi']), undefined, 8 * GiB),
+      2 * GiB,
+      "an init container's larger limit",
+    );
     assert.equal(memoryEmptyDirSize(limited(['1Gi']), '256Mi', 8 * GiB), 256 * 1024 ** 2, 'a smaller sizeLimit');
     assert.equal(memoryEmptyDirSize(limited(['1Gi']), '4Gi', 8 * GiB), GiB, 'a larger sizeLimit does not count');
     assert.equal(memoryEmptyDirSize(limited(['']), '16Gi', 8 * GiB), 8 * GiB, 'never more than the node has');
-    assert.equal(memoryEmptyDirSize(limited(['']), undefined, undefined), undefined, 'nothing known: the kernel default');
+    assert.equal(
+      memoryEmptyDirSize(limited(['']), undefined, undefined),
+      undefined,
+      'nothing known: the kernel default',
+    );
   });
 });
 
@@ -112,12 +149,20 @@ describe('host preparation', () => {
     await checkHostPath(join(dir, 'f'), 'File', 'volume "v"');
     await checkHostPath(join(dir, 'sock'), 'Socket', 'volume "v"');
     await checkHostPath('/dev/null', 'CharDevice', 'volume "v"');
-    await assert.rejects(checkHostPath(join(dir, 'f'), 'Directory', 'volume "v" (hostPath Directory)'), new RegExp(`^Error: volume "v" \\(hostPath Directory\\): hostPath type check failed: ${join(dir, 'f')} is not a directory$`));
+    await assert.rejects(
+      checkHostPath(join(dir, 'f'), 'Directory', 'volume "v" (hostPath Directory)'),
+      new RegExp(
+        `^Error: volume "v" \\(hostPath Directory\\): hostPath type check failed: ${join(dir, 'f')} is not a directory$`,
+      ),
+    );
     await assert.rejects(checkHostPath(join(dir, 'd'), 'File', 'volume "v"'), /is not a file/);
     await assert.rejects(checkHostPath(join(dir, 'f'), 'Socket', 'volume "v"'), /is not a socket file/);
     await assert.rejects(checkHostPath(join(dir, 'f'), 'CharDevice', 'volume "v"'), /is not a character device/);
     await assert.rejects(checkHostPath('/dev/null', 'BlockDevice', 'volume "v"'), /\/dev\/null is not a block device/);
-    await assert.rejects(checkHostPath(join(dir, 'missing'), 'Directory', 'volume "v"'), /missing does not exist; it must be a directory/);
+    await assert.rejects(
+      checkHostPath(join(dir, 'missing'), 'Directory', 'volume "v"'),
+      /missing does not exist; it must be a directory/,
+    );
   });
 
   it('DirectoryOrCreate makes the directory (0755, parents too); FileOrCreate an empty file (0644) in an existing directory', async () => {
@@ -129,7 +174,10 @@ describe('host preparation', () => {
     await checkHostPath(join(dir, 'f'), 'FileOrCreate', 'volume "v"');
     assert.equal(await readFile(join(dir, 'f'), 'utf8'), 'x', 'an existing file is left alone');
     await assert.rejects(checkHostPath(join(dir, 'f'), 'DirectoryOrCreate', 'volume "v"'), /is not a directory/);
-    await assert.rejects(checkHostPath(join(dir, 'nodir/x.conf'), 'FileOrCreate', 'volume "v"'), /volume "v": cannot create/);
+    await assert.rejects(
+      checkHostPath(join(dir, 'nodir/x.conf'), 'FileOrCreate', 'volume "v"'),
+      /volume "v": cannot create/,
+    );
   });
 
   it('emptyDirs on disk are world-writable', async () => {
@@ -137,17 +185,31 @@ describe('host preparation', () => {
     assert.equal((await stat(join(dir, 'ed'))).mode & 0o777, 0o777);
   });
 
-  it('subPaths: created with the volume\'s mode when missing, resolved, and kept inside the volume', async () => {
+  it("subPaths: created with the volume's mode when missing, resolved, and kept inside the volume", async () => {
     await prepareEmptyDir(join(dir, 'vol'), '', undefined, 'volume "e"');
     assert.equal(await prepareSubPath(join(dir, 'vol'), 'a/b', 'sub'), join(dir, 'vol/a/b'));
     assert.equal((await stat(join(dir, 'vol/a/b'))).mode & 0o777, 0o777);
     assert.equal(await prepareSubPath(join(dir, 'vol'), 'a/b', 'sub'), join(dir, 'vol/a/b'), 'again: the same path');
     await symlink(join(dir, 'vol/a'), join(dir, 'vol/inside'));
-    assert.equal(await prepareSubPath(join(dir, 'vol'), 'inside/b', 'sub'), join(dir, 'vol/a/b'), 'a symlink within the volume is followed');
+    assert.equal(
+      await prepareSubPath(join(dir, 'vol'), 'inside/b', 'sub'),
+      join(dir, 'vol/a/b'),
+      'a symlink within the volume is followed',
+    );
     await symlink(dir, join(dir, 'vol/escape'));
-    await assert.rejects(prepareSubPath(join(dir, 'vol'), 'escape/d', 'volume "e" subPath "escape/d"'), /volume "e" subPath "escape\/d": .* outside the volume/);
+    await assert.rejects(
+      prepareSubPath(join(dir, 'vol'), 'escape/d', 'volume "e" subPath "escape/d"'),
+      /volume "e" subPath "escape\/d": .* outside the volume/,
+    );
     await assert.rejects(prepareSubPath(join(dir, 'vol'), '../d', 'sub'), /may not contain '\.\.'/);
-    await assert.rejects(prepareSubPath(join(dir, 'nothing'), 'x', 'volume "n" subPath "x"'), /volume "n" subPath "x": the volume's path .* is not there/);
-    assert.equal(await prepareSubPath(join(dir, 'f'), '', 'sub').catch(() => 'x'), join(dir, 'f'), 'an empty subPath is the volume');
+    await assert.rejects(
+      prepareSubPath(join(dir, 'nothing'), 'x', 'volume "n" subPath "x"'),
+      /volume "n" subPath "x": the volume's path .* is not there/,
+    );
+    assert.equal(
+      await prepareSubPath(join(dir, 'f'), '', 'sub').catch(() => 'x'),
+      join(dir, 'f'),
+      'an empty subPath is the volume',
+    );
   });
 });

@@ -3,22 +3,53 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asyncScheduler, Subject } from 'rxjs';
 import type { EventBody } from '../../src/core/events.js';
-import type { Container, ContainerState, ContainerStatus, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
+import type {
+  Container,
+  ContainerState,
+  ContainerStatus,
+  CriRuntime,
+  PodSandbox,
+} from '../../src/runtime/cri/types.js';
 import { RuntimeStatusCache } from '../../src/runtime/cri/status-cache.js';
 import { runtimeRelist } from '../../src/streams/runtime-relist.js';
 
 function scriptedRuntime() {
-  const sandbox: PodSandbox = { id: 'sb1', metadata: { name: 'web-node1', namespace: 'default', uid: 'u1', attempt: 0 }, state: 'SANDBOX_READY', createdAt: '1000000', labels: {}, annotations: {} };
+  const sandbox: PodSandbox = {
+    id: 'sb1',
+    metadata: { name: 'web-node1', namespace: 'default', uid: 'u1', attempt: 0 },
+    state: 'SANDBOX_READY',
+    createdAt: '1000000',
+    labels: {},
+    annotations: {},
+  };
   let state: ContainerState = 'CONTAINER_RUNNING';
   let statusCalls = 0;
-  const container = (): Container => ({ id: 'c1', podSandboxId: 'sb1', metadata: { name: 'web', attempt: 0 }, image: 'i', imageRef: 'i', state, createdAt: '1000000', labels: {}, annotations: {} });
+  const container = (): Container => ({
+    id: 'c1',
+    podSandboxId: 'sb1',
+    metadata: { name: 'web', attempt: 0 },
+    image: 'i',
+    imageRef: 'i',
+    state,
+    createdAt: '1000000',
+    labels: {},
+    annotations: {},
+  });
   const cri = {
     listPodSandbox: async () => [sandbox],
     listContainers: async () => [container()],
     podSandboxStatus: async () => ({ ...sandbox, network: { ip: '10.0.0.2', additionalIps: [] } }),
     containerStatus: async (): Promise<ContainerStatus> => {
       statusCalls++;
-      return { ...container(), startedAt: '2000000', finishedAt: state === 'CONTAINER_EXITED' ? '3000000' : '0', exitCode: state === 'CONTAINER_EXITED' ? 1 : 0, reason: '', message: '', logPath: '' };
+      return {
+        ...container(),
+        startedAt: '2000000',
+        finishedAt: state === 'CONTAINER_EXITED' ? '3000000' : '0',
+        exitCode: state === 'CONTAINER_EXITED' ? 1 : 0,
+        reason: '',
+        message: '',
+        logPath: '',
+      };
     },
   } as unknown as CriRuntime;
   return { cri, exit: () => (state = 'CONTAINER_EXITED'), statusCalls: () => statusCalls };
@@ -29,7 +60,12 @@ describe('runtime relist', () => {
     const rt = scriptedRuntime();
     const triggers = new Subject<void>();
     const seen: EventBody[] = [];
-    const sub = runtimeRelist(rt.cri, { nodeName: 'node1', intervalMs: 5, heartbeatMs: 60_000 }, asyncScheduler, triggers).subscribe((e) => seen.push(e));
+    const sub = runtimeRelist(
+      rt.cri,
+      { nodeName: 'node1', intervalMs: 5, heartbeatMs: 60_000 },
+      asyncScheduler,
+      triggers,
+    ).subscribe((e) => seen.push(e));
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(seen.length, 1, 'unchanged listings are not repeated');
     rt.exit();
@@ -38,7 +74,10 @@ describe('runtime relist', () => {
     assert.equal(seen.length, 2);
     const last = seen[1]!;
     assert.ok(last.type === 'RuntimeRelisted');
-    assert.deepEqual(last.containers.map((c) => [c.id, c.state, c.exitCode]), [['c1', 'exited', 1]]);
+    assert.deepEqual(
+      last.containers.map((c) => [c.id, c.state, c.exitCode]),
+      [['c1', 'exited', 1]],
+    );
     assert.equal(last.sandboxes[0]!.ip, '10.0.0.2');
     assert.equal(rt.statusCalls(), 2, 'one status read for running, one for exited');
   });
@@ -47,7 +86,11 @@ describe('runtime relist', () => {
     const rt = scriptedRuntime();
     const cache = new RuntimeStatusCache();
     const seen: EventBody[] = [];
-    const sub = runtimeRelist(rt.cri, { nodeName: 'node1', intervalMs: 5, heartbeatMs: 60_000, cache }, asyncScheduler).subscribe((e) => seen.push(e));
+    const sub = runtimeRelist(
+      rt.cri,
+      { nodeName: 'node1', intervalMs: 5, heartbeatMs: 60_000, cache },
+      asyncScheduler,
+    ).subscribe((e) => seen.push(e));
     try {
       await new Promise((r) => setTimeout(r, 40));
       assert.equal(rt.statusCalls(), 1);
@@ -57,7 +100,10 @@ describe('runtime relist', () => {
       assert.equal(rt.statusCalls(), 1, 'the exit is listed, its status not read');
       const last = seen.at(-1)!;
       assert.ok(last.type === 'RuntimeRelisted');
-      assert.deepEqual(last.containers.map((c) => [c.id, c.state]), [['c1', 'exited']]);
+      assert.deepEqual(
+        last.containers.map((c) => [c.id, c.state]),
+        [['c1', 'exited']],
+      );
     } finally {
       sub.unsubscribe();
     }

@@ -38,14 +38,36 @@ describe('runtime signals', () => {
     const actions = new Subject<RuntimeAction>();
     const events: EventBody[] = [];
     actions
-      .pipe(podActions({
-        cri: cri as CriRuntime, host, log: pino({ level: 'silent' }), now: () => 0, concurrency: 4, probes: {} as ProbePort, statusCache: cache,
-        spec: { nodeName: NODE, nodeIP: '192.0.2.10', podLogsDir: '/logs', rootDir: '/root', clusterDNS: [], clusterDomain: '', hostDns: { servers: [], searches: [], options: [] } },
-      }))
+      .pipe(
+        podActions({
+          cri: cri as CriRuntime,
+          host,
+          log: pino({ level: 'silent' }),
+          now: () => 0,
+          concurrency: 4,
+          probes: {} as ProbePort,
+          statusCache: cache,
+          spec: {
+            nodeName: NODE,
+            nodeIP: '192.0.2.10',
+            podLogsDir: '/logs',
+            rootDir: '/root',
+            clusterDNS: [],
+            clusterDomain: '',
+            hostDns: { servers: [], searches: [], options: [] },
+          },
+        }),
+      )
       .subscribe((e) => events.push(e));
     const kill: KillPod = {
-      kind: 'KillPod', id: '1.0', podUid: 'u1', podFullName: 'default/web', reason: 'removed', remove: true,
-      sandboxIds: ['sb1'], containers: [{ id: 'c1', sandboxId: 'sb1', name: 'main', gracePeriodSeconds: 2 }],
+      kind: 'KillPod',
+      id: '1.0',
+      podUid: 'u1',
+      podFullName: 'default/web',
+      reason: 'removed',
+      remove: true,
+      sandboxIds: ['sb1'],
+      containers: [{ id: 'c1', sandboxId: 'sb1', name: 'main', gracePeriodSeconds: 2 }],
     };
     actions.next(kill);
     await new Promise((r) => setTimeout(r, 20));

@@ -26,13 +26,27 @@ function crashingRuntime(scheduler: TestScheduler, pod: StaticPod, starts: numbe
       map((action): EventBody => {
         const now = scheduler.now();
         if (action.kind === 'CreateSandbox') {
-          return { type: 'ActionSucceeded', action, outcome: { sandboxes: [sandbox(pod, 'sb1', { observedAt: now })] } };
+          return {
+            type: 'ActionSucceeded',
+            action,
+            outcome: { sandboxes: [sandbox(pod, 'sb1', { observedAt: now })] },
+          };
         }
         if (action.kind !== 'StartContainer') return { type: 'ActionSucceeded', action, outcome: {} };
         starts.push(now);
         const c: ContainerObservation = {
-          id: `c${action.attempt}`, sandboxId: 'sb1', podUid: pod.uid, name: action.containerName, attempt: action.attempt,
-          state: 'exited', exitCode: 1, image: 'i', createdAt: now, startedAt: now, finishedAt: now, observedAt: now,
+          id: `c${action.attempt}`,
+          sandboxId: 'sb1',
+          podUid: pod.uid,
+          name: action.containerName,
+          attempt: action.attempt,
+          state: 'exited',
+          exitCode: 1,
+          image: 'i',
+          createdAt: now,
+          startedAt: now,
+          finishedAt: now,
+          observedAt: now,
         };
         return { type: 'ActionSucceeded', action, outcome: { containers: [c] } };
       }),
@@ -51,7 +65,10 @@ describe('timing (virtual time)', () => {
       reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop }).subscribe();
       flush();
     });
-    assert.deepEqual(starts.map((t) => t / 1000), [0, 0, 10, 30, 70, 150, 310, 610, 910]);
+    assert.deepEqual(
+      starts.map((t) => t / 1000),
+      [0, 0, 10, 30, 70, 150, 310, 610, 910],
+    );
   });
 
   it('a step that only folds (a scan event with more to come) leaves the back-off wake-up armed', () => {
@@ -62,12 +79,21 @@ describe('timing (virtual time)', () => {
     scheduler.run(({ cold, flush }) => {
       const effects = crashingRuntime(scheduler, web, starts);
       // At 5 s, inside the first 10 s back-off, a scan event that waits for more of its scan.
-      const deferred: EventBody = { type: 'ManifestInvalid', source: 'file', origin: other.origin, problems: [{ origin: other.origin, message: 'bad' }], more: true };
+      const deferred: EventBody = {
+        type: 'ManifestInvalid',
+        source: 'file',
+        origin: other.origin,
+        problems: [{ origin: other.origin, message: 'bad' }],
+        more: true,
+      };
       const inputs = cold<EventBody>('(ab) 4999ms c', { a: manifestRead(web), b: relist([], []), c: deferred });
       reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop: cold('40s x') }).subscribe();
       flush();
     });
-    assert.deepEqual(starts.map((t) => t / 1000), [0, 0, 10, 30]);
+    assert.deepEqual(
+      starts.map((t) => t / 1000),
+      [0, 0, 10, 30],
+    );
   });
 
   it('a file event scans at once; the rest of its burst shares one scan; the periodic rescan runs anyway', () => {
@@ -82,12 +108,17 @@ describe('timing (virtual time)', () => {
   it('by default a burst of file events costs two scans: one at once, one 5 ms later', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const triggers = scanTriggers(cold('5ms a 1ms a 1ms a', { a: '/m/web.yaml' }), cold('-'), { checkFrequencyMs: 100 }, scheduler);
+      const triggers = scanTriggers(
+        cold('5ms a 1ms a 1ms a', { a: '/m/web.yaml' }),
+        cold('-'),
+        { checkFrequencyMs: 100 },
+        scheduler,
+      );
       expectObservable(triggers.pipe(map(() => 't')), '^ 50ms !').toBe('t 4ms t 4ms t');
     });
   });
 
-  it('a temporary file\'s events do not hold back the rename that follows: names that cannot be manifests are throttled apart', () => {
+  it("a temporary file's events do not hold back the rename that follows: names that cannot be manifests are throttled apart", () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
       const fileEvents = cold('5ms d 1ms a 1ms d 1ms a', { d: '/m/.web.yaml.tmp', a: '/m/web.yaml' });
@@ -99,7 +130,12 @@ describe('timing (virtual time)', () => {
   it('a file still being written is looked at again after writerRecheckMs', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const triggers = scanTriggers(cold('-'), cold('30ms r'), { checkFrequencyMs: 1000, writerRecheckMs: 100 }, scheduler);
+      const triggers = scanTriggers(
+        cold('-'),
+        cold('30ms r'),
+        { checkFrequencyMs: 1000, writerRecheckMs: 100 },
+        scheduler,
+      );
       expectObservable(triggers.pipe(map(() => 't')), '^ 200ms !').toBe('t 129ms t');
     });
   });
@@ -110,7 +146,11 @@ describe('timing (virtual time)', () => {
       let n = 0;
       // The second fetch (at 10 ms) takes 25 ms: the ticks at 20 and 30 ms are skipped, 40 ms polls again.
       const fetchOnce = () => (++n === 2 ? cold('25ms (r|)', { r: n }) : cold('1ms (r|)', { r: n }));
-      expectObservable(pollEvery(10, scheduler, fetchOnce), '^ 45ms !').toBe('1ms a 33ms b 5ms c', { a: 1, b: 2, c: 3 });
+      expectObservable(pollEvery(10, scheduler, fetchOnce), '^ 45ms !').toBe('1ms a 33ms b 5ms c', {
+        a: 1,
+        b: 2,
+        c: 3,
+      });
     });
   });
 
@@ -159,17 +199,29 @@ describe('timing (virtual time)', () => {
             return action;
           }),
           // Pod a's sandbox takes 50 ms, b's 5 ms: both start at once, each then continues alone.
-          (src) => new Observable<EventBody>((sub) =>
-            src.subscribe((action) => {
-              const delay = action.podFullName.endsWith('/a-node1') ? 50 : 5;
-              scheduler.schedule(() => {
-                const sb = sandbox(action.podFullName.endsWith('/a-node1') ? a : b, `sb-${action.podUid}`, { observedAt: scheduler.now() });
-                sub.next({ type: 'ActionSucceeded', action, outcome: action.kind === 'CreateSandbox' ? { sandboxes: [sb] } : {} });
-              }, delay);
-            }),
-          ),
+          (src) =>
+            new Observable<EventBody>((sub) =>
+              src.subscribe((action) => {
+                const delay = action.podFullName.endsWith('/a-node1') ? 50 : 5;
+                scheduler.schedule(() => {
+                  const sb = sandbox(action.podFullName.endsWith('/a-node1') ? a : b, `sb-${action.podUid}`, {
+                    observedAt: scheduler.now(),
+                  });
+                  sub.next({
+                    type: 'ActionSucceeded',
+                    action,
+                    outcome: action.kind === 'CreateSandbox' ? { sandboxes: [sb] } : {},
+                  });
+                }, delay);
+              }),
+            ),
         );
-      const inputs = cold<EventBody>('(abc) 2ms d 2ms d', { a: manifestRead(a), b: manifestRead(b), c: relist([], []), d: { type: 'TimerFired' } });
+      const inputs = cold<EventBody>('(abc) 2ms d 2ms d', {
+        a: manifestRead(a),
+        b: manifestRead(b),
+        c: relist([], []),
+        d: { type: 'TimerFired' },
+      });
       reconcileLoop({ initial: initialState(['file']), inputs, effects, scheduler, stop: cold('200ms x') }).subscribe();
       flush();
     });
@@ -187,4 +239,3 @@ describe('timing (virtual time)', () => {
     }
   });
 });
-

@@ -35,20 +35,31 @@ describe('unary channel against a grpc-js server (CRI proto)', () => {
 
   before(async () => {
     const pkg = protoLoader.loadSync(defaultProtoPath(), PROTO_LOADER_OPTIONS);
-    const runtimeService = (pkg['runtime.v1.RuntimeService'] as protoLoader.ServiceDefinition);
+    const runtimeService = pkg['runtime.v1.RuntimeService'] as protoLoader.ServiceDefinition;
     server = new grpc.Server();
     server.addService(runtimeService as grpc.ServiceDefinition, {
       Version: (call: grpc.ServerUnaryCall<{ version: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const deadline = call.getDeadline();
         seenDeadlines.push(deadline instanceof Date ? deadline.getTime() : Number(deadline));
-        cb(null, { version: call.request.version, runtimeName: 'fake-but-real-grpc', runtimeVersion: '9.9', runtimeApiVersion: 'v1' });
+        cb(null, {
+          version: call.request.version,
+          runtimeName: 'fake-but-real-grpc',
+          runtimeVersion: '9.9',
+          runtimeApiVersion: 'v1',
+        });
       },
-      ContainerStatus: (call: grpc.ServerUnaryCall<{ containerId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      ContainerStatus: (
+        call: grpc.ServerUnaryCall<{ containerId: string }, unknown>,
+        cb: grpc.sendUnaryData<unknown>,
+      ) => {
         if (call.request.containerId === 'slow') {
           setTimeout(() => cb(null, {}), 2_000);
           return;
         }
-        cb({ code: grpc.status.NOT_FOUND, details: `container "${call.request.containerId}" not found: 100% gone, ünïcode` });
+        cb({
+          code: grpc.status.NOT_FOUND,
+          details: `container "${call.request.containerId}" not found: 100% gone, ünïcode`,
+        });
       },
       ListContainers: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
         // Big enough to span many DATA frames and more than one flow-control window.
@@ -67,7 +78,9 @@ describe('unary channel against a grpc-js server (CRI proto)', () => {
       },
     });
     await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
   });
   after(() => server.forceShutdown());
@@ -80,7 +93,10 @@ describe('unary channel against a grpc-js server (CRI proto)', () => {
       assert.equal(v.runtimeName, 'fake-but-real-grpc');
       assert.equal(v.runtimeVersion, '9.9');
       const deadline = seenDeadlines.at(-1)!;
-      assert.ok(deadline > t + 4_000 && deadline <= Date.now() + 5_000, `the server's deadline ${deadline - t} ms after the call`);
+      assert.ok(
+        deadline > t + 4_000 && deadline <= Date.now() + 5_000,
+        `the server's deadline ${deadline - t} ms after the call`,
+      );
     } finally {
       cri.close();
     }
@@ -241,7 +257,10 @@ describe('unary channel against a bare HTTP/2 server', () => {
     const later = join(dir, 'later.sock');
     const ch = createUnaryChannel(later, { maxReceiveBytes: 1024 });
     try {
-      await assert.rejects(ch.call('/x/Y', Buffer.alloc(0), 5_000), (err: unknown) => err instanceof GrpcCallError && err.code === 'UNAVAILABLE');
+      await assert.rejects(
+        ch.call('/x/Y', Buffer.alloc(0), 5_000),
+        (err: unknown) => err instanceof GrpcCallError && err.code === 'UNAVAILABLE',
+      );
       const s = createServer();
       s.on('stream', (stream) => {
         stream.resume();

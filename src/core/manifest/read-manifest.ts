@@ -7,8 +7,7 @@ import { formatFieldPath, parseManifestText, type FieldPath, type ParsedDocument
 import { validatePod } from './validate.js';
 
 export type ReadResult =
-  | { readonly ok: true; readonly pods: StaticPod[] }
-  | { readonly ok: false; readonly problems: ManifestProblem[] };
+  { readonly ok: true; readonly pods: StaticPod[] } | { readonly ok: false; readonly problems: ManifestProblem[] };
 
 export interface ReadContext {
   readonly nodeName: string;
@@ -26,11 +25,18 @@ export function readManifest(text: string, ctx: ReadContext): ReadResult {
     const at = extra[0]!.locate([]);
     return {
       ok: false,
-      problems: [{ origin: ctx.origin, ...(at ?? {}), message: `found ${parsed.documents.length} documents; a manifest holds one (a Pod${ctx.source === 'http' ? ', a PodList or a List' : ''})` }],
+      problems: [
+        {
+          origin: ctx.origin,
+          ...(at ?? {}),
+          message: `found ${parsed.documents.length} documents; a manifest holds one (a Pod${ctx.source === 'http' ? ', a PodList or a List' : ''})`,
+        },
+      ],
     };
   }
   const items = podsIn(doc, ctx.source);
-  if (!items.ok) return { ok: false, problems: [{ origin: ctx.origin, ...(doc.locate(['kind']) ?? {}), message: items.message }] };
+  if (!items.ok)
+    return { ok: false, problems: [{ origin: ctx.origin, ...(doc.locate(['kind']) ?? {}), message: items.message }] };
 
   const pods: StaticPod[] = [];
   const problems: ManifestProblem[] = [];
@@ -41,7 +47,12 @@ export function readManifest(text: string, ctx: ReadContext): ReadResult {
     if (!result.ok) {
       for (const p of result.problems) {
         const path = [...prefix, ...p.path];
-        problems.push({ origin: ctx.origin, ...(doc.locate(path) ?? {}), field: formatFieldPath(path), message: p.message });
+        problems.push({
+          origin: ctx.origin,
+          ...(doc.locate(path) ?? {}),
+          field: formatFieldPath(path),
+          message: p.message,
+        });
       }
       return;
     }
@@ -50,7 +61,12 @@ export function readManifest(text: string, ctx: ReadContext): ReadResult {
     const first = names.get(key);
     if (first !== undefined) {
       const path = [...prefix, 'metadata', 'name'];
-      problems.push({ origin: ctx.origin, ...(doc.locate(path) ?? {}), field: formatFieldPath(path), message: `pod "${key}" is defined twice (also items[${first}])` });
+      problems.push({
+        origin: ctx.origin,
+        ...(doc.locate(path) ?? {}),
+        field: formatFieldPath(path),
+        message: `pod "${key}" is defined twice (also items[${first}])`,
+      });
       return;
     }
     names.set(key, index);
@@ -75,7 +91,10 @@ function podsIn(
     if (!Array.isArray(items)) return { ok: false, message: `${kind}.items must be a list` };
     return { ok: true, items, isList: true };
   }
-  return { ok: false, message: `kind "${String(kind)}" is not a Pod${source === 'http' ? ', a PodList or a List' : ''}` };
+  return {
+    ok: false,
+    message: `kind "${String(kind)}" is not a Pod${source === 'http' ? ', a PodList or a List' : ''}`,
+  };
 }
 
 function fail(origin: string, message: string): ReadResult {

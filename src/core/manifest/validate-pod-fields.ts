@@ -17,7 +17,14 @@ const MAX_ID = 2_147_483_647;
 const NONE = new Set<string>();
 
 /** A nested mapping's keys: `supported` and `accepted` pass; `unsupported` ones must be empty. */
-function keys(v: Validator, path: FieldPath, obj: Json, supported: readonly string[], unsupported: readonly string[], forbidden: Record<string, string> = {}): void {
+function keys(
+  v: Validator,
+  path: FieldPath,
+  obj: Json,
+  supported: readonly string[],
+  unsupported: readonly string[],
+  forbidden: Record<string, string> = {},
+): void {
   for (const [key, val] of Object.entries(obj)) {
     v.classify([...path, key], key, val, new Set(supported), NONE, forbidden, new Set(unsupported));
   }
@@ -44,7 +51,10 @@ export function quantity(v: Validator, path: FieldPath, value: unknown): Quantit
   if (value === undefined || value === null) return undefined;
   const q = parseQuantity(value);
   if (!q) {
-    v.problem(path, `${typeof value === 'string' ? `"${value}"` : String(value)} is not a valid quantity (like 250m, 1, 0.5, 128Mi, 1G)`);
+    v.problem(
+      path,
+      `${typeof value === 'string' ? `"${value}"` : String(value)} is not a valid quantity (like 250m, 1, 0.5, 128Mi, 1G)`,
+    );
     return undefined;
   }
   if (q.num < 0n) {
@@ -89,7 +99,10 @@ export function validateResources(v: Validator, path: FieldPath, value: unknown)
   for (const [name, req] of lists['requests']!) {
     const lim = lists['limits']!.get(name);
     if (lim && compare(req, lim) > 0) {
-      v.problem([...path, 'requests', name], `must be less than or equal to the ${name} limit (${String(res.limits && (res.limits as Json)[name])})`);
+      v.problem(
+        [...path, 'requests', name],
+        `must be less than or equal to the ${name} limit (${String(res.limits && (res.limits as Json)[name])})`,
+      );
     }
   }
 }
@@ -122,19 +135,35 @@ export function validatePodSecurityContext(v: Validator, path: FieldPath, value:
   const sc = v.object(path, value, 'securityContext');
   if (!sc) return;
   keys(
-    v, path, sc,
-    ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'supplementalGroups', 'fsGroup', 'seccompProfile', 'supplementalGroupsPolicy',
+    v,
+    path,
+    sc,
+    [
+      'runAsUser',
+      'runAsGroup',
+      'runAsNonRoot',
+      'supplementalGroups',
+      'fsGroup',
+      'seccompProfile',
+      'supplementalGroupsPolicy',
       // Windows-only: no effect on a Linux node, as with the kubelet.
-      'windowsOptions'],
+      'windowsOptions',
+    ],
     ['seLinuxOptions', 'sysctls', 'fsGroupChangePolicy', 'appArmorProfile', 'seLinuxChangePolicy'],
   );
   id(v, [...path, 'runAsUser'], sc.runAsUser);
   id(v, [...path, 'runAsGroup'], sc.runAsGroup);
   id(v, [...path, 'fsGroup'], sc.fsGroup);
   v.boolean([...path, 'runAsNonRoot'], sc.runAsNonRoot);
-  (v.array([...path, 'supplementalGroups'], sc.supplementalGroups) ?? []).forEach((g, i) => id(v, [...path, 'supplementalGroups', i], g));
+  (v.array([...path, 'supplementalGroups'], sc.supplementalGroups) ?? []).forEach((g, i) =>
+    id(v, [...path, 'supplementalGroups', i], g),
+  );
   const policy = v.string([...path, 'supplementalGroupsPolicy'], sc.supplementalGroupsPolicy, {});
-  if (policy === 'Strict') v.problem([...path, 'supplementalGroupsPolicy'], 'supplementalGroupsPolicy Strict is not supported yet (only Merge)');
+  if (policy === 'Strict')
+    v.problem(
+      [...path, 'supplementalGroupsPolicy'],
+      'supplementalGroupsPolicy Strict is not supported yet (only Merge)',
+    );
   else v.oneOf([...path, 'supplementalGroupsPolicy'], sc.supplementalGroupsPolicy, ['Merge']);
   seccompProfile(v, [...path, 'seccompProfile'], sc.seccompProfile);
   v.object([...path, 'windowsOptions'], sc.windowsOptions, 'windowsOptions');
@@ -145,8 +174,21 @@ export function validateContainerSecurityContext(v: Validator, path: FieldPath, 
   const sc = v.object(path, value, 'securityContext');
   if (!sc) return false;
   keys(
-    v, path, sc,
-    ['capabilities', 'privileged', 'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'seccompProfile', 'procMount', 'windowsOptions'],
+    v,
+    path,
+    sc,
+    [
+      'capabilities',
+      'privileged',
+      'runAsUser',
+      'runAsGroup',
+      'runAsNonRoot',
+      'readOnlyRootFilesystem',
+      'allowPrivilegeEscalation',
+      'seccompProfile',
+      'procMount',
+      'windowsOptions',
+    ],
     ['seLinuxOptions', 'appArmorProfile'],
   );
   const privileged = v.boolean([...path, 'privileged'], sc.privileged) === true;
@@ -155,7 +197,8 @@ export function validateContainerSecurityContext(v: Validator, path: FieldPath, 
   for (const flag of ['runAsNonRoot', 'readOnlyRootFilesystem']) v.boolean([...path, flag], sc[flag]);
   const escalation = v.boolean([...path, 'allowPrivilegeEscalation'], sc.allowPrivilegeEscalation);
   const procMount = v.string([...path, 'procMount'], sc.procMount, {});
-  if (procMount === 'Unmasked') v.problem([...path, 'procMount'], 'procMount Unmasked is not supported yet (only Default)');
+  if (procMount === 'Unmasked')
+    v.problem([...path, 'procMount'], 'procMount Unmasked is not supported yet (only Default)');
   else v.oneOf([...path, 'procMount'], sc.procMount, ['Default']);
   seccompProfile(v, [...path, 'seccompProfile'], sc.seccompProfile);
   v.object([...path, 'windowsOptions'], sc.windowsOptions, 'windowsOptions');
@@ -166,9 +209,16 @@ export function validateContainerSecurityContext(v: Validator, path: FieldPath, 
     v.stringArray([...path, 'capabilities', 'drop'], caps.drop);
   }
   if (escalation === false) {
-    if (privileged) v.problem([...path, 'allowPrivilegeEscalation'], 'cannot set allowPrivilegeEscalation to false and privileged to true');
+    if (privileged)
+      v.problem(
+        [...path, 'allowPrivilegeEscalation'],
+        'cannot set allowPrivilegeEscalation to false and privileged to true',
+      );
     if (Array.isArray(caps?.add) && caps.add.includes('CAP_SYS_ADMIN')) {
-      v.problem([...path, 'allowPrivilegeEscalation'], 'cannot set allowPrivilegeEscalation to false and capabilities.add CAP_SYS_ADMIN');
+      v.problem(
+        [...path, 'allowPrivilegeEscalation'],
+        'cannot set allowPrivilegeEscalation to false and capabilities.add CAP_SYS_ADMIN',
+      );
     }
   }
   return privileged;
@@ -178,20 +228,26 @@ export function validateContainerSecurityContext(v: Validator, path: FieldPath, 
 // Environment: valueFrom
 
 const CPU_DIVISORS = ['1m', '1'].map((d) => parseQuantity(d)!);
-const MEMORY_DIVISORS = ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'].map((d) => parseQuantity(d)!);
+const MEMORY_DIVISORS = ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'].map((d) =>
+  parseQuantity(d)!,
+);
 
 export function validateEnvSource(v: Validator, path: FieldPath, env: Json, containerNames: ReadonlySet<string>): void {
   const fp = [...path, 'valueFrom'];
   const from = v.object(fp, env.valueFrom, 'valueFrom');
   if (!from) return;
-  if (typeof env.value === 'string' && env.value !== '') v.problem(fp, 'may not be specified when `value` is not empty');
+  if (typeof env.value === 'string' && env.value !== '')
+    v.problem(fp, 'may not be specified when `value` is not empty');
   keys(v, fp, from, ['fieldRef', 'resourceFieldRef'], ['fileKeyRef'], {
     secretKeyRef: 'static pods may not reference Secrets',
     configMapKeyRef: 'static pods may not reference ConfigMaps',
   });
   const sources = Object.keys(from).filter((k) => from[k] !== undefined && from[k] !== null);
   if (sources.length !== 1) {
-    v.problem(fp, `needs exactly one of fieldRef, resourceFieldRef${sources.length > 1 ? `, found ${sources.join(' and ')}` : ''}`);
+    v.problem(
+      fp,
+      `needs exactly one of fieldRef, resourceFieldRef${sources.length > 1 ? `, found ${sources.join(' and ')}` : ''}`,
+    );
     return;
   }
   if (from.fieldRef !== undefined) {
@@ -200,14 +256,22 @@ export function validateEnvSource(v: Validator, path: FieldPath, env: Json, cont
     if (!ref) return;
     v.knownKeys(rp, ref, ['apiVersion', 'fieldPath']);
     const apiVersion = v.string([...rp, 'apiVersion'], ref.apiVersion, {});
-    if (apiVersion !== undefined && apiVersion !== 'v1') v.problem([...rp, 'apiVersion'], `unsupported apiVersion "${apiVersion}" (only v1)`);
+    if (apiVersion !== undefined && apiVersion !== 'v1')
+      v.problem([...rp, 'apiVersion'], `unsupported apiVersion "${apiVersion}" (only v1)`);
     const fieldPath = v.string([...rp, 'fieldPath'], ref.fieldPath, { required: true });
     if (fieldPath === undefined) return;
     const sub = ENV_SUBSCRIPT.exec(fieldPath);
     if (sub) {
-      if (!qualifiedName(sub[2]!)) v.problem([...rp, 'fieldPath'], `"${sub[2]}" is not a valid ${sub[1] === 'labels' ? 'label' : 'annotation'} key`);
+      if (!qualifiedName(sub[2]!))
+        v.problem(
+          [...rp, 'fieldPath'],
+          `"${sub[2]}" is not a valid ${sub[1] === 'labels' ? 'label' : 'annotation'} key`,
+        );
     } else if (!(ENV_FIELD_PATHS as readonly string[]).includes(fieldPath)) {
-      v.problem([...rp, 'fieldPath'], `"${fieldPath}" is not supported (supported: ${ENV_FIELD_PATHS.join(', ')}, metadata.labels['<key>'], metadata.annotations['<key>'])`);
+      v.problem(
+        [...rp, 'fieldPath'],
+        `"${fieldPath}" is not supported (supported: ${ENV_FIELD_PATHS.join(', ')}, metadata.labels['<key>'], metadata.annotations['<key>'])`,
+      );
     }
     return;
   }
@@ -217,7 +281,8 @@ export function validateEnvSource(v: Validator, path: FieldPath, env: Json, cont
     if (!ref) return;
     v.knownKeys(rp, ref, ['containerName', 'resource', 'divisor']);
     const name = v.string([...rp, 'containerName'], ref.containerName, {});
-    if (name && !containerNames.has(name)) v.problem([...rp, 'containerName'], `no container named "${name}" in the pod`);
+    if (name && !containerNames.has(name))
+      v.problem([...rp, 'containerName'], `no container named "${name}" in the pod`);
     const resource = v.string([...rp, 'resource'], ref.resource, { required: true });
     if (resource === undefined) return;
     if (/^(limits|requests)\.(ephemeral-storage|hugepages-.+)$/.test(resource)) {
@@ -233,7 +298,10 @@ export function validateEnvSource(v: Validator, path: FieldPath, env: Json, cont
       const cpu = resource.endsWith('.cpu');
       const allowed = cpu ? CPU_DIVISORS : MEMORY_DIVISORS;
       if (!allowed.some((d) => compare(d, divisor) === 0)) {
-        v.problem([...rp, 'divisor'], `is not a valid divisor for ${resource} (${cpu ? '1m or 1' : '1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi or 1Ei'})`);
+        v.problem(
+          [...rp, 'divisor'],
+          `is not a valid divisor for ${resource} (${cpu ? '1m or 1' : '1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi or 1Ei'})`,
+        );
       }
     }
   }
@@ -246,10 +314,12 @@ export function validatePodNaming(v: Validator, path: FieldPath, spec: Json): vo
   const hostPID = v.boolean([...path, 'hostPID'], spec.hostPID);
   v.boolean([...path, 'hostIPC'], spec.hostIPC);
   const share = v.boolean([...path, 'shareProcessNamespace'], spec.shareProcessNamespace);
-  if (hostPID && share) v.problem([...path, 'shareProcessNamespace'], 'shareProcessNamespace and hostPID cannot both be true');
+  if (hostPID && share)
+    v.problem([...path, 'shareProcessNamespace'], 'shareProcessNamespace and hostPID cannot both be true');
   for (const key of ['hostname', 'subdomain']) {
     const s = v.string([...path, key], spec[key], {});
-    if (s !== undefined && s !== '' && !isDns1123Label(s)) v.problem([...path, key], `"${s}" is not a valid DNS label: at most 63 lower-case letters, digits and '-'`);
+    if (s !== undefined && s !== '' && !isDns1123Label(s))
+      v.problem([...path, key], `"${s}" is not a valid DNS label: at most 63 lower-case letters, digits and '-'`);
   }
   v.boolean([...path, 'setHostnameAsFQDN'], spec.setHostnameAsFQDN);
 }
@@ -258,21 +328,25 @@ export function validateDnsConfig(v: Validator, path: FieldPath, policy: unknown
   const dc = v.object(path, value, 'dnsConfig');
   if (policy === 'None') {
     if (!dc) v.problem(path, 'dnsConfig is required when dnsPolicy is None');
-    else if (!Array.isArray(dc.nameservers) || dc.nameservers.length === 0) v.problem([...path, 'nameservers'], 'at least one nameserver is required when dnsPolicy is None');
+    else if (!Array.isArray(dc.nameservers) || dc.nameservers.length === 0)
+      v.problem([...path, 'nameservers'], 'at least one nameserver is required when dnsPolicy is None');
   }
   if (!dc) return;
   v.knownKeys(path, dc, ['nameservers', 'searches', 'options']);
   const servers = v.array([...path, 'nameservers'], dc.nameservers) ?? [];
-  if (servers.length > MAX_DNS_NAMESERVERS) v.problem([...path, 'nameservers'], `at most ${MAX_DNS_NAMESERVERS} nameservers`);
+  if (servers.length > MAX_DNS_NAMESERVERS)
+    v.problem([...path, 'nameservers'], `at most ${MAX_DNS_NAMESERVERS} nameservers`);
   servers.forEach((s, i) => {
     const ip = v.string([...path, 'nameservers', i], s, { required: true });
     if (ip !== undefined && isIP(ip) === 0) v.problem([...path, 'nameservers', i], `"${ip}" is not an IP address`);
   });
   const searches = v.array([...path, 'searches'], dc.searches) ?? [];
-  if (searches.length > MAX_DNS_SEARCHES) v.problem([...path, 'searches'], `at most ${MAX_DNS_SEARCHES} search domains`);
+  if (searches.length > MAX_DNS_SEARCHES)
+    v.problem([...path, 'searches'], `at most ${MAX_DNS_SEARCHES} search domains`);
   searches.forEach((s, i) => {
     const d = v.string([...path, 'searches', i], s, { required: true });
-    if (d !== undefined && !isDns1123Subdomain(d.replace(/\.$/, ''))) v.problem([...path, 'searches', i], `"${d}" is not a valid domain name`);
+    if (d !== undefined && !isDns1123Subdomain(d.replace(/\.$/, '')))
+      v.problem([...path, 'searches', i], `"${d}" is not a valid domain name`);
   });
   if (searches.filter((s) => typeof s === 'string').join(' ').length > MAX_DNS_SEARCH_CHARS) {
     v.problem([...path, 'searches'], `the search list is longer than ${MAX_DNS_SEARCH_CHARS} characters`);
@@ -297,7 +371,8 @@ export function validateHostAliases(v: Validator, path: FieldPath, value: unknow
     if (ip !== undefined && isIP(ip) === 0) v.problem([...hp, 'ip'], `"${ip}" is not an IP address`);
     (v.array([...hp, 'hostnames'], alias.hostnames) ?? []).forEach((h, j) => {
       const name = v.string([...hp, 'hostnames', j], h, { required: true });
-      if (name !== undefined && !isDns1123Subdomain(name)) v.problem([...hp, 'hostnames', j], `"${name}" is not a valid host name`);
+      if (name !== undefined && !isDns1123Subdomain(name))
+        v.problem([...hp, 'hostnames', j], `"${name}" is not a valid host name`);
     });
   });
 }
@@ -311,6 +386,9 @@ export function validateMountExtras(v: Validator, path: FieldPath, mount: Json, 
   const propagation = v.string([...path, 'mountPropagation'], mount.mountPropagation, {});
   v.oneOf([...path, 'mountPropagation'], mount.mountPropagation, ['None', 'HostToContainer', 'Bidirectional']);
   if (propagation === 'Bidirectional' && !privileged) {
-    v.problem([...path, 'mountPropagation'], 'Bidirectional mount propagation is available only to privileged containers');
+    v.problem(
+      [...path, 'mountPropagation'],
+      'Bidirectional mount propagation is available only to privileged containers',
+    );
   }
 }

@@ -4,7 +4,18 @@ import type { Validator } from './validate.js';
 
 type Json = Record<string, unknown>;
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
-const PROBE_FIELDS = ['exec', 'httpGet', 'tcpSocket', 'grpc', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold', 'terminationGracePeriodSeconds'];
+const PROBE_FIELDS = [
+  'exec',
+  'httpGet',
+  'tcpSocket',
+  'grpc',
+  'initialDelaySeconds',
+  'periodSeconds',
+  'timeoutSeconds',
+  'successThreshold',
+  'failureThreshold',
+  'terminationGracePeriodSeconds',
+];
 
 export function validateProbesAndHooks(v: Validator, path: FieldPath, c: Json, init: boolean): void {
   for (const kind of PROBES) {
@@ -17,7 +28,8 @@ export function validateProbesAndHooks(v: Validator, path: FieldPath, c: Json, i
     if (!p) continue;
     v.knownKeys([...path, kind], p, PROBE_FIELDS);
     handler(v, [...path, kind], p, ['exec', 'httpGet', 'tcpSocket', 'grpc']);
-    for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'terminationGracePeriodSeconds']) v.integer([...path, kind, f], p[f], f === 'timeoutSeconds' ? 1 : 0);
+    for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'terminationGracePeriodSeconds'])
+      v.integer([...path, kind, f], p[f], f === 'timeoutSeconds' ? 1 : 0);
     for (const f of ['periodSeconds', 'successThreshold', 'failureThreshold']) v.integer([...path, kind, f], p[f], 1);
     if (kind !== 'readinessProbe' && p.successThreshold !== undefined && p.successThreshold !== 1) {
       v.problem([...path, kind, 'successThreshold'], 'must be 1 for liveness and startup probes');
@@ -43,7 +55,10 @@ export function validateProbesAndHooks(v: Validator, path: FieldPath, c: Json, i
 function handler(v: Validator, path: FieldPath, h: Json, allowed: string[]): void {
   const actions = allowed.filter((a) => h[a] !== undefined && h[a] !== null);
   if (actions.length !== 1) {
-    v.problem(path, `needs exactly one of ${allowed.join(', ')}${actions.length > 1 ? `, found ${actions.join(' and ')}` : ''}`);
+    v.problem(
+      path,
+      `needs exactly one of ${allowed.join(', ')}${actions.length > 1 ? `, found ${actions.join(' and ')}` : ''}`,
+    );
     return;
   }
   const action = actions[0]!;
@@ -86,7 +101,8 @@ function handler(v: Validator, path: FieldPath, h: Json, allowed: string[]): voi
 
 function port(v: Validator, path: FieldPath, value: unknown): void {
   if (typeof value === 'string') {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 15) v.problem(path, `"${value}" is not a port number or a port name`);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 15)
+      v.problem(path, `"${value}" is not a port number or a port name`);
     return;
   }
   v.integer(path, value, 1, 65535, true);

@@ -26,8 +26,7 @@ export interface FieldProblem {
 }
 
 export type ValidationResult =
-  | { readonly ok: true; readonly pod: V1Pod }
-  | { readonly ok: false; readonly problems: FieldProblem[] };
+  { readonly ok: true; readonly pod: V1Pod } | { readonly ok: false; readonly problems: FieldProblem[] };
 
 export interface ValidationOptions {
   /** The node name: the pod's name gets `-<node>` appended, which must still be a valid name. */
@@ -42,22 +41,53 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_KEY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 const METADATA_ACCEPTED = new Set([
-  'name', 'namespace', 'labels', 'annotations',
+  'name',
+  'namespace',
+  'labels',
+  'annotations',
   // Written by generators (`creationTimestamp: null` from kubeadm) or copied from a live object;
   // the agent sets its own identity, so these are ignored.
-  'uid', 'creationTimestamp', 'resourceVersion', 'generation', 'selfLink', 'managedFields',
+  'uid',
+  'creationTimestamp',
+  'resourceVersion',
+  'generation',
+  'selfLink',
+  'managedFields',
 ]);
 
 const SPEC_SUPPORTED = new Set([
-  'containers', 'initContainers', 'restartPolicy', 'terminationGracePeriodSeconds', 'hostNetwork',
-  'volumes', 'dnsPolicy', 'enableServiceLinks', 'automountServiceAccountToken',
+  'containers',
+  'initContainers',
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'hostNetwork',
+  'volumes',
+  'dnsPolicy',
+  'enableServiceLinks',
+  'automountServiceAccountToken',
   'nodeName', // overwritten with this node's name
-  'securityContext', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'dnsConfig', 'hostAliases',
-  'hostname', 'subdomain', 'setHostnameAsFQDN',
+  'securityContext',
+  'hostPID',
+  'hostIPC',
+  'shareProcessNamespace',
+  'dnsConfig',
+  'hostAliases',
+  'hostname',
+  'subdomain',
+  'setHostnameAsFQDN',
 ]);
 const SPEC_CARRIED = new Set([
-  'nodeSelector', 'affinity', 'tolerations', 'priorityClassName', 'priority', 'schedulerName',
-  'topologySpreadConstraints', 'preemptionPolicy', 'readinessGates', 'overhead', 'schedulingGates',
+  'nodeSelector',
+  'affinity',
+  'tolerations',
+  'priorityClassName',
+  'priority',
+  'schedulerName',
+  'topologySpreadConstraints',
+  'preemptionPolicy',
+  'readinessGates',
+  'overhead',
+  'schedulingGates',
 ]);
 const SPEC_FORBIDDEN: Record<string, string> = {
   serviceAccountName: 'static pods may not use a service account',
@@ -66,21 +96,40 @@ const SPEC_FORBIDDEN: Record<string, string> = {
   resourceClaims: 'static pods may not reference ResourceClaims',
 };
 const SPEC_UNSUPPORTED = new Set([
-  'runtimeClassName', 'activeDeadlineSeconds', 'ephemeralContainers', 'os', 'hostUsers', 'resources',
+  'runtimeClassName',
+  'activeDeadlineSeconds',
+  'ephemeralContainers',
+  'os',
+  'hostUsers',
+  'resources',
 ]);
 
 const CONTAINER_SUPPORTED = new Set([
-  'name', 'image', 'command', 'args', 'workingDir', 'env', 'ports', 'volumeMounts',
-  'imagePullPolicy', 'terminationMessagePath', 'terminationMessagePolicy', 'stdin', 'stdinOnce',
-  'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle',
-  'tty', 'resources', 'securityContext',
+  'name',
+  'image',
+  'command',
+  'args',
+  'workingDir',
+  'env',
+  'ports',
+  'volumeMounts',
+  'imagePullPolicy',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'stdin',
+  'stdinOnce',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+  'tty',
+  'resources',
+  'securityContext',
 ]);
 const CONTAINER_FORBIDDEN: Record<string, string> = {
   envFrom: 'static pods may not reference ConfigMaps or Secrets',
 };
-const CONTAINER_UNSUPPORTED = new Set([
-  'resizePolicy', 'restartPolicy', 'volumeDevices',
-]);
+const CONTAINER_UNSUPPORTED = new Set(['resizePolicy', 'restartPolicy', 'volumeDevices']);
 
 const VOLUME_SUPPORTED = new Set(['hostPath', 'emptyDir']);
 const VOLUME_FORBIDDEN: Record<string, string> = {
@@ -91,7 +140,13 @@ const VOLUME_FORBIDDEN: Record<string, string> = {
   ephemeral: 'static pods may not create PersistentVolumeClaims',
 };
 const HOST_PATH_TYPES = new Set([
-  '', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice',
+  '',
+  'DirectoryOrCreate',
+  'Directory',
+  'FileOrCreate',
+  'File',
+  'Socket',
+  'CharDevice',
   'BlockDevice',
 ]);
 
@@ -130,19 +185,29 @@ function validateMetadata(v: Validator, value: unknown, options: ValidationOptio
   if (name !== undefined) {
     const full = `${name}-${options.nodeName}`;
     if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) {
-      v.problem([...path, 'name'], `"${name}" is not a valid name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`);
+      v.problem(
+        [...path, 'name'],
+        `"${name}" is not a valid name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
+      );
     } else if (full.length > 253) {
-      v.problem([...path, 'name'], `"${full}" (the name with "-${options.nodeName}" added) is longer than 253 characters`);
+      v.problem(
+        [...path, 'name'],
+        `"${full}" (the name with "-${options.nodeName}" added) is longer than 253 characters`,
+      );
     }
   }
   const ns = v.string([...path, 'namespace'], meta.namespace, {});
   if (ns !== undefined && (!DNS1123_LABEL.test(ns) || ns.length > 63)) {
-    v.problem([...path, 'namespace'], `"${ns}" is not a valid namespace: at most 63 lower-case letters, digits and '-'`);
+    v.problem(
+      [...path, 'namespace'],
+      `"${ns}" is not a valid namespace: at most 63 lower-case letters, digits and '-'`,
+    );
   }
   const labels = v.stringMap([...path, 'labels'], meta.labels);
   for (const [key, val] of Object.entries(labels ?? {})) {
     if (!validLabelKey(key)) v.problem([...path, 'labels', key], `"${key}" is not a valid label key`);
-    if (val.length > 63 || !LABEL_VALUE.test(val)) v.problem([...path, 'labels', key], `"${val}" is not a valid label value`);
+    if (val.length > 63 || !LABEL_VALUE.test(val))
+      v.problem([...path, 'labels', key], `"${val}" is not a valid label value`);
   }
   v.stringMap([...path, 'annotations'], meta.annotations);
 }
@@ -204,26 +269,33 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
     if (!vol) return;
     const name = v.string([...path, 'name'], vol.name, { required: true });
     if (name !== undefined) {
-      if (!DNS1123_LABEL.test(name) || name.length > 63) v.problem([...path, 'name'], `"${name}" is not a valid volume name`);
+      if (!DNS1123_LABEL.test(name) || name.length > 63)
+        v.problem([...path, 'name'], `"${name}" is not a valid volume name`);
       if (names.has(name)) v.problem([...path, 'name'], `volume name "${name}" is used twice`);
       names.add(name);
     }
     const sources = Object.keys(vol).filter((k) => k !== 'name');
     if (sources.length !== 1) {
-      v.problem(path, `a volume needs exactly one source (hostPath or emptyDir), found ${sources.length === 0 ? 'none' : sources.join(', ')}`);
+      v.problem(
+        path,
+        `a volume needs exactly one source (hostPath or emptyDir), found ${sources.length === 0 ? 'none' : sources.join(', ')}`,
+      );
     }
     for (const key of sources) {
       if (VOLUME_FORBIDDEN[key]) v.problem([...path, key], VOLUME_FORBIDDEN[key]);
-      else if (!VOLUME_SUPPORTED.has(key)) v.problem([...path, key], `volume type "${key}" is not supported (supported: hostPath, emptyDir)`);
+      else if (!VOLUME_SUPPORTED.has(key))
+        v.problem([...path, key], `volume type "${key}" is not supported (supported: hostPath, emptyDir)`);
     }
     if (vol.hostPath !== undefined) {
       const hp = v.object([...path, 'hostPath'], vol.hostPath, 'hostPath');
       if (hp) {
         v.knownKeys([...path, 'hostPath'], hp, ['path', 'type']);
         const p = v.string([...path, 'hostPath', 'path'], hp.path, { required: true });
-        if (p !== undefined && !p.startsWith('/')) v.problem([...path, 'hostPath', 'path'], `"${p}" is not an absolute path`);
+        if (p !== undefined && !p.startsWith('/'))
+          v.problem([...path, 'hostPath', 'path'], `"${p}" is not an absolute path`);
         const t = v.string([...path, 'hostPath', 'type'], hp.type, {});
-        if (t !== undefined && !HOST_PATH_TYPES.has(t)) v.problem([...path, 'hostPath', 'type'], `unknown hostPath type "${t}"`);
+        if (t !== undefined && !HOST_PATH_TYPES.has(t))
+          v.problem([...path, 'hostPath', 'type'], `unknown hostPath type "${t}"`);
       }
     }
     if (vol.emptyDir !== undefined && vol.emptyDir !== null) {
@@ -232,9 +304,15 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
         v.knownKeys([...path, 'emptyDir'], ed, ['medium', 'sizeLimit']);
         const medium = v.string([...path, 'emptyDir', 'medium'], ed.medium, {});
         if (medium !== undefined && medium.startsWith('HugePages')) {
-          v.problem([...path, 'emptyDir', 'medium'], `emptyDir medium "${medium}" is not supported yet (supported: the default, disk, and Memory)`);
+          v.problem(
+            [...path, 'emptyDir', 'medium'],
+            `emptyDir medium "${medium}" is not supported yet (supported: the default, disk, and Memory)`,
+          );
         } else if (medium !== undefined && medium !== '' && medium !== 'Memory') {
-          v.problem([...path, 'emptyDir', 'medium'], `unknown emptyDir medium "${medium}" (supported: the default, disk, and Memory)`);
+          v.problem(
+            [...path, 'emptyDir', 'medium'],
+            `unknown emptyDir medium "${medium}" (supported: the default, disk, and Memory)`,
+          );
         }
         quantity(v, [...path, 'emptyDir', 'sizeLimit'], ed.sizeLimit);
       }
@@ -262,7 +340,10 @@ function validateContainer(
   const name = v.string([...path, 'name'], c.name, { required: true });
   if (name !== undefined) {
     if (!DNS1123_LABEL.test(name) || name.length > 63) {
-      v.problem([...path, 'name'], `"${name}" is not a valid container name: at most 63 lower-case letters, digits and '-'`);
+      v.problem(
+        [...path, 'name'],
+        `"${name}" is not a valid container name: at most 63 lower-case letters, digits and '-'`,
+      );
     } else if (names.has(name)) {
       v.problem([...path, 'name'], `container name "${name}" is used twice in this pod`);
     }
@@ -365,7 +446,8 @@ export class Validator {
     }
     const why = forbidden[key];
     if (why) this.problem(path, why);
-    else if (unsupported.has(key)) this.problem(path, `${key} is not supported yet: staticlet refuses it rather than ignore it`);
+    else if (unsupported.has(key))
+      this.problem(path, `${key} is not supported yet: staticlet refuses it rather than ignore it`);
     else this.problem(path, `unknown field "${key}"`);
   }
 
@@ -402,7 +484,10 @@ export class Validator {
       return undefined;
     }
     if (typeof value !== 'string') {
-      this.problem(path, `must be a string, found ${describe(value)}${typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : ''}`);
+      this.problem(
+        path,
+        `must be a string, found ${describe(value)}${typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : ''}`,
+      );
       return undefined;
     }
     return value;
@@ -444,7 +529,13 @@ export class Validator {
     return value;
   }
 
-  integer(path: FieldPath, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER, required = false): number | undefined {
+  integer(
+    path: FieldPath,
+    value: unknown,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+    required = false,
+  ): number | undefined {
     if (value === undefined || value === null) {
       if (required) this.problem(path, `${String(path[path.length - 1])} is required`);
       return undefined;

@@ -9,7 +9,11 @@ export interface DnsOptions {
   readonly clusterDNS: readonly string[];
   readonly clusterDomain: string;
   /** The node's own resolver settings (from /etc/resolv.conf), for dnsPolicy Default. */
-  readonly hostDns: { readonly servers: readonly string[]; readonly searches: readonly string[]; readonly options: readonly string[] };
+  readonly hostDns: {
+    readonly servers: readonly string[];
+    readonly searches: readonly string[];
+    readonly options: readonly string[];
+  };
 }
 
 export const MAX_DNS_NAMESERVERS = 3;
@@ -32,14 +36,21 @@ export function dnsFor(pod: V1Pod, opts: DnsOptions): DnsConfig | undefined {
   let dns: DnsConfig;
   if (policy === 'None') {
     dns = { servers: [], searches: [], options: [] };
-  } else if (opts.clusterDNS.length > 0 && ((policy === 'ClusterFirst' && !hostNetwork) || policy === 'ClusterFirstWithHostNet')) {
+  } else if (
+    opts.clusterDNS.length > 0 &&
+    ((policy === 'ClusterFirst' && !hostNetwork) || policy === 'ClusterFirstWithHostNet')
+  ) {
     const domain = opts.clusterDomain.replace(/\.$/, '');
     const searches = domain
       ? dedupe([`${pod.metadata?.namespace}.svc.${domain}`, `svc.${domain}`, domain, ...opts.hostDns.searches])
       : [...opts.hostDns.searches];
     dns = { servers: [...opts.clusterDNS], searches, options: [...CLUSTER_OPTIONS] };
   } else {
-    dns = { servers: [...opts.hostDns.servers], searches: [...opts.hostDns.searches], options: [...opts.hostDns.options] };
+    dns = {
+      servers: [...opts.hostDns.servers],
+      searches: [...opts.hostDns.searches],
+      options: [...opts.hostDns.options],
+    };
   }
   const extra = spec.dnsConfig;
   if (extra) {
@@ -89,7 +100,9 @@ export function podHostnameAndDomain(pod: V1Pod, clusterDomain: string): { hostn
   const spec = pod.spec!;
   let hostname = spec.hostname || pod.metadata?.name || '';
   if (hostname.length > 63) hostname = hostname.slice(0, 63).replace(/[-.]+$/, '');
-  const domain = spec.subdomain ? `${spec.subdomain}.${pod.metadata?.namespace}.svc.${clusterDomain.replace(/\.$/, '')}` : '';
+  const domain = spec.subdomain
+    ? `${spec.subdomain}.${pod.metadata?.namespace}.svc.${clusterDomain.replace(/\.$/, '')}`
+    : '';
   return { hostname, domain };
 }
 
@@ -100,7 +113,9 @@ export function sandboxHostname(pod: V1Pod, clusterDomain: string): string {
   if (domain && pod.spec?.setHostnameAsFQDN === true) {
     const fqdn = `${hostname}.${domain}`;
     if (fqdn.length > 64) {
-      throw new ContainerConfigError(`failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (64 characters is the max, ${fqdn.length} characters requested)`);
+      throw new ContainerConfigError(
+        `failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (64 characters is the max, ${fqdn.length} characters requested)`,
+      );
     }
     return fqdn;
   }
@@ -115,7 +130,12 @@ const MANAGED_HEADER_HOST_NETWORK = '# Kubernetes-managed hosts file (host netwo
  * hostname (and the FQDN first with a subdomain), then the aliases. A host-network pod: the
  * node's own hosts file, then the aliases.
  */
-export function etcHostsContent(pod: V1Pod, podIPs: readonly string[], clusterDomain: string, nodeHosts: string): string {
+export function etcHostsContent(
+  pod: V1Pod,
+  podIPs: readonly string[],
+  clusterDomain: string,
+  nodeHosts: string,
+): string {
   const aliases = hostAliasLines(pod);
   if (pod.spec?.hostNetwork === true) return MANAGED_HEADER_HOST_NETWORK + nodeHosts + aliases;
   const { hostname, domain } = podHostnameAndDomain(pod, clusterDomain);
@@ -133,5 +153,7 @@ export function etcHostsContent(pod: V1Pod, podIPs: readonly string[], clusterDo
 function hostAliasLines(pod: V1Pod): string {
   const aliases = pod.spec?.hostAliases ?? [];
   if (aliases.length === 0) return '';
-  return '\n# Entries added by HostAliases.\n' + aliases.map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}\n`).join('');
+  return (
+    '\n# Entries added by HostAliases.\n' + aliases.map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}\n`).join('')
+  );
 }

@@ -16,8 +16,15 @@ export interface EnvContext {
 
 /** The downward API paths an environment variable may use (besides labels['k'] and annotations['k']). */
 export const ENV_FIELD_PATHS = [
-  'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName',
-  'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'status.hostIP',
+  'status.hostIPs',
+  'status.podIP',
+  'status.podIPs',
 ] as const;
 export const ENV_SUBSCRIPT = /^metadata\.(labels|annotations)\['(.*)'\]$/;
 export const RESOURCE_FIELDS = ['limits.cpu', 'limits.memory', 'requests.cpu', 'requests.memory'] as const;
@@ -38,7 +45,10 @@ export function containerEnv(pod: V1Pod, container: V1Container, ctx: EnvContext
 }
 
 /** Command and args with `$(VAR)` expanded against the final environment. */
-export function expandCommand(container: V1Container, env: readonly { key: string; value: string }[]): { command: string[]; args: string[] } {
+export function expandCommand(
+  container: V1Container,
+  env: readonly { key: string; value: string }[],
+): { command: string[]; args: string[] } {
   const vars = new Map(env.map((e) => [e.key, e.value]));
   const lookup = (name: string) => vars.get(name);
   return {
@@ -86,8 +96,11 @@ function valueFrom(pod: V1Pod, container: V1Container, env: V1EnvVar, ctx: EnvCo
     const ref = from.resourceFieldRef;
     let target = container;
     if (ref.containerName) {
-      const named = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === ref.containerName);
-      if (!named) throw new ContainerConfigError(`env ${env.name}: container "${ref.containerName}" not found in the pod`);
+      const named = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+        (c) => c.name === ref.containerName,
+      );
+      if (!named)
+        throw new ContainerConfigError(`env ${env.name}: container "${ref.containerName}" not found in the pod`);
       target = named;
     }
     return resourceValue(target, ref.resource, ref.divisor, ctx, env.name);
@@ -133,13 +146,21 @@ export function fieldValue(pod: V1Pod, path: string, ctx: EnvContext): string {
  * requests/limits cpu/memory of a container divided by the divisor, rounded up, like the kubelet:
  * a missing limit is what the node allows (its allocatable), a missing request is 0.
  */
-export function resourceValue(container: V1Container, resource: string, divisorRaw: unknown, ctx: EnvContext, envName = ''): string {
+export function resourceValue(
+  container: V1Container,
+  resource: string,
+  divisorRaw: unknown,
+  ctx: EnvContext,
+  envName = '',
+): string {
   const r = containerResources(container);
   const [kind, name] = resource.split('.') as [string, string];
   let q: Quantity | undefined = kind === 'limits' ? r.limits[name] : r.requests[name];
   if (kind === 'limits' && isZero(q)) {
-    if (!ctx.allocatable) throw new ContainerConfigError(`env ${envName}: ${resource}: the node's allocatable resources are not known`);
-    q = name === 'cpu' ? { num: BigInt(ctx.allocatable.cpuMilli), den: 1000n } : fromInteger(ctx.allocatable.memoryBytes);
+    if (!ctx.allocatable)
+      throw new ContainerConfigError(`env ${envName}: ${resource}: the node's allocatable resources are not known`);
+    q =
+      name === 'cpu' ? { num: BigInt(ctx.allocatable.cpuMilli), den: 1000n } : fromInteger(ctx.allocatable.memoryBytes);
   }
   let divisor = divisorRaw === undefined || divisorRaw === null ? undefined : parseQuantity(divisorRaw);
   if (isZero(divisor)) divisor = fromInteger(1);

@@ -30,15 +30,25 @@ export function milliCpuToQuota(milliCpu: bigint, period: bigint): bigint {
  * The container's resources. `memoryCapacity` (bytes) only matters to a Burstable container's
  * OOM score; without it the kubelet's formula cannot run and the score is left to the runtime.
  */
-export function linuxResources(pod: V1Pod, container: V1Container, memoryCapacity: number | undefined): LinuxContainerResources {
+export function linuxResources(
+  pod: V1Pod,
+  container: V1Container,
+  memoryCapacity: number | undefined,
+): LinuxContainerResources {
   const { requests, limits } = containerResources(container);
   const cpuRequest = requests['cpu'];
   const cpuLimit = limits['cpu'];
   // A limit without a request asks for the limit.
-  const shares = isZero(cpuRequest) && !isZero(cpuLimit) ? milliCpuToShares(milliValue(cpuLimit)) : milliCpuToShares(milliValue(cpuRequest));
+  const shares =
+    isZero(cpuRequest) && !isZero(cpuLimit)
+      ? milliCpuToShares(milliValue(cpuLimit))
+      : milliCpuToShares(milliValue(cpuRequest));
   const period = BigInt(QUOTA_PERIOD);
   const memoryLimit = value(limits['memory']);
-  const oom = memoryCapacity !== undefined || qosIsFixed(pod) ? containerOomScoreAdj(pod, container, memoryCapacity ?? 1) : undefined;
+  const oom =
+    memoryCapacity !== undefined || qosIsFixed(pod)
+      ? containerOomScoreAdj(pod, container, memoryCapacity ?? 1)
+      : undefined;
   return {
     cpuPeriod: String(period),
     cpuQuota: String(milliCpuToQuota(milliValue(cpuLimit), period)),

@@ -19,7 +19,8 @@ export interface EffectiveSecurity {
 export function effectiveSecurity(pod: V1Pod, container: V1Container): EffectiveSecurity {
   const p = pod.spec?.securityContext;
   const c = container.securityContext;
-  const pick = <T>(own: T | undefined, inherited: T | undefined): T | undefined => (own !== undefined && own !== null ? own : inherited ?? undefined);
+  const pick = <T>(own: T | undefined, inherited: T | undefined): T | undefined =>
+    own !== undefined && own !== null ? own : (inherited ?? undefined);
   return {
     privileged: c?.privileged ?? undefined,
     runAsUser: pick(c?.runAsUser, p?.runAsUser),
@@ -43,13 +44,18 @@ export function namespacesFor(pod: V1Pod): Required<NamespaceOptions> {
 
 /** Any container (init included) privileged: the sandbox must be privileged too. */
 export function hasPrivilegedContainer(pod: V1Pod): boolean {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c) => c.securityContext?.privileged === true);
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
+    (c) => c.securityContext?.privileged === true,
+  );
 }
 
 /** fsGroup (as a supplemental group only), then supplementalGroups, as int64 strings. */
 export function supplementalGroups(pod: V1Pod): string[] {
   const sc = pod.spec?.securityContext;
-  return [...(sc?.fsGroup !== undefined && sc.fsGroup !== null ? [sc.fsGroup] : []), ...(sc?.supplementalGroups ?? [])].map(String);
+  return [
+    ...(sc?.fsGroup !== undefined && sc.fsGroup !== null ? [sc.fsGroup] : []),
+    ...(sc?.supplementalGroups ?? []),
+  ].map(String);
 }
 
 /**
@@ -66,19 +72,34 @@ export function seccompProfile(profile: V1SeccompProfile | undefined, rootDir: s
     case 'RuntimeDefault':
       return { profileType: 'RuntimeDefault' };
     case 'Localhost':
-      if (!profile.localhostProfile) throw new ContainerConfigError('seccompProfile: localhostProfile must be set when the type is Localhost');
-      return { profileType: 'Localhost', localhostRef: `${rootDir.replace(/\/+$/, '')}/seccomp/${profile.localhostProfile}` };
+      if (!profile.localhostProfile)
+        throw new ContainerConfigError('seccompProfile: localhostProfile must be set when the type is Localhost');
+      return {
+        profileType: 'Localhost',
+        localhostRef: `${rootDir.replace(/\/+$/, '')}/seccomp/${profile.localhostProfile}`,
+      };
     default:
       return { profileType: 'Unconfined' };
   }
 }
 
-export function containerSecurityContext(pod: V1Pod, container: V1Container, rootDir: string): LinuxContainerSecurityContext {
+export function containerSecurityContext(
+  pod: V1Pod,
+  container: V1Container,
+  rootDir: string,
+): LinuxContainerSecurityContext {
   const sc = effectiveSecurity(pod, container);
   const caps = sc.capabilities;
   const groups = supplementalGroups(pod);
   return {
-    ...(caps ? { capabilities: { addCapabilities: (caps.add ?? []).map(capability), dropCapabilities: (caps.drop ?? []).map(capability) } } : {}),
+    ...(caps
+      ? {
+          capabilities: {
+            addCapabilities: (caps.add ?? []).map(capability),
+            dropCapabilities: (caps.drop ?? []).map(capability),
+          },
+        }
+      : {}),
     privileged: sc.privileged === true,
     namespaceOptions: namespacesFor(pod),
     ...(sc.runAsUser !== undefined ? { runAsUser: { value: String(sc.runAsUser) } } : {}),
@@ -113,7 +134,13 @@ export const DEFAULT_MASKED_PATHS = [
 ] as const;
 
 /** What the kubelet makes read-only for procMount Default: the node's kernel settings among them. */
-export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
+export const DEFAULT_READONLY_PATHS = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+] as const;
 
 /**
  * A capability as the CRI takes it: without the `CAP_` prefix, which the runtime adds (containerd
@@ -151,6 +178,8 @@ export function verifyRunAsNonRoot(pod: V1Pod, container: V1Container, image: Im
   const uid = image?.uid ?? (image?.username ? undefined : '0');
   if (uid === '0') throw new ContainerConfigError(`container has runAsNonRoot and image will run as root ${who}`);
   if (uid === undefined) {
-    throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${image?.username}), cannot verify user is non-root ${who}`);
+    throw new ContainerConfigError(
+      `container has runAsNonRoot and image has non-numeric user (${image?.username}), cannot verify user is non-root ${who}`,
+    );
   }
 }

@@ -6,19 +6,32 @@ import type { Mount, MountPropagation } from '../../runtime/cri/types.js';
 import { containerResources } from '../qos.js';
 import { add, compare, isZero, parseQuantity, value, type Quantity } from '../quantity.js';
 
-export type HostPathType = '' | 'Directory' | 'DirectoryOrCreate' | 'File' | 'FileOrCreate' | 'Socket' | 'CharDevice' | 'BlockDevice';
+export type HostPathType =
+  '' | 'Directory' | 'DirectoryOrCreate' | 'File' | 'FileOrCreate' | 'Socket' | 'CharDevice' | 'BlockDevice';
 
 /** One thing the effect does on the host before creating the container; `what` names it in errors. */
 export type HostPreparation =
   /** Check (and for *OrCreate, create) a hostPath volume's path. */
   | { readonly kind: 'hostPath'; readonly path: string; readonly type: HostPathType; readonly what: string }
   /** An emptyDir: a world-writable directory; with medium Memory a tmpfs of `sizeBytes` on it. */
-  | { readonly kind: 'emptyDir'; readonly path: string; readonly medium: '' | 'Memory'; readonly sizeBytes?: number; readonly what: string }
+  | {
+      readonly kind: 'emptyDir';
+      readonly path: string;
+      readonly medium: '' | 'Memory';
+      readonly sizeBytes?: number;
+      readonly what: string;
+    }
   /**
    * A subPath of a volume: created as a directory when missing, and required to stay inside the
    * volume once symlinks are resolved. Mount number `mount` of the config gets the resolved path.
    */
-  | { readonly kind: 'subPath'; readonly volumePath: string; readonly subPath: string; readonly mount: number; readonly what: string }
+  | {
+      readonly kind: 'subPath';
+      readonly volumePath: string;
+      readonly subPath: string;
+      readonly mount: number;
+      readonly what: string;
+    }
   /** A file the agent manages (the pod's /etc/hosts), written before each container start. */
   | { readonly kind: 'file'; readonly path: string; readonly content: string; readonly what: string };
 
@@ -53,7 +66,11 @@ export interface MountContext {
   readonly allocatableMemory?: number;
 }
 
-export function volumeMounts(pod: V1Pod, container: V1Container, ctx: MountContext): { mounts: Mount[]; prepare: HostPreparation[] } {
+export function volumeMounts(
+  pod: V1Pod,
+  container: V1Container,
+  ctx: MountContext,
+): { mounts: Mount[]; prepare: HostPreparation[] } {
   const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
   const mounts: Mount[] = [];
   const prepare: HostPreparation[] = [];
@@ -72,7 +89,8 @@ export function volumeMounts(pod: V1Pod, container: V1Container, ctx: MountConte
       volumePath = emptyDirPath(ctx.rootDir, ctx.uid, vol.name);
       if (!prepared.has(vol.name)) {
         const medium = vol.emptyDir?.medium === 'Memory' ? 'Memory' : '';
-        const sizeBytes = medium === 'Memory' ? memoryEmptyDirSize(pod, vol.emptyDir?.sizeLimit, ctx.allocatableMemory) : undefined;
+        const sizeBytes =
+          medium === 'Memory' ? memoryEmptyDirSize(pod, vol.emptyDir?.sizeLimit, ctx.allocatableMemory) : undefined;
         prepare.push({
           kind: 'emptyDir',
           path: volumePath,
@@ -86,7 +104,13 @@ export function volumeMounts(pod: V1Pod, container: V1Container, ctx: MountConte
     let hostPath = volumePath;
     if (m.subPath) {
       hostPath = `${volumePath.replace(/\/+$/, '')}/${m.subPath}`;
-      prepare.push({ kind: 'subPath', volumePath, subPath: m.subPath, mount: mounts.length, what: `volume "${vol.name}" subPath "${m.subPath}"` });
+      prepare.push({
+        kind: 'subPath',
+        volumePath,
+        subPath: m.subPath,
+        mount: mounts.length,
+        what: `volume "${vol.name}" subPath "${m.subPath}"`,
+      });
     }
     mounts.push({
       containerPath: m.mountPath,
@@ -107,9 +131,15 @@ function propagation(m: V1VolumeMount): MountPropagation {
  * pod's memory limit when every container has one, and the volume's sizeLimit when smaller still.
  * Undefined: no size option (the kernel's default, half the RAM).
  */
-export function memoryEmptyDirSize(pod: V1Pod, sizeLimit: unknown, allocatableMemory: number | undefined): number | undefined {
-  let size: Quantity | undefined = allocatableMemory !== undefined ? { num: BigInt(allocatableMemory), den: 1n } : undefined;
-  const fits = (q: Quantity | undefined): q is Quantity => q !== undefined && !isZero(q) && q.num > 0n && (size === undefined || compare(q, size) <= 0);
+export function memoryEmptyDirSize(
+  pod: V1Pod,
+  sizeLimit: unknown,
+  allocatableMemory: number | undefined,
+): number | undefined {
+  let size: Quantity | undefined =
+    allocatableMemory !== undefined ? { num: BigInt(allocatableMemory), den: 1n } : undefined;
+  const fits = (q: Quantity | undefined): q is Quantity =>
+    q !== undefined && !isZero(q) && q.num > 0n && (size === undefined || compare(q, size) <= 0);
   const podLimit = podMemoryLimit(pod);
   if (fits(podLimit)) size = podLimit;
   const volumeLimit = sizeLimit === undefined || sizeLimit === null ? undefined : parseQuantity(sizeLimit);

@@ -24,7 +24,10 @@ interface WireTimestamp {
 interface WireEnvelope {
   topic?: string;
   namespace?: string;
-  event?: { typeUrl?: string; value?: { containerId?: string; id?: string; exitStatus?: number; exitedAt?: WireTimestamp | null } | null } | null;
+  event?: {
+    typeUrl?: string;
+    value?: { containerId?: string; id?: string; exitStatus?: number; exitedAt?: WireTimestamp | null } | null;
+  } | null;
 }
 
 const PROTO = join('src', 'runtime', 'containerd', 'proto', 'events.proto');
@@ -38,19 +41,30 @@ export const CRI_NAMESPACE = 'k8s.io';
  */
 export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
   return new Observable<TaskEvent>((subscriber) => {
-    const pkg = protoLoader.loadSync(defaultProtoPath(import.meta.url, PROTO), { keepCase: false, defaults: false, longs: Number });
+    const pkg = protoLoader.loadSync(defaultProtoPath(import.meta.url, PROTO), {
+      keepCase: false,
+      defaults: false,
+      longs: Number,
+    });
     const service = pkg['containerd.services.events.v1.Events'] as protoLoader.ServiceDefinition | undefined;
     const subscribe = service?.['Subscribe'];
     if (!subscribe) {
       subscriber.error(new Error('events.proto: no Events.Subscribe'));
       return;
     }
-    const client = new grpc.Client(grpcTarget(endpoint), grpc.credentials.createInsecure(), { 'grpc.enable_retries': 0 });
+    const client = new grpc.Client(grpcTarget(endpoint), grpc.credentials.createInsecure(), {
+      'grpc.enable_retries': 0,
+    });
     const call = client.makeServerStreamRequest(
       subscribe.path,
       subscribe.requestSerialize,
       subscribe.responseDeserialize,
-      { filters: [`namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`, `namespace==${CRI_NAMESPACE},topic=="/tasks/oom"`] },
+      {
+        filters: [
+          `namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`,
+          `namespace==${CRI_NAMESPACE},topic=="/tasks/oom"`,
+        ],
+      },
     );
     call.on('data', (envelope: WireEnvelope) => subscriber.next(taskEventOf(envelope)));
     call.on('error', (err: grpc.ServiceError) => {
@@ -70,11 +84,17 @@ function taskEventOf(envelope: WireEnvelope): TaskEvent {
   const task = envelope.event?.value ?? undefined;
   const containerId = task?.containerId ?? '';
   const event = { topic, namespace: envelope.namespace ?? '', containerId };
-  if (topic !== '/tasks/exit' || !envelope.event?.typeUrl?.endsWith('containerd.events.TaskExit') || !task) return event;
+  if (topic !== '/tasks/exit' || !envelope.event?.typeUrl?.endsWith('containerd.events.TaskExit') || !task)
+    return event;
   const at = task.exitedAt;
-  const exitedAt = at && (at.seconds || at.nanos) ? (at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) : undefined;
+  const exitedAt =
+    at && (at.seconds || at.nanos) ? (at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) : undefined;
   return {
     ...event,
-    exit: { mainProcess: task.id === containerId, exitCode: task.exitStatus ?? 0, ...(exitedAt !== undefined ? { exitedAt } : {}) },
+    exit: {
+      mainProcess: task.id === containerId,
+      exitCode: task.exitStatus ?? 0,
+      ...(exitedAt !== undefined ? { exitedAt } : {}),
+    },
   };
 }

@@ -27,7 +27,8 @@ export class CallGate {
   private readonly waiting: Record<Priority, (() => void)[]> = { finish: [], cleanup: [], begin: [] };
 
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`call gate limit must be a whole number of at least 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`call gate limit must be a whole number of at least 1, got ${limit}`);
   }
 
   /** Calls in flight and calls waiting, for tests and logs. */
@@ -63,7 +64,8 @@ export function gateRuntimeCalls(cri: CriRuntime, limit: number): CriRuntime {
   // Every other method is `cri`'s own, reached through the prototype.
   return Object.assign(Object.create(cri) as CriRuntime, {
     runPodSandbox: (config, handler) => gate.run('begin', () => cri.runPodSandbox(config, handler)),
-    createContainer: (sandboxId, config, sandboxConfig) => gate.run('finish', () => cri.createContainer(sandboxId, config, sandboxConfig)),
+    createContainer: (sandboxId, config, sandboxConfig) =>
+      gate.run('finish', () => cri.createContainer(sandboxId, config, sandboxConfig)),
     startContainer: (id) => gate.run('finish', () => cri.startContainer(id)),
     stopPodSandbox: (id) => gate.run('finish', () => cri.stopPodSandbox(id)),
     removePodSandbox: (id) => gate.run('cleanup', () => cri.removePodSandbox(id)),

@@ -216,7 +216,10 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
     ...DEFAULT_CHANNEL_OPTIONS,
     ...options.channelOptions,
   });
-  const lean = (options.unaryTransport ?? 'http2') === 'http2' ? createUnaryChannel(socketPathOf(target), { maxReceiveBytes: MAX_MESSAGE_BYTES }) : undefined;
+  const lean =
+    (options.unaryTransport ?? 'http2') === 'http2'
+      ? createUnaryChannel(socketPathOf(target), { maxReceiveBytes: MAX_MESSAGE_BYTES })
+      : undefined;
   const streams = new Set<grpc.ClientReadableStream<object>>();
   let closed = false;
 
@@ -228,7 +231,13 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
       try {
         body = m.requestSerialize(request);
       } catch (err) {
-        return Promise.reject(new CriError(name, 'INTERNAL', `cannot encode the request: ${err instanceof Error ? err.message : String(err)}`));
+        return Promise.reject(
+          new CriError(
+            name,
+            'INTERNAL',
+            `cannot encode the request: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+        );
       }
       return lean
         .call(m.path, body, timeoutMs)
@@ -341,7 +350,11 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
 
     async execSync(containerId, cmd, timeoutSeconds) {
       const t = Math.max(0, Math.trunc(timeoutSeconds));
-      const res = await unary('ExecSync', { containerId, cmd: [...cmd], timeout: String(t) }, timeouts.ExecSync + t * SECOND);
+      const res = await unary(
+        'ExecSync',
+        { containerId, cmd: [...cmd], timeout: String(t) },
+        timeouts.ExecSync + t * SECOND,
+      );
       return execSyncFromProto(res);
     },
 

@@ -9,11 +9,7 @@ export function nanosToMillis(ns: string | undefined): number | undefined {
   return Number(BigInt(ns) / 1_000_000n);
 }
 
-export function observeSandbox(
-  sb: PodSandbox | PodSandboxStatus,
-  observedAt: number,
-  ip?: string,
-): SandboxObservation {
+export function observeSandbox(sb: PodSandbox | PodSandboxStatus, observedAt: number, ip?: string): SandboxObservation {
   const source = sb.annotations[ANNOTATION.configSource];
   const origin = sb.annotations[ANNOTATION.origin];
   return {
@@ -63,7 +59,9 @@ export function observeContainer(
     ...(status?.reason ? { reason: status.reason } : {}),
     ...(status?.message ? { message: status.message } : {}),
     ...(annotations[ANNOTATION.preStop] ? { preStop: annotations[ANNOTATION.preStop] } : {}),
-    ...(Number.isFinite(grace) && annotations[ANNOTATION.gracePeriod] !== undefined ? { gracePeriodSeconds: grace } : {}),
+    ...(Number.isFinite(grace) && annotations[ANNOTATION.gracePeriod] !== undefined
+      ? { gracePeriodSeconds: grace }
+      : {}),
     observedAt,
   };
 }

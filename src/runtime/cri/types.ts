@@ -2,11 +2,7 @@
 // camelCase. int64 nanosecond timestamps stay decimal strings: they do not fit a JS number.
 
 export type SandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
-export type ContainerState =
-  | 'CONTAINER_CREATED'
-  | 'CONTAINER_RUNNING'
-  | 'CONTAINER_EXITED'
-  | 'CONTAINER_UNKNOWN';
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
 
 /** NamespaceMode: POD (0), CONTAINER (1), NODE (2), TARGET (3). */
 export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
@@ -76,10 +72,7 @@ export interface KeyValue {
   value: string;
 }
 
-export type MountPropagation =
-  | 'PROPAGATION_PRIVATE'
-  | 'PROPAGATION_HOST_TO_CONTAINER'
-  | 'PROPAGATION_BIDIRECTIONAL';
+export type MountPropagation = 'PROPAGATION_PRIVATE' | 'PROPAGATION_HOST_TO_CONTAINER' | 'PROPAGATION_BIDIRECTIONAL';
 
 export interface Mount {
   containerPath: string;
@@ -187,10 +180,7 @@ export interface ContainerStatus {
 export interface ContainerEvent {
   containerId: string;
   eventType:
-    | 'CONTAINER_CREATED_EVENT'
-    | 'CONTAINER_STARTED_EVENT'
-    | 'CONTAINER_STOPPED_EVENT'
-    | 'CONTAINER_DELETED_EVENT';
+    'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
   createdAt: string; // int64 ns
   podSandboxId: string;
 }
@@ -241,19 +231,12 @@ export interface CriRuntime {
   podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus>;
   listPodSandbox(filter?: { labelSelector?: Record<string, string> }): Promise<PodSandbox[]>;
 
-  createContainer(
-    podSandboxId: string,
-    config: ContainerConfig,
-    sandboxConfig: PodSandboxConfig,
-  ): Promise<string>;
+  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
   startContainer(containerId: string): Promise<void>;
   /** timeoutSeconds: grace period before SIGKILL; 0 kills at once. */
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
-  listContainers(filter?: {
-    podSandboxId?: string;
-    labelSelector?: Record<string, string>;
-  }): Promise<Container[]>;
+  listContainers(filter?: { podSandboxId?: string; labelSelector?: Record<string, string> }): Promise<Container[]>;
   containerStatus(containerId: string): Promise<ContainerStatus>;
   execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult>;
 

@@ -3,7 +3,13 @@
 // costs about a millisecond of CPU (its channel, picker, filter stack and call objects), which is
 // taken from the cores the runtime needs. A unary call is one request frame and one response frame
 // (gRPC over HTTP/2, the "PROTOCOL-HTTP2" spec), so this does only that. Streams stay on grpc-js.
-import { connect as connectHttp2, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import {
+  connect as connectHttp2,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import { connect as connectSocket } from 'node:net';
 import { status as grpcStatus } from '@grpc/grpc-js';
 
@@ -211,7 +217,10 @@ export function createUnaryChannel(socketPath: string, options: UnaryChannelOpti
           if (err) reject(err);
           else resolve(value!);
         };
-        const timer = setTimeout(() => finish(new GrpcCallError('DEADLINE_EXCEEDED', `no answer within ${timeoutMs} ms`)), Math.max(1, timeoutMs));
+        const timer = setTimeout(
+          () => finish(new GrpcCallError('DEADLINE_EXCEEDED', `no answer within ${timeoutMs} ms`)),
+          Math.max(1, timeoutMs),
+        );
 
         stream.on('response', (headers) => {
           httpStatus = Number(headers[':status']);
@@ -233,19 +242,30 @@ export function createUnaryChannel(socketPath: string, options: UnaryChannelOpti
           // The connection's failure (no runtime at the socket, a runtime that went away) comes
           // first: Node resets the streams of a broken connection itself.
           if (closed) finish(new GrpcCallError('CANCELLED', 'the channel is closed'));
-          else if (s.destroyed || s.closed) finish(new GrpcCallError('UNAVAILABLE', connectionError?.message ?? err.message));
-          else if (stream.rstCode) finish(new GrpcCallError(statusOfReset(stream.rstCode), `stream reset by the runtime (code ${stream.rstCode})`));
+          else if (s.destroyed || s.closed)
+            finish(new GrpcCallError('UNAVAILABLE', connectionError?.message ?? err.message));
+          else if (stream.rstCode)
+            finish(
+              new GrpcCallError(statusOfReset(stream.rstCode), `stream reset by the runtime (code ${stream.rstCode})`),
+            );
           else finish(new GrpcCallError('INTERNAL', err.message));
         });
         stream.on('close', () => {
           if (settled) return;
           if (status === undefined) {
             if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
-              finish(new GrpcCallError(statusOfReset(stream.rstCode), `stream reset by the runtime (code ${stream.rstCode})`));
+              finish(
+                new GrpcCallError(
+                  statusOfReset(stream.rstCode),
+                  `stream reset by the runtime (code ${stream.rstCode})`,
+                ),
+              );
             } else if (httpStatus !== 0 && httpStatus !== 200) {
               finish(new GrpcCallError(statusOfHttp(httpStatus), `HTTP status ${httpStatus}`));
             } else {
-              finish(new GrpcCallError(s.destroyed ? 'UNAVAILABLE' : 'INTERNAL', 'the response ended without a gRPC status'));
+              finish(
+                new GrpcCallError(s.destroyed ? 'UNAVAILABLE' : 'INTERNAL', 'the response ended without a gRPC status'),
+              );
             }
             return;
           }
@@ -264,7 +284,9 @@ export function createUnaryChannel(socketPath: string, options: UnaryChannelOpti
           }
           const length = body.readUInt32BE(1);
           if (body.length !== 5 + length) {
-            finish(new GrpcCallError('INTERNAL', `response message of ${body.length - 5} bytes, its prefix says ${length}`));
+            finish(
+              new GrpcCallError('INTERNAL', `response message of ${body.length - 5} bytes, its prefix says ${length}`),
+            );
             return;
           }
           finish(undefined, body.subarray(5));

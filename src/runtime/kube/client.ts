@@ -105,15 +105,11 @@ class ClientNodeKubeApi implements KubeApi {
   // ------------------------------------------------------------------ nodes
 
   async getNode(name: string): Promise<V1Node | undefined> {
-    return this.orUndefinedOnNotFound(
-      this.call(`getNode ${name}`, (opts) => this.core.readNode({ name }, opts)),
-    );
+    return this.orUndefinedOnNotFound(this.call(`getNode ${name}`, (opts) => this.core.readNode({ name }, opts)));
   }
 
   createNode(node: V1Node): Promise<V1Node> {
-    return this.call(`createNode ${node.metadata?.name ?? '?'}`, (opts) =>
-      this.core.createNode({ body: node }, opts),
-    );
+    return this.call(`createNode ${node.metadata?.name ?? '?'}`, (opts) => this.core.createNode({ body: node }, opts));
   }
 
   async patchNodeStatus(name: string, status: V1NodeStatus): Promise<void> {
@@ -420,7 +416,11 @@ class NodePodWatcher {
     // The server ends the watch after timeoutSeconds; if it has not, it is stuck.
     conn.timers.push(
       setTimeout(
-        () => this.connectionBroken(conn, `the watch outlived its ${watchTimeoutSeconds}s server timeout; the API server seems stuck`),
+        () =>
+          this.connectionBroken(
+            conn,
+            `the watch outlived its ${watchTimeoutSeconds}s server timeout; the API server seems stuck`,
+          ),
         watchTimeoutSeconds * 1000 + requestTimeoutMs,
       ),
     );
@@ -508,7 +508,9 @@ class NodePodWatcher {
       // The normal end of a watch (its timeoutSeconds ran out, or a server going away): carry on
       // from the last resourceVersion; if that fails, the next attempt reports the break.
       this.endConnection(conn);
-      this.log(`kube watch: the API server ended the watch after ${Math.round(lived / 1000)}s; renewing from resourceVersion ${this.resourceVersion}`);
+      this.log(
+        `kube watch: the API server ended the watch after ${Math.round(lived / 1000)}s; renewing from resourceVersion ${this.resourceVersion}`,
+      );
       void this.watch();
       return;
     }
