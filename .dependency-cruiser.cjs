@@ -6,6 +6,8 @@
 //   runtime   adapters: no core logic beyond types, never effects, streams or the wiring
 /** Paths are matched from the folder depcruise runs in (the repo root, or a test's fixture). */
 const LAYER = (name) => `(^|/)src/${name}/`;
+/** A package, whether resolved into node_modules or not. */
+const npm = (name) => `(^|(^|/)node_modules/)${name}(/|$)`;
 // node:net is left out: the validator uses its pure isIP.
 const IO_MODULES = '^(node:)?(fs|fs/promises|child_process|http|https|http2|dgram|dns|tls|worker_threads|os|process)$';
 
@@ -30,7 +32,7 @@ module.exports = {
       severity: 'error',
       comment: 'The core is pure: no file, network or process I/O, no RxJS, no gRPC, no logger.',
       from: { path: LAYER('core') },
-      to: { path: [IO_MODULES, '^rxjs', '^@grpc/', '^chokidar', '^pino'] },
+      to: { path: [IO_MODULES, npm('rxjs'), npm('@grpc/[^/]+'), npm('chokidar'), npm('pino')] },
     },
     {
       name: 'core-uses-kubernetes-types-only',
@@ -38,7 +40,7 @@ module.exports = {
       comment:
         'The core takes the pod model from @kubernetes/client-node as types only (the client is heavy and does I/O).',
       from: { path: LAYER('core') },
-      to: { path: '^@kubernetes/client-node', dependencyTypesNot: ['type-only'] },
+      to: { path: npm('@kubernetes/client-node'), dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'cri-api-is-a-leaf',

@@ -18,6 +18,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // One job per file: a source file past this size states at its top why it is one piece
     // (`/* eslint-disable max-lines -- <reason> */`).
     files: ['src/**/*.ts'],

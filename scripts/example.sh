@@ -41,13 +41,19 @@ ensure_node_modules
 npm run --silent build
 
 crictl="$(bash scripts/tools.sh crictl 2>/dev/null || echo crictl)"
+# crictl warns on every call when it finds no config file and no image endpoint: give it both, so
+# the first thing a new user sees is the pods.
+crictl_config="$EXAMPLE_DIR/crictl.yaml"
+mkdir -p "$EXAMPLE_DIR"
+printf 'runtime-endpoint: %s\nimage-endpoint: %s\ntimeout: 10\n' "$endpoint" "$endpoint" >"$crictl_config"
+crictl="$crictl --config $crictl_config"
 cat >&2 <<MSG
 
   staticlet is starting on examples/ (runtime: $endpoint).
   In another terminal:
-    curl http://127.0.0.1:8080/                                   # static-web answers
-    $crictl --runtime-endpoint $endpoint ps                       # the containers
-    $crictl --runtime-endpoint $endpoint stop <CONTAINER-ID>      # watch it come back, ATTEMPT 1
+    curl http://127.0.0.1:8080/     # static-web answers
+    $crictl ps                      # the containers
+    $crictl stop <CONTAINER-ID>     # watch it come back, ATTEMPT 1
   Ctrl-C stops the agent and leaves the pods running; 'npm run example -- --down' removes everything.
 
 MSG

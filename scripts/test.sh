@@ -16,6 +16,9 @@ ensure_apt_packages containerd runc containernetworking-plugins busybox-static i
 ensure_node_modules
 log "type-checking and building"
 npm run --silent build
+# Lint, format and layering (import rules and cycles): cheap, so they fail the run first.
+log "lint, format and layering checks"
+npm run --silent lint
 
 command -v kubectl >/dev/null || die "kubectl is needed as the outside client of the mirror-pod tests"
 # A real kube-apiserver and etcd for the mirror-pod tests, built from the Go module proxy (cached
