@@ -1,6 +1,7 @@
 // Command-line flags, kubelet-compatible where they overlap. Flags override the --config file.
 import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isLooseDns1123Name } from '../core/names.js';
 import { ConfigError, readConfigFile, type ConfigFileSettings } from './config-file.js';
 import { parseDuration } from './duration.js';
 import { DEFAULTS, type AgentOptions } from './options.js';
@@ -155,7 +156,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
       throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
   }
   const nodeName = nodeNameFrom(flag('hostname-override'));
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName))
+  if (!isLooseDns1123Name(nodeName))
     throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
 
   const options: AgentOptions = {

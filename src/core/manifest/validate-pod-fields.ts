@@ -1,18 +1,14 @@
 // Validation of resources, security contexts, the downward API, DNS settings, host aliases and
 // volume mount extras (kept apart from validate.ts: each with Kubernetes' own rules). Nested
-// fields follow validate.ts's groups: supported, accepted without effect, forbidden, refused.
+// fields follow field-policy.ts's groups: supported, accepted without effect, forbidden, refused.
 import { isIP } from 'node:net';
+import { isDns1123Label, isDns1123Subdomain, isQualifiedName } from '../names.js';
 import { ENV_FIELD_PATHS, ENV_SUBSCRIPT, RESOURCE_FIELDS } from '../spec/env.js';
 import { MAX_DNS_NAMESERVERS, MAX_DNS_SEARCH_CHARS, MAX_DNS_SEARCHES } from '../spec/dns.js';
 import { compare, parseQuantity, type Quantity } from '../quantity.js';
 import type { FieldPath } from './parse.js';
-import type { Validator } from './validate.js';
+import type { Json, Validator } from './validator.js';
 
-type Json = Record<string, unknown>;
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const MAX_ID = 2_147_483_647;
 const NONE = new Set<string>();
 
@@ -28,22 +24,6 @@ function keys(
   for (const [key, val] of Object.entries(obj)) {
     v.classify([...path, key], key, val, new Set(supported), NONE, forbidden, new Set(unsupported));
   }
-}
-
-export function isDns1123Label(s: string): boolean {
-  return s.length <= 63 && DNS1123_LABEL.test(s);
-}
-
-function isDns1123Subdomain(s: string): boolean {
-  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
-}
-
-function qualifiedName(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && !isDns1123Subdomain(prefix)) return false;
-  return name.length <= 63 && QUALIFIED_NAME.test(name);
 }
 
 /** A quantity (string or number), not negative. */
@@ -262,7 +242,7 @@ export function validateEnvSource(v: Validator, path: FieldPath, env: Json, cont
     if (fieldPath === undefined) return;
     const sub = ENV_SUBSCRIPT.exec(fieldPath);
     if (sub) {
-      if (!qualifiedName(sub[2]!))
+      if (!isQualifiedName(sub[2]!))
         v.problem(
           [...rp, 'fieldPath'],
           `"${sub[2]}" is not a valid ${sub[1] === 'labels' ? 'label' : 'annotation'} key`,

@@ -1,8 +1,8 @@
 // Validation of probes and lifecycle hooks (kept apart from validate.ts: its own rules).
+import { isPortName } from '../names.js';
 import type { FieldPath } from './parse.js';
-import type { Validator } from './validate.js';
+import type { Json, Validator } from './validator.js';
 
-type Json = Record<string, unknown>;
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
 const PROBE_FIELDS = [
   'exec',
@@ -101,8 +101,7 @@ function handler(v: Validator, path: FieldPath, h: Json, allowed: string[]): voi
 
 function port(v: Validator, path: FieldPath, value: unknown): void {
   if (typeof value === 'string') {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 15)
-      v.problem(path, `"${value}" is not a port number or a port name`);
+    if (!isPortName(value)) v.problem(path, `"${value}" is not a port number or a port name`);
     return;
   }
   v.integer(path, value, 1, 65535, true);

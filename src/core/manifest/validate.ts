@@ -1,11 +1,25 @@
-// Validation of a static pod manifest before anything runs. Every problem names the field; the
-// caller turns the field into a line. Fields fall in four groups:
-//  - supported: they change how the pod runs, and staticlet implements them;
-//  - carried: they only matter to the scheduler or the API server, accepted and kept on the mirror;
-//  - forbidden: references to API objects, which static pods may not have;
-//  - unsupported: they would change how the pod runs, but are not implemented: refused, never
-//    silently ignored. An empty value ({}, [], null, false, '') of such a field is accepted.
+// Validation of a static pod manifest before anything runs: the pod, its metadata, spec, volumes
+// and containers. Every problem names the field; the caller turns the field into a line. Which
+// fields are taken is in field-policy.ts; nested parts have their own rule files.
 import type { V1Pod } from '@kubernetes/client-node';
+import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from '../names.js';
+import {
+  CONTAINER_FORBIDDEN,
+  CONTAINER_SUPPORTED,
+  CONTAINER_UNSUPPORTED,
+  DNS_POLICIES,
+  HOST_PATH_TYPES,
+  METADATA_ACCEPTED,
+  PROTOCOLS,
+  PULL_POLICIES,
+  RESTART_POLICIES,
+  SPEC_CARRIED,
+  SPEC_FORBIDDEN,
+  SPEC_SUPPORTED,
+  SPEC_UNSUPPORTED,
+  VOLUME_FORBIDDEN,
+  VOLUME_SUPPORTED,
+} from './field-policy.js';
 import type { FieldPath } from './parse.js';
 import { validateProbesAndHooks } from './validate-probes.js';
 import {
@@ -19,11 +33,7 @@ import {
   validatePodSecurityContext,
   validateResources,
 } from './validate-pod-fields.js';
-
-export interface FieldProblem {
-  readonly path: FieldPath;
-  readonly message: string;
-}
+import { isEmptyValue, Validator, type FieldProblem, type Json } from './validator.js';
 
 export type ValidationResult =
   { readonly ok: true; readonly pod: V1Pod } | { readonly ok: false; readonly problems: FieldProblem[] };
@@ -32,128 +42,6 @@ export interface ValidationOptions {
   /** The node name: the pod's name gets `-<node>` appended, which must still be a valid name. */
   readonly nodeName: string;
 }
-
-type Json = Record<string, unknown>;
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const LABEL_KEY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-const METADATA_ACCEPTED = new Set([
-  'name',
-  'namespace',
-  'labels',
-  'annotations',
-  // Written by generators (`creationTimestamp: null` from kubeadm) or copied from a live object;
-  // the agent sets its own identity, so these are ignored.
-  'uid',
-  'creationTimestamp',
-  'resourceVersion',
-  'generation',
-  'selfLink',
-  'managedFields',
-]);
-
-const SPEC_SUPPORTED = new Set([
-  'containers',
-  'initContainers',
-  'restartPolicy',
-  'terminationGracePeriodSeconds',
-  'hostNetwork',
-  'volumes',
-  'dnsPolicy',
-  'enableServiceLinks',
-  'automountServiceAccountToken',
-  'nodeName', // overwritten with this node's name
-  'securityContext',
-  'hostPID',
-  'hostIPC',
-  'shareProcessNamespace',
-  'dnsConfig',
-  'hostAliases',
-  'hostname',
-  'subdomain',
-  'setHostnameAsFQDN',
-]);
-const SPEC_CARRIED = new Set([
-  'nodeSelector',
-  'affinity',
-  'tolerations',
-  'priorityClassName',
-  'priority',
-  'schedulerName',
-  'topologySpreadConstraints',
-  'preemptionPolicy',
-  'readinessGates',
-  'overhead',
-  'schedulingGates',
-]);
-const SPEC_FORBIDDEN: Record<string, string> = {
-  serviceAccountName: 'static pods may not use a service account',
-  serviceAccount: 'static pods may not use a service account',
-  imagePullSecrets: 'static pods may not reference Secrets',
-  resourceClaims: 'static pods may not reference ResourceClaims',
-};
-const SPEC_UNSUPPORTED = new Set([
-  'runtimeClassName',
-  'activeDeadlineSeconds',
-  'ephemeralContainers',
-  'os',
-  'hostUsers',
-  'resources',
-]);
-
-const CONTAINER_SUPPORTED = new Set([
-  'name',
-  'image',
-  'command',
-  'args',
-  'workingDir',
-  'env',
-  'ports',
-  'volumeMounts',
-  'imagePullPolicy',
-  'terminationMessagePath',
-  'terminationMessagePolicy',
-  'stdin',
-  'stdinOnce',
-  'livenessProbe',
-  'readinessProbe',
-  'startupProbe',
-  'lifecycle',
-  'tty',
-  'resources',
-  'securityContext',
-]);
-const CONTAINER_FORBIDDEN: Record<string, string> = {
-  envFrom: 'static pods may not reference ConfigMaps or Secrets',
-};
-const CONTAINER_UNSUPPORTED = new Set(['resizePolicy', 'restartPolicy', 'volumeDevices']);
-
-const VOLUME_SUPPORTED = new Set(['hostPath', 'emptyDir']);
-const VOLUME_FORBIDDEN: Record<string, string> = {
-  secret: 'static pods may not reference Secrets',
-  configMap: 'static pods may not reference ConfigMaps',
-  persistentVolumeClaim: 'static pods may not reference PersistentVolumeClaims',
-  projected: 'static pods may not use projected volumes (they reference API objects)',
-  ephemeral: 'static pods may not create PersistentVolumeClaims',
-};
-const HOST_PATH_TYPES = new Set([
-  '',
-  'DirectoryOrCreate',
-  'Directory',
-  'FileOrCreate',
-  'File',
-  'Socket',
-  'CharDevice',
-  'BlockDevice',
-]);
-
-export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
-export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
-const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const;
-const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 /** Validates one manifest document as a static pod. */
 export function validatePod(value: unknown, options: ValidationOptions): ValidationResult {
@@ -184,7 +72,7 @@ function validateMetadata(v: Validator, value: unknown, options: ValidationOptio
   const name = v.string([...path, 'name'], meta.name, { required: true });
   if (name !== undefined) {
     const full = `${name}-${options.nodeName}`;
-    if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) {
+    if (!isDns1123Subdomain(name)) {
       v.problem(
         [...path, 'name'],
         `"${name}" is not a valid name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit`,
@@ -197,7 +85,7 @@ function validateMetadata(v: Validator, value: unknown, options: ValidationOptio
     }
   }
   const ns = v.string([...path, 'namespace'], meta.namespace, {});
-  if (ns !== undefined && (!DNS1123_LABEL.test(ns) || ns.length > 63)) {
+  if (ns !== undefined && !isDns1123Label(ns)) {
     v.problem(
       [...path, 'namespace'],
       `"${ns}" is not a valid namespace: at most 63 lower-case letters, digits and '-'`,
@@ -205,19 +93,10 @@ function validateMetadata(v: Validator, value: unknown, options: ValidationOptio
   }
   const labels = v.stringMap([...path, 'labels'], meta.labels);
   for (const [key, val] of Object.entries(labels ?? {})) {
-    if (!validLabelKey(key)) v.problem([...path, 'labels', key], `"${key}" is not a valid label key`);
-    if (val.length > 63 || !LABEL_VALUE.test(val))
-      v.problem([...path, 'labels', key], `"${val}" is not a valid label value`);
+    if (!isQualifiedName(key)) v.problem([...path, 'labels', key], `"${key}" is not a valid label key`);
+    if (!isLabelValue(val)) v.problem([...path, 'labels', key], `"${val}" is not a valid label value`);
   }
   v.stringMap([...path, 'annotations'], meta.annotations);
-}
-
-function validLabelKey(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) return false;
-  return name.length <= 63 && LABEL_KEY_NAME.test(name);
 }
 
 function validateSpec(v: Validator, value: unknown): void {
@@ -269,8 +148,7 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
     if (!vol) return;
     const name = v.string([...path, 'name'], vol.name, { required: true });
     if (name !== undefined) {
-      if (!DNS1123_LABEL.test(name) || name.length > 63)
-        v.problem([...path, 'name'], `"${name}" is not a valid volume name`);
+      if (!isDns1123Label(name)) v.problem([...path, 'name'], `"${name}" is not a valid volume name`);
       if (names.has(name)) v.problem([...path, 'name'], `volume name "${name}" is used twice`);
       names.add(name);
     }
@@ -339,7 +217,7 @@ function validateContainer(
   const privileged = validateContainerSecurityContext(v, [...path, 'securityContext'], c.securityContext);
   const name = v.string([...path, 'name'], c.name, { required: true });
   if (name !== undefined) {
-    if (!DNS1123_LABEL.test(name) || name.length > 63) {
+    if (!isDns1123Label(name)) {
       v.problem(
         [...path, 'name'],
         `"${name}" is not a valid container name: at most 63 lower-case letters, digits and '-'`,
@@ -414,148 +292,4 @@ function validateContainer(
     }
     v.boolean([...mp, 'readOnly'], mount.readOnly);
   });
-}
-
-function isEmptyValue(value: unknown): boolean {
-  if (value === null || value === undefined || value === false || value === '') return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object') return Object.keys(value).length === 0;
-  return false;
-}
-
-/** Collects problems; each check returns the value when it has the right type. */
-export class Validator {
-  readonly problems: FieldProblem[] = [];
-
-  problem(path: FieldPath, message: string): void {
-    this.problems.push({ path, message });
-  }
-
-  classify(
-    path: FieldPath,
-    key: string,
-    value: unknown,
-    supported: Set<string>,
-    carried: Set<string>,
-    forbidden: Record<string, string>,
-    unsupported: Set<string>,
-  ): void {
-    if (supported.has(key) || carried.has(key)) return;
-    if (isEmptyValue(value)) {
-      if (forbidden[key] || unsupported.has(key)) return;
-    }
-    const why = forbidden[key];
-    if (why) this.problem(path, why);
-    else if (unsupported.has(key))
-      this.problem(path, `${key} is not supported yet: staticlet refuses it rather than ignore it`);
-    else this.problem(path, `unknown field "${key}"`);
-  }
-
-  object(path: FieldPath, value: unknown, what: string, required = false): Json | undefined {
-    if (value === undefined || value === null) {
-      if (required || path.length === 0) this.problem(path, `${what} is missing`);
-      return undefined;
-    }
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      this.problem(path, `${what} must be a mapping, found ${describe(value)}`);
-      return undefined;
-    }
-    return value as Json;
-  }
-
-  knownKeys(path: FieldPath, obj: Json, keys: readonly string[]): void {
-    for (const key of Object.keys(obj)) {
-      if (!keys.includes(key)) this.problem([...path, key], `unknown field "${key}"`);
-    }
-  }
-
-  array(path: FieldPath, value: unknown): unknown[] | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value)) {
-      this.problem(path, `must be a list, found ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  string(path: FieldPath, value: unknown, opts: { required?: boolean }): string | undefined {
-    if (value === undefined || value === null) {
-      if (opts.required) this.problem(path, `${String(path[path.length - 1])} is required`);
-      return undefined;
-    }
-    if (typeof value !== 'string') {
-      this.problem(
-        path,
-        `must be a string, found ${describe(value)}${typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : ''}`,
-      );
-      return undefined;
-    }
-    return value;
-  }
-
-  exactString(path: FieldPath, value: unknown, expected: string): void {
-    const s = this.string(path, value, { required: true });
-    if (s !== undefined && s !== expected) this.problem(path, `must be "${expected}", found "${s}"`);
-  }
-
-  oneOf(path: FieldPath, value: unknown, allowed: readonly string[]): void {
-    const s = this.string(path, value, {});
-    if (s !== undefined && !allowed.includes(s)) {
-      this.problem(path, `"${s}" is not one of ${allowed.join(', ')}`);
-    }
-  }
-
-  stringArray(path: FieldPath, value: unknown): void {
-    (this.array(path, value) ?? []).forEach((item, i) => this.string([...path, i], item, { required: true }));
-  }
-
-  stringMap(path: FieldPath, value: unknown): Record<string, string> | undefined {
-    const obj = this.object(path, value, String(path[path.length - 1]));
-    if (!obj) return undefined;
-    const out: Record<string, string> = {};
-    for (const [k, val] of Object.entries(obj)) {
-      const s = this.string([...path, k], val, { required: true });
-      if (s !== undefined) out[k] = s;
-    }
-    return out;
-  }
-
-  boolean(path: FieldPath, value: unknown): boolean | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'boolean') {
-      this.problem(path, `must be true or false, found ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  integer(
-    path: FieldPath,
-    value: unknown,
-    min: number,
-    max = Number.MAX_SAFE_INTEGER,
-    required = false,
-  ): number | undefined {
-    if (value === undefined || value === null) {
-      if (required) this.problem(path, `${String(path[path.length - 1])} is required`);
-      return undefined;
-    }
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      this.problem(path, `must be a whole number, found ${describe(value)}`);
-      return undefined;
-    }
-    if (value < min || value > max) {
-      this.problem(path, `${value} is out of range (${min} to ${max})`);
-      return undefined;
-    }
-    return value;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string "${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
-  return `${typeof value} ${String(value)}`;
 }
