@@ -3,6 +3,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { EMPTY, NL, parseCriLogEntry, type LogStream } from './cri-log-line.js';
 
+/** How much is read at a time: backwards for the tail, forwards when reading on. */
 export const CHUNK = 64 * 1024;
 /** How far past the tail the other stream's last entry is looked for (a partial line still open there). */
 const SYNC_SCAN_LIMIT = 1024 * 1024;
