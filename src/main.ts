@@ -5,7 +5,7 @@ import { Subject } from 'rxjs';
 import { configuredSources, runAgent } from './agent.js';
 import { replay } from './core/replay.js';
 import { parseCommand, USAGE, UsageError } from './cli/flags.js';
-import { runLogsCommand } from './cli/logs.js';
+import { runLogsCommand } from './cli/logs-command.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';

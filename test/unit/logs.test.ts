@@ -8,14 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { parseCommand } from '../../src/cli/flags.js';
-import { parseLogsArgs, streamLogs, type LogsOptions } from '../../src/cli/logs.js';
-import {
-  CriLogParser,
-  findTailStart,
-  parseCriLogEntry,
-  parsePodLogDirName,
-  type LogLine,
-} from '../../src/runtime/pod-logs.js';
+import { parseLogsArgs, type LogsOptions } from '../../src/cli/logs.js';
+import { streamLogs } from '../../src/cli/logs-stream.js';
+import { CriLogParser, parseCriLogEntry, type LogLine } from '../../src/runtime/pod-logs/cri-log-line.js';
+import { parsePodLogDirName } from '../../src/runtime/pod-logs/layout.js';
+import { findTailStart } from '../../src/runtime/pod-logs/tail.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
