@@ -1,5 +1,6 @@
 // `staticlet logs`: its flags and usage, and the options they make.
 import { parseArgs } from 'node:util';
+import { isDns1123LabelOfAnyLength, isLooseDns1123Name } from '../core/names.js';
 import { ConfigError, readConfigFile } from './config-file.js';
 import { UsageError, nodeNameFrom } from './flags.js';
 import { DEFAULTS } from './options.js';
@@ -65,13 +66,11 @@ export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOption
   if (positionals.length > 1) throw new UsageError(`logs: unexpected argument "${positionals[1]}"`);
   // kubectl's TYPE/NAME form, for the one type there is.
   const pod = positionals[0]!.replace(/^pods?\//, '');
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(pod))
-    throw new UsageError(`logs: "${positionals[0]}" is not a pod name`);
+  if (!isLooseDns1123Name(pod)) throw new UsageError(`logs: "${positionals[0]}" is not a pod name`);
   const namespace = str('namespace') ?? 'default';
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace))
-    throw new UsageError(`logs: "${namespace}" is not a namespace`);
+  if (!isDns1123LabelOfAnyLength(namespace)) throw new UsageError(`logs: "${namespace}" is not a namespace`);
   const container = str('container');
-  if (container !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(container))
+  if (container !== undefined && !isDns1123LabelOfAnyLength(container))
     throw new UsageError(`logs: "${container}" is not a container name`);
   let tail: number | undefined;
   const tailText = str('tail');
