@@ -9,7 +9,8 @@ import { containerConfig, sandboxConfig, type RuntimeSpecOptions } from '../src/
 import { readManifest } from '../src/core/manifest/read-manifest.js';
 import { nanosToMillis } from '../src/runtime/cri/observations.js';
 import type { StaticPod } from '../src/core/static-pod.js';
-import type { Container, CriRuntime } from '../src/runtime/cri/types.js';
+import type { CriRuntime } from '../src/cri-api/runtime-service.js';
+import type { Container } from '../src/cri-api/messages.js';
 import { gateRuntimeCalls } from '../src/runtime/cri/call-gate.js';
 import { DEFAULTS } from '../src/cli/options.js';
 import { busyboxPod, procStats, sleep, until, writeManifests, type AgentUnderTest, type Runtime } from './lib/env.js';

@@ -23,7 +23,7 @@ import { mirrorActions } from './effects/mirror-actions.js';
 import { nodeHeartbeat } from './effects/node-heartbeat.js';
 import { podActions } from './effects/pod-actions.js';
 import { createReporter } from './effects/report.js';
-import type { CriRuntime } from './runtime/cri/types.js';
+import type { CriRuntime } from './cri-api/runtime-service.js';
 import type { EventLogWriter } from './runtime/event-log.js';
 import { nodeAllocatable, nodeHost, readHostDns } from './runtime/host.js';
 import { nodeHttp } from './runtime/http-fetch.js';

@@ -28,7 +28,8 @@ import {
   type RuntimeSpecOptions,
 } from '../core/runtime-spec.js';
 import { containerFromStatus, observeContainer, observeSandbox } from '../runtime/cri/observations.js';
-import { CriError, type ContainerConfig, type CriRuntime, type PodSandboxConfig } from '../runtime/cri/types.js';
+import { CriError, type CriRuntime } from '../cri-api/runtime-service.js';
+import type { ContainerConfig, PodSandboxConfig } from '../cri-api/messages.js';
 import type { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
 import { ANNOTATION } from '../core/runtime-labels.js';
 import type { HostPort } from '../runtime/host.js';

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { catchError, EMPTY, filter, map, Observable, retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
 import type { EventBody } from '../core/events.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
-import type { CriRuntime } from '../runtime/cri/types.js';
+import type { CriRuntime } from '../cri-api/runtime-service.js';
 
 export type EventSourceKind = 'cri' | 'containerd' | 'none';
 

@@ -8,7 +8,7 @@ import { podStatus } from '../../src/core/pod-status.js';
 import { initialState, type State } from '../../src/core/state.js';
 import { ActionError } from '../../src/effects/action-error.js';
 import { ensureImage, ImageLookup } from '../../src/effects/images.js';
-import type { CriRuntime } from '../../src/runtime/cri/types.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import { manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 const ctx = { nodeIP: '192.0.2.10', runtimeName: 'containerd' };

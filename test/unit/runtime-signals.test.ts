@@ -8,7 +8,7 @@ import type { KillPod, RuntimeAction } from '../../src/core/actions.js';
 import type { EventBody } from '../../src/core/events.js';
 import { podActions } from '../../src/effects/pod-actions.js';
 import { RuntimeStatusCache } from '../../src/runtime/cri/status-cache.js';
-import type { CriRuntime } from '../../src/runtime/cri/types.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { HostPort } from '../../src/runtime/host.js';
 import type { ProbePort } from '../../src/runtime/probe-port.js';
 import { withoutExpectedExits, type RuntimeSignal } from '../../src/streams/runtime-events.js';

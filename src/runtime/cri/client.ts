@@ -23,7 +23,7 @@ import {
   versionFromProto,
   type ProtoRequest,
 } from './convert.js';
-import { CriError, type ContainerEventStream, type CriRuntime } from './types.js';
+import { CriError, type ContainerEventStream, type CriRuntime } from '../../cri-api/runtime-service.js';
 import { createUnaryChannel, GrpcCallError } from '../grpc/unary-channel.js';
 
 /** The CRI methods this adapter calls (the gRPC method names). */

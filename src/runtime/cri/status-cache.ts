@@ -1,7 +1,7 @@
 // What is already known of sandboxes and containers, shared by the effects (which learn it when
 // they act) and the relist (which would otherwise ask the runtime again): a sandbox's IP never
 // changes, and a container's status only changes with its state.
-import type { ContainerStatus } from './types.js';
+import type { ContainerStatus } from '../../cri-api/messages.js';
 
 export class RuntimeStatusCache {
   /** Sandbox id → pod IP ('' for none, e.g. host network). */
