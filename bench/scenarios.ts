@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { containerConfig, sandboxConfig, type RuntimeSpecOptions } from '../src/core/runtime-spec.js';
 import { readManifest } from '../src/core/manifest/read-manifest.js';
 import { nanosToMillis } from '../src/runtime/cri/observations.js';
-import type { StaticPod } from '../src/core/static-pod.js';
+import type { StaticPod } from '../src/core/model/static-pod.js';
 import type { CriRuntime } from '../src/cri-api/runtime-service.js';
 import type { Container } from '../src/cri-api/messages.js';
 import { gateRuntimeCalls } from '../src/runtime/cri/call-gate.js';

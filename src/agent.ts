@@ -11,13 +11,13 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
-import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
-import type { EventBody } from './core/events.js';
+import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/model/actions.js';
+import type { EventBody } from './core/model/events.js';
 import { reconcileLoop, type LoopStep } from './core/loop.js';
-import { initialState, type State } from './core/state.js';
+import { initialState, type State } from './core/model/state.js';
 import { createProbePort } from './runtime/probe-port.js';
 import { probers } from './streams/probers.js';
-import type { SourceKind } from './core/static-pod.js';
+import type { SourceKind } from './core/model/static-pod.js';
 import { createEventRecorder } from './effects/kube-events.js';
 import { mirrorActions } from './effects/mirror-actions.js';
 import { nodeHeartbeat } from './effects/node-heartbeat.js';

@@ -1,8 +1,8 @@
 // Which static pods should run: the pods of every origin, one per `namespace/name`. When two
 // origins define the same pod, the one already running keeps running (a duplicate file must not
 // take a running pod down); otherwise the first origin in name order wins.
-import { fullName, type StaticPod } from './static-pod.js';
-import type { State } from './state.js';
+import { fullName, type StaticPod } from './model/static-pod.js';
+import type { State } from './model/state.js';
 
 export interface Conflict {
   readonly fullName: string;

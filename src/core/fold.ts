@@ -1,8 +1,8 @@
 // fold: the pure function from (state, event) to the next state.
-import { inFlightKey, type Action } from './actions.js';
-import type { ActionOutcome, LoggedEvent } from './events.js';
-import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
-import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './state.js';
+import { inFlightKey, type Action } from './model/actions.js';
+import type { ActionOutcome, LoggedEvent } from './model/events.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './model/observations.js';
+import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './model/state.js';
 
 export function fold(state: State, event: LoggedEvent): State {
   const s: State = { ...state, now: Math.max(state.now, event.at) };

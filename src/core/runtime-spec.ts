@@ -19,7 +19,7 @@ import {
   type ImageUser,
 } from './spec/security.js';
 import { etcHostsPath, volumeMounts, type HostPreparation } from './spec/volumes.js';
-import type { StaticPod } from './static-pod.js';
+import type { StaticPod } from './model/static-pod.js';
 
 export { ContainerConfigError } from './spec/errors.js';
 export { needsImageUser, type ImageUser } from './spec/security.js';

@@ -11,9 +11,9 @@ import type {
   RuntimeAction,
   StartContainer,
   StopContainer,
-} from '../core/actions.js';
-import type { ActionOutcome, EventBody } from '../core/events.js';
-import type { SandboxObservation } from '../core/observation.js';
+} from '../core/model/actions.js';
+import type { ActionOutcome, EventBody } from '../core/model/events.js';
+import type { SandboxObservation } from '../core/model/observations.js';
 import type { V1Container } from '@kubernetes/client-node';
 import {
   containerConfig,

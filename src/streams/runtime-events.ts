@@ -5,7 +5,7 @@
 // re-subscribed with back-off.
 import * as grpc from '@grpc/grpc-js';
 import { catchError, EMPTY, filter, map, Observable, retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
-import type { EventBody } from '../core/events.js';
+import type { EventBody } from '../core/model/events.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
 import type { CriRuntime } from '../cri-api/runtime-service.js';
 

@@ -2,8 +2,8 @@
 // second, and at once whenever a trigger fires (a runtime event stream, where there is one).
 // Only changes become events, plus a heartbeat, so a quiet node keeps a quiet log.
 import { catchError, defer, filter, merge, of, timer, type Observable, type SchedulerLike } from 'rxjs';
-import type { EventBody } from '../core/events.js';
-import type { ContainerObservation, SandboxObservation } from '../core/observation.js';
+import type { EventBody } from '../core/model/events.js';
+import type { ContainerObservation, SandboxObservation } from '../core/model/observations.js';
 import { ownedSelector } from '../core/runtime-labels.js';
 import { observeContainer, observeSandbox } from '../runtime/cri/observations.js';
 import type { CriRuntime } from '../cri-api/runtime-service.js';

@@ -1,5 +1,5 @@
 // CRI objects → the core's observations, read back from our labels and annotations.
-import type { ContainerObservation, ContainerRunState, SandboxObservation } from '../../core/observation.js';
+import type { ContainerObservation, ContainerRunState, SandboxObservation } from '../../core/model/observations.js';
 import { ANNOTATION, LABEL } from '../../core/runtime-labels.js';
 import type { Container, ContainerStatus, PodSandbox, PodSandboxStatus } from '../../cri-api/messages.js';
 

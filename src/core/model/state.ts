@@ -1,10 +1,8 @@
 // The reconciler's state: everything known, folded from the event log. Replaced, never mutated.
 import type { Action } from './actions.js';
 import type { ManifestProblem } from './events.js';
-import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observations.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
-import type { BackoffEntry } from './backoff.js';
-import type { StatusContext } from './pod-status.js';
 
 export interface OriginState {
   readonly source: SourceKind;
@@ -12,6 +10,21 @@ export interface OriginState {
   readonly pods: readonly StaticPod[];
   /** Set while the origin's latest content is invalid or unreadable. */
   readonly problems?: readonly ManifestProblem[];
+}
+
+/** CrashLoopBackOff of one container: the delay before its next restart (see backoff.ts). */
+export interface BackoffEntry {
+  readonly delayMs: number;
+  /** The finish time of the death that set this delay. */
+  readonly lastUpdate: number;
+}
+
+/** What the mirror statuses need from the node and the runtime. */
+export interface StatusContext {
+  /** The node's address, for hostIP (and podIP of host-network pods). */
+  readonly nodeIP: string;
+  /** `containerd`, `cri-o`: the scheme of container IDs. */
+  readonly runtimeName: string;
 }
 
 /** A failed step on a pod (a container start, a sandbox, a kill), retried after a back-off. */
