@@ -1,10 +1,17 @@
 // fold: the pure function from (state, event) to the next state.
+import { deriveDesired } from './desired.js';
 import { inFlightKey, type Action } from './model/actions.js';
 import type { ActionOutcome, LoggedEvent } from './model/events.js';
 import type { ContainerObservation, MirrorObservation, SandboxObservation } from './model/observations.js';
 import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './model/state.js';
 
 export function fold(state: State, event: LoggedEvent): State {
+  const next = foldEvent(state, event);
+  const desired = deriveDesired(state, next);
+  return desired === next.desired ? next : { ...next, desired };
+}
+
+function foldEvent(state: State, event: LoggedEvent): State {
   const s: State = { ...state, now: Math.max(state.now, event.at) };
   switch (event.type) {
     case 'ManifestRead': {

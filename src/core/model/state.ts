@@ -1,5 +1,6 @@
 // The reconciler's state: everything known, folded from the event log. Replaced, never mutated.
 import type { Action } from './actions.js';
+import type { DesiredView } from './desired.js';
 import type { ManifestProblem } from './events.js';
 import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observations.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
@@ -74,6 +75,9 @@ export interface State {
   readonly configuredSources: readonly SourceKind[];
   readonly syncedSources: readonly SourceKind[];
   readonly origins: ReadonlyMap<string, OriginState>;
+  /** Derived by the fold from the origins (and the sandboxes, for a contested name): which pods
+   * should run. Read it through desiredPods (desired.ts). */
+  readonly desired: DesiredView;
   readonly runtime: RuntimeView;
   readonly api: ApiView;
   /** At most one action per key (see inFlightKey) is in flight. */
@@ -99,6 +103,7 @@ export function initialState(configuredSources: readonly SourceKind[], now = 0, 
     },
     syncedSources: [],
     origins: new Map(),
+    desired: { byName: new Map(), contested: false, set: { pods: new Map(), conflicts: [] } },
     runtime: { synced: false, sandboxes: new Map(), containers: new Map(), removed: new Map() },
     inFlight: new Map(),
     backoff: new Map(),
