@@ -13,7 +13,7 @@ import {
 import type { AgentOptions } from './cli/options.js';
 import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/model/actions.js';
 import type { EventBody } from './core/model/events.js';
-import { reconcileLoop, type LoopStep } from './core/loop.js';
+import { reconcileLoop, type LoopStep } from './loop.js';
 import { initialState, type State } from './core/model/state.js';
 import { createProbePort } from './runtime/probe-port.js';
 import { probers } from './streams/probers.js';

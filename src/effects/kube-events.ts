@@ -4,7 +4,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { catchError, EMPTY, finalize, from, mergeMap, Subject, type Subscription } from 'rxjs';
 import { desiredPods } from '../core/desired.js';
-import type { LoopStep } from '../core/loop.js';
+import type { LoopStep } from '../loop.js';
 import { podStatus } from '../core/pod-status.js';
 import { fullName, type StaticPod } from '../core/model/static-pod.js';
 import type { State } from '../core/model/state.js';

@@ -6,7 +6,7 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { Action, CreateSandbox } from '../../src/core/model/actions.js';
 import type { ActionOutcome } from '../../src/core/model/events.js';
-import type { LoopStep } from '../../src/core/loop.js';
+import type { LoopStep } from '../../src/loop.js';
 import { initialState, type State } from '../../src/core/model/state.js';
 import { fullName } from '../../src/core/model/static-pod.js';
 import { createEventRecorder } from '../../src/effects/kube-events.js';

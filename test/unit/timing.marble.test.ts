@@ -6,7 +6,7 @@ import { Observable, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Action } from '../../src/core/model/actions.js';
 import type { EventBody } from '../../src/core/model/events.js';
-import { reconcileLoop } from '../../src/core/loop.js';
+import { reconcileLoop } from '../../src/loop.js';
 import type { ContainerObservation } from '../../src/core/model/observations.js';
 import { initialState } from '../../src/core/model/state.js';
 import { coalesceMap } from '../../src/streams/coalesce.js';
