@@ -31,6 +31,7 @@ import { containerFromStatus, observeContainer, observeSandbox } from '../runtim
 import { CriError, type CriRuntime } from '../cri-api/runtime-service.js';
 import type { ContainerConfig, PodSandboxConfig } from '../cri-api/messages.js';
 import type { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
+import type { ExpectedExits } from '../runtime/expected-exits.js';
 import { ANNOTATION } from '../core/runtime-labels.js';
 import type { HostPort } from '../runtime/host.js';
 import type { Logger } from '../runtime/logger.js';
@@ -52,6 +53,8 @@ export interface PodActionDeps {
   readonly probes: ProbePort;
   /** Where what the effects learn is shared with the relist, which then need not ask again. */
   readonly statusCache?: RuntimeStatusCache;
+  /** Where the effects note the containers and sandboxes they stop, whose exits are then no news. */
+  readonly expectedExits?: ExpectedExits;
 }
 
 interface Effects extends PodActionDeps {
@@ -106,7 +109,7 @@ async function stopContainer(deps: Effects, action: StopContainer): Promise<Acti
   );
   const current = await deps.cri.containerStatus(action.containerId);
   const sandboxId = action.sandboxId;
-  deps.statusCache?.stopping.add(action.containerId);
+  deps.expectedExits?.expect(action.containerId);
   const grace = await runPreStop(
     deps.probes,
     action.preStop,
@@ -364,11 +367,11 @@ async function terminationMessageFile(deps: Effects, action: ContainerTarget, na
 async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
   const cache = deps.statusCache;
   for (const c of action.containers) {
-    cache?.stopping.add(c.id);
+    deps.expectedExits?.expect(c.id);
     if (action.remove) cache?.removing.add(c.id);
   }
   // A sandbox's own task (its pause process) has the sandbox's id; a removal reports it gone.
-  if (action.remove) for (const id of action.sandboxIds) cache?.stopping.add(id);
+  if (action.remove) for (const id of action.sandboxIds) deps.expectedExits?.expect(id);
   const hosts = new Map<string, Promise<string>>();
   const hostOf = (sandboxId: string) => {
     if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));
