@@ -18,6 +18,13 @@ interface PodRuntime {
   readonly containers: ContainerObservation[];
 }
 
+/**
+ * Level-triggered: the decisions follow from the state alone, never from which event came last.
+ * One next step per pod at most, and none for a pod with an action in flight (step records what
+ * it issues in the same transition, so nothing is issued twice); nothing at all before the first
+ * complete relist. What backs it up is the relist: a lost event or a stale fact is corrected by
+ * the next one, and the diff then decides from the truth.
+ */
 export function diff(state: State): DiffResult {
   const out = new DiffCollector();
   if (!state.runtime.synced) return out.result();

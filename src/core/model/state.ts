@@ -68,6 +68,14 @@ export interface ProbeVerdicts {
   readonly message?: string;
 }
 
+/**
+ * Everything the reconciler knows, folded from the event log: the manifests' pods by origin, the
+ * runtime's sandboxes and containers, this node's pods in the API server, and the agent's own
+ * bookkeeping (actions in flight, back-offs, step failures, probe verdicts). `desired` is the one
+ * derived field, kept by the fold from `origins` (and `runtime.sandboxes`, for a contested name).
+ * Replaced, never mutated: a fold returns a new State and copies only the maps it changes, so an
+ * unchanged map keeps its identity and readers may compare by reference.
+ */
 export interface State {
   /** Time of the latest event (ms since the epoch): the reconciler's clock. */
   readonly now: number;
