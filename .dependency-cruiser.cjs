@@ -1,5 +1,6 @@
 // The layering of src, checked by `npm run lint` (part of `npm test`). See docs/architecture.md.
 //   core      pure: no I/O, no RxJS, no effects, streams or adapters
+//   core/model  the core's data types (state, events, actions, observations): imports only itself
 //   cri-api   the CRI's messages and the runtime port: imports nothing of ours
 //   streams   sources: may use core, cri-api and the runtime adapters, never an effect
 //   effects   I/O operators: may use core, cri-api and the runtime adapters, never a stream
@@ -41,6 +42,14 @@ module.exports = {
         'The core takes the pod model from @kubernetes/client-node as types only (the client is heavy and does I/O).',
       from: { path: LAYER('core') },
       to: { path: npm('@kubernetes/client-node'), dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'core-model-is-a-leaf',
+      severity: 'error',
+      comment:
+        "The core's data types have one owner each in src/core/model, which imports nothing of ours outside itself: logic depends on the types, never the reverse.",
+      from: { path: '(^|/)src/core/model/' },
+      to: { path: '(^|/)src/', pathNot: '(^|/)src/core/model/' },
     },
     {
       name: 'cri-api-is-a-leaf',

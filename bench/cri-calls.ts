@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createCriRuntime, type UnaryTransport } from '../src/runtime/cri/client.js';
-import type { CriRuntime } from '../src/runtime/cri/types.js';
+import type { CriRuntime } from '../src/cri-api/runtime-service.js';
 import { REPO } from '../test/support/harness.js';
 import { Runtime } from './lib/env.js';
 import { summarize } from './lib/stats.js';

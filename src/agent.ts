@@ -11,19 +11,19 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
-import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/actions.js';
-import type { EventBody } from './core/events.js';
-import { reconcileLoop, type LoopStep } from './core/loop.js';
-import { initialState, type State } from './core/state.js';
+import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/model/actions.js';
+import type { EventBody } from './core/model/events.js';
+import { reconcileLoop, type LoopStep } from './loop.js';
+import { initialState, type State } from './core/model/state.js';
 import { createProbePort } from './runtime/probe-port.js';
 import { probers } from './streams/probers.js';
-import type { SourceKind } from './core/static-pod.js';
+import type { SourceKind } from './core/model/static-pod.js';
 import { createEventRecorder } from './effects/kube-events.js';
 import { mirrorActions } from './effects/mirror-actions.js';
 import { nodeHeartbeat } from './effects/node-heartbeat.js';
 import { podActions } from './effects/pod-actions.js';
 import { createReporter } from './effects/report.js';
-import type { CriRuntime } from './runtime/cri/types.js';
+import type { CriRuntime } from './cri-api/runtime-service.js';
 import type { EventLogWriter } from './runtime/event-log.js';
 import { nodeAllocatable, nodeHost, readHostDns } from './runtime/host.js';
 import { nodeHttp } from './runtime/http-fetch.js';
@@ -35,6 +35,7 @@ import { runtimeContainerEvents, runtimeExits, withoutExpectedExits } from './st
 import { runtimeRelist } from './streams/runtime-relist.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
 import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
+import { ExpectedExits } from './runtime/expected-exits.js';
 import { gateRuntimeCalls } from './runtime/cri/call-gate.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
@@ -96,12 +97,18 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       ),
     );
   }
+  // What the pod effects share with the runtime sources, made here so the sharing shows:
+  // - statusCache: statuses and IPs the effects learn, which the relist then need not read, and
+  //   the containers of pods being removed, whose statuses the relist does not read at all;
+  // - expectedExits: what the effects stop, whose exits the signal stream drops (the relist
+  //   forgets the ids once the runtime no longer lists them).
+  const statusCache = new RuntimeStatusCache();
+  const expectedExits = new ExpectedExits();
   // One subscription to the runtime's events: its exits go to the loop, and it all triggers
   // relists, except the exits of what the effects stop themselves.
-  const statusCache = new RuntimeStatusCache();
   const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) =>
     log.info({ events: kind }, why),
-  ).pipe(withoutExpectedExits(statusCache.stopping), share());
+  ).pipe(withoutExpectedExits(expectedExits), share());
   sources.push(runtimeExits(signals$));
   sources.push(
     runtimeRelist(
@@ -111,6 +118,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
         intervalMs: options.relistPeriodMs,
         terminationMessage: readTerminationMessage,
         cache: statusCache,
+        expectedExits,
       },
       scheduler,
       signals$,
@@ -159,6 +167,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     concurrency: options.maxParallelPods,
     probes: probePort,
     statusCache,
+    expectedExits,
   });
   const apiEffects = kube ? mirrorActions({ kube, log, concurrency: options.maxParallelPods }) : undefined;
 

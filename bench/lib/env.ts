@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import type { Container, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
+import type { Container, PodSandbox } from '../../src/cri-api/messages.js';
 import { REPO } from '../../test/support/harness.js';
 
 const execFileP = promisify(execFile);

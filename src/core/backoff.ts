@@ -1,12 +1,7 @@
 // CrashLoopBackOff as the kubelet does it: the first restart is immediate; later ones wait
 // 10 s, 20 s, 40 s ... up to 300 s after the container finished. A container that ran for more
 // than 2 × 300 s since the last restart starts over at 10 s.
-
-export interface BackoffEntry {
-  readonly delayMs: number;
-  /** The finish time of the death that set this delay. */
-  readonly lastUpdate: number;
-}
+import type { BackoffEntry } from './model/state.js';
 
 export const CRASH_BACKOFF = { initialMs: 10_000, maxMs: 300_000 } as const;
 

@@ -1,7 +1,7 @@
 // The diff's output under construction: decisions, wake-up time, restart bases.
-import type { Action } from './actions.js';
+import type { Action } from './model/actions.js';
 import { failureDelay } from './backoff.js';
-import type { State } from './state.js';
+import type { State } from './model/state.js';
 
 /** An action before it gets its id. */
 export type Decision = Action extends infer A ? (A extends Action ? Omit<A, 'id'> : never) : never;

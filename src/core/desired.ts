@@ -1,45 +1,35 @@
 // Which static pods should run: the pods of every origin, one per `namespace/name`. When two
 // origins define the same pod, the one already running keeps running (a duplicate file must not
 // take a running pod down); otherwise the first origin in name order wins.
-import { fullName, type StaticPod } from './static-pod.js';
-import type { State } from './state.js';
-
-export interface Conflict {
-  readonly fullName: string;
-  readonly winner: string;
-  readonly losers: readonly string[];
-}
-
-export interface DesiredSet {
-  /** By UID. */
-  readonly pods: ReadonlyMap<string, StaticPod>;
-  readonly conflicts: readonly Conflict[];
-}
-
-/** The origins' pods grouped by `namespace/name`, kept while the origins are the same object (it is
- * replaced, never mutated). Only a name that two origins define depends on the sandboxes. */
-interface Grouped {
-  readonly origins: State['origins'];
-  readonly byName: ReadonlyMap<string, readonly StaticPod[]>;
-  /** The answer when no name is contested: it does not depend on what runs. */
-  readonly uncontested?: DesiredSet;
-}
-
-let grouped: Grouped | undefined;
-/** The last answer for contested names, reused while the grouping and sandboxes are the same
- * objects: the diff, the probers and the reporters ask on every event. */
-let memo: { grouped: Grouped; sandboxes: State['runtime']['sandboxes']; result: DesiredSet } | undefined;
+//
+// The answer is derived data held in the State (`state.desired`), kept by the fold, rather than
+// a cache beside the state: the diff, the probers and the reporters ask on every event, and since
+// the state is replaced, never mutated, the fold knows exactly when the answer can change: when
+// the origins change (regroup), or, for a contested name, when the sandboxes change (choose
+// again). Every other step keeps the same object, so a burst of results regroups nothing, and
+// nothing is shared between two loops (the agent's and a replay, say).
+import type { Conflict, DesiredSet, DesiredView } from './model/desired.js';
+import type { State } from './model/state.js';
+import { fullName, type StaticPod } from './model/static-pod.js';
 
 export function desiredPods(state: State): DesiredSet {
-  const g = grouped?.origins === state.origins ? grouped : (grouped = groupByName(state.origins));
-  if (g.uncontested) return g.uncontested;
-  if (memo && memo.grouped === g && memo.sandboxes === state.runtime.sandboxes) return memo.result;
-  const result = choose(g.byName, state);
-  memo = { grouped: g, sandboxes: state.runtime.sandboxes, result };
-  return result;
+  return state.desired.set;
 }
 
-function groupByName(originsMap: State['origins']): Grouped {
+/** `next.desired` brought up to date after a fold from `previous`: the same object where nothing it
+ * depends on changed. */
+export function deriveDesired(previous: State, next: State): DesiredView {
+  if (next.origins !== previous.origins) {
+    const { byName, contested } = groupByName(next.origins);
+    return { byName, contested, set: contested ? choose(byName, next) : uncontested(byName) };
+  }
+  const view = next.desired;
+  if (view.contested && next.runtime.sandboxes !== previous.runtime.sandboxes)
+    return { ...view, set: choose(view.byName, next) };
+  return view;
+}
+
+function groupByName(originsMap: State['origins']): Pick<DesiredView, 'byName' | 'contested'> {
   const byName = new Map<string, StaticPod[]>();
   const origins = [...originsMap.keys()].sort();
   let contested = false;
@@ -53,10 +43,14 @@ function groupByName(originsMap: State['origins']): Grouped {
       } else byName.set(key, [pod]);
     }
   }
-  if (contested) return { origins: originsMap, byName };
+  return { byName, contested };
+}
+
+/** The answer when no name is contested: it does not depend on what runs. */
+function uncontested(byName: ReadonlyMap<string, readonly StaticPod[]>): DesiredSet {
   const pods = new Map<string, StaticPod>();
   for (const [pod] of byName.values()) pods.set(pod!.uid, pod!);
-  return { origins: originsMap, byName, uncontested: { pods, conflicts: [] } };
+  return { pods, conflicts: [] };
 }
 
 function choose(byName: ReadonlyMap<string, readonly StaticPod[]>, state: State): DesiredSet {

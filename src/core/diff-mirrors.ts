@@ -5,12 +5,12 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { API_RETRY } from './backoff.js';
 import type { DiffCollector } from './decisions.js';
-import type { MirrorObservation } from './observation.js';
-import { sourceAllowsRemoval } from './diff.js';
+import type { MirrorObservation } from './model/observations.js';
+import { sourceAllowsRemoval } from './removal-rules.js';
 import { canonicalJson } from './manifest/identity.js';
 import { podStatus } from './pod-status.js';
-import { fullName, type StaticPod } from './static-pod.js';
-import { stepKey, type State } from './state.js';
+import { fullName, type StaticPod } from './model/static-pod.js';
+import { stepKey, type State } from './model/state.js';
 
 export const ANNOTATION_CONFIG_MIRROR = 'kubernetes.io/config.mirror';
 

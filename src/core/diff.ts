@@ -2,14 +2,15 @@
 // next step (or none), skipping pods that already have a step in flight. Level-triggered: it reads
 // only the state, so a lost event is repaired by the next relist.
 import type { V1Container } from '@kubernetes/client-node';
-import type { KillPod } from './actions.js';
+import type { KillPod } from './model/actions.js';
 import { DiffCollector, type Decision, type DiffResult } from './decisions.js';
 import { diffMirrors } from './diff-mirrors.js';
 import { restartAllowedAt, START_RETRY, STEP_RETRY } from './backoff.js';
 import { desiredPods } from './desired.js';
-import type { ContainerObservation, SandboxObservation } from './observation.js';
-import { fullName, type SourceKind, type StaticPod } from './static-pod.js';
-import { stepKey, type State } from './state.js';
+import type { ContainerObservation, SandboxObservation } from './model/observations.js';
+import { fullName, type StaticPod } from './model/static-pod.js';
+import { stepKey, type State } from './model/state.js';
+import { sourceAllowsRemoval } from './removal-rules.js';
 
 interface PodRuntime {
   /** Newest first. */
@@ -17,6 +18,13 @@ interface PodRuntime {
   readonly containers: ContainerObservation[];
 }
 
+/**
+ * Level-triggered: the decisions follow from the state alone, never from which event came last.
+ * One next step per pod at most, and none for a pod with an action in flight (step records what
+ * it issues in the same transition, so nothing is issued twice); nothing at all before the first
+ * complete relist. What backs it up is the relist: a lost event or a stale fact is corrected by
+ * the next one, and the diff then decides from the truth.
+ */
 export function diff(state: State): DiffResult {
   const out = new DiffCollector();
   if (!state.runtime.synced) return out.result();
@@ -73,19 +81,9 @@ function groupRuntime(state: State): Map<string, PodRuntime> {
   return byUid;
 }
 
-/**
- * A pod's source must have synced before its absence means anything. A pod from a source this
- * agent no longer has may go once every configured source has synced. Unlike the kubelet, one
- * source that cannot sync (a URL that is down) never blocks removals from the others.
- */
+/** Whether a running pod that no desired pod claims may go: see removal-rules.ts. */
 function mayRemove(state: State, rt: PodRuntime): boolean {
   return sourceAllowsRemoval(state, rt.sandboxes[0]?.source);
-}
-
-export function sourceAllowsRemoval(state: State, sourceName: string | undefined): boolean {
-  const source = sourceName as SourceKind | undefined;
-  if (source && state.configuredSources.includes(source)) return state.syncedSources.includes(source);
-  return state.configuredSources.every((s) => state.syncedSources.includes(s));
 }
 
 function killAll(

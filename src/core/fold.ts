@@ -1,10 +1,27 @@
 // fold: the pure function from (state, event) to the next state.
-import { inFlightKey, type Action } from './actions.js';
-import type { ActionOutcome, LoggedEvent } from './events.js';
-import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
-import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './state.js';
+import { deriveDesired } from './desired.js';
+import { inFlightKey, type Action } from './model/actions.js';
+import type { ActionOutcome, LoggedEvent } from './model/events.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './model/observations.js';
+import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './model/state.js';
 
+/**
+ * Pure: no clock but the events' times and no I/O, so a recorded log replays to the same states.
+ * It records facts and decides nothing (that is the diff's job). What it trusts:
+ * - a relist is the truth as of its start: facts our actions learned after that start, and ids
+ *   we removed after it, win over it (mergeRelist);
+ * - lifecycles only go forward (created, running, exited; a sandbox ready, then not): the further
+ *   state wins in whatever order the facts arrive (later);
+ * - an exit from the runtime's event stream concerns a known id; an unknown one waits for the
+ *   relist (applyExit).
+ */
 export function fold(state: State, event: LoggedEvent): State {
+  const next = foldEvent(state, event);
+  const desired = deriveDesired(state, next);
+  return desired === next.desired ? next : { ...next, desired };
+}
+
+function foldEvent(state: State, event: LoggedEvent): State {
   const s: State = { ...state, now: Math.max(state.now, event.at) };
   switch (event.type) {
     case 'ManifestRead': {
@@ -20,6 +37,7 @@ export function fold(state: State, event: LoggedEvent): State {
       return { ...s, origins };
     }
     case 'ManifestGone': {
+      // Forgotten only: diff() in diff.ts removes its pods, once sourceAllowsRemoval (removal-rules.ts) agrees.
       if (!s.origins.has(event.origin)) return s;
       const origins = new Map(s.origins);
       origins.delete(event.origin);

@@ -10,17 +10,10 @@ import type {
   V1PodStatus,
 } from '@kubernetes/client-node';
 import { failureDelay, restartAllowedAt, START_RETRY } from './backoff.js';
-import type { ContainerObservation, SandboxObservation } from './observation.js';
+import type { ContainerObservation, SandboxObservation } from './model/observations.js';
 import { qosClass } from './qos.js';
-import type { StaticPod } from './static-pod.js';
-import { stepKey, type State } from './state.js';
-
-export interface StatusContext {
-  /** The node's address, for hostIP (and podIP of host-network pods). */
-  readonly nodeIP: string;
-  /** `containerd`, `cri-o`: the scheme of container IDs. */
-  readonly runtimeName: string;
-}
+import type { StaticPod } from './model/static-pod.js';
+import { stepKey, type State, type StatusContext } from './model/state.js';
 
 /** Whole seconds: what the API stores, and stable text for the fingerprint. */
 function time(ms: number | undefined): Date | undefined {

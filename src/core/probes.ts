@@ -2,44 +2,8 @@
 // probes' defaults, and the threshold counting that turns single results into a verdict.
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import { desiredPods } from './desired.js';
-import type { State } from './state.js';
-
-export type ProbeKind = 'startup' | 'liveness' | 'readiness';
-
-export interface ProbeSpec {
-  readonly kind: ProbeKind;
-  readonly handler: ProbeHandler;
-  readonly initialDelayMs: number;
-  readonly periodMs: number;
-  readonly timeoutMs: number;
-  readonly successThreshold: number;
-  readonly failureThreshold: number;
-}
-
-export type ProbeHandler =
-  | { readonly type: 'exec'; readonly command: string[] }
-  | {
-      readonly type: 'http';
-      readonly scheme: 'HTTP' | 'HTTPS';
-      readonly host?: string;
-      readonly port: number;
-      readonly path: string;
-      readonly headers: { name: string; value: string }[];
-    }
-  | { readonly type: 'tcp'; readonly host?: string; readonly port: number }
-  | { readonly type: 'grpc'; readonly port: number; readonly service?: string };
-
-/** A running container to probe. */
-export interface ProbeTarget {
-  readonly containerId: string;
-  readonly podUid: string;
-  readonly podFullName: string;
-  readonly containerName: string;
-  readonly startedAt: number;
-  /** Where network probes go: the pod IP, or loopback for host-network pods. */
-  readonly host: string;
-  readonly probes: readonly ProbeSpec[];
-}
+import type { ProbeKind, ProbeHandler, ProbeSpec, ProbeTarget } from './model/probes.js';
+import type { State } from './model/state.js';
 
 /** The kubelet's probe defaults. */
 export function probeSpec(kind: ProbeKind, probe: V1Probe, container: V1Container): ProbeSpec | undefined {

@@ -1,11 +1,11 @@
 // step = fold, then diff, then record what was issued, all in one pure transition. Recording the
 // issued actions in the same step is what guarantees an action is never issued twice.
-import { inFlightKey, type Action } from './actions.js';
+import { inFlightKey, type Action } from './model/actions.js';
 import { nextBackoff } from './backoff.js';
 import { diff } from './diff.js';
-import type { LoggedEvent } from './events.js';
+import type { LoggedEvent } from './model/events.js';
 import { fold } from './fold.js';
-import { stepKey, type State } from './state.js';
+import { stepKey, type State } from './model/state.js';
 
 export interface StepResult {
   readonly state: State;

@@ -1,9 +1,9 @@
 // Replay: feed a recorded event log through the pure core and collect the actions it decides.
-import type { Action } from './actions.js';
-import type { LoggedEvent } from './events.js';
+import type { Action } from './model/actions.js';
+import type { LoggedEvent } from './model/events.js';
 import { step } from './reconcile.js';
-import { initialState, type State } from './state.js';
-import type { SourceKind } from './static-pod.js';
+import { initialState, type State } from './model/state.js';
+import type { SourceKind } from './model/static-pod.js';
 
 export interface ReplayedStep {
   readonly event: LoggedEvent;

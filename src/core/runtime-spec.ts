@@ -3,7 +3,7 @@
 // (resources.ts), DNS, hostname and /etc/hosts (dns.ts), volumes (volumes.ts).
 import type { V1Container } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
-import type { ContainerConfig, DnsConfig, Mount, PodSandboxConfig, PortMapping } from '../runtime/cri/types.js';
+import type { ContainerConfig, DnsConfig, Mount, PodSandboxConfig, PortMapping } from '../cri-api/messages.js';
 import { canonicalJson } from './manifest/identity.js';
 import { ANNOTATION, LABEL, ownedSelector } from './runtime-labels.js';
 import { dnsFor as podDns, etcHostsContent, sandboxHostname } from './spec/dns.js';
@@ -19,7 +19,7 @@ import {
   type ImageUser,
 } from './spec/security.js';
 import { etcHostsPath, volumeMounts, type HostPreparation } from './spec/volumes.js';
-import type { StaticPod } from './static-pod.js';
+import type { StaticPod } from './model/static-pod.js';
 
 export { ContainerConfigError } from './spec/errors.js';
 export { needsImageUser, type ImageUser } from './spec/security.js';

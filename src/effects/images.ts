@@ -1,6 +1,7 @@
 // Image handling by pull policy, with the kubelet's failure reasons.
 import type { V1Container } from '@kubernetes/client-node';
-import { CriError, type CriRuntime, type ImageStatus } from '../runtime/cri/types.js';
+import { CriError, type CriRuntime } from '../cri-api/runtime-service.js';
+import type { ImageStatus } from '../cri-api/messages.js';
 import type { Logger } from '../runtime/logger.js';
 import { ActionError } from './action-error.js';
 

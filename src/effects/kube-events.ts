@@ -4,10 +4,10 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { catchError, EMPTY, finalize, from, mergeMap, Subject, type Subscription } from 'rxjs';
 import { desiredPods } from '../core/desired.js';
-import type { LoopStep } from '../core/loop.js';
+import type { LoopStep } from '../loop.js';
 import { podStatus } from '../core/pod-status.js';
-import { fullName, type StaticPod } from '../core/static-pod.js';
-import type { State } from '../core/state.js';
+import { fullName, type StaticPod } from '../core/model/static-pod.js';
+import type { State } from '../core/model/state.js';
 import type { KubeApi } from '../runtime/kube/types.js';
 import type { Logger } from '../runtime/logger.js';
 

@@ -3,8 +3,8 @@
 // retried with back-off by the core, while the pods keep running.
 import type { OperatorFunction } from 'rxjs';
 import { runActions } from './run-actions.js';
-import type { ApiAction } from '../core/actions.js';
-import type { ActionOutcome, EventBody } from '../core/events.js';
+import type { ApiAction } from '../core/model/actions.js';
+import type { ActionOutcome, EventBody } from '../core/model/events.js';
 import { KubeApiError, type KubeApi } from '../runtime/kube/types.js';
 import { observeApiPod } from '../runtime/kube/observations.js';
 import type { Logger } from '../runtime/logger.js';

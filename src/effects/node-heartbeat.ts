@@ -3,7 +3,7 @@
 // `kubectl get nodes` tells the truth. Reports the Node's UID, which owns the mirror pods.
 import type { V1Node, V1NodeStatus } from '@kubernetes/client-node';
 import { defer, EMPTY, exhaustMap, from, timer, type Observable, type SchedulerLike } from 'rxjs';
-import type { EventBody } from '../core/events.js';
+import type { EventBody } from '../core/model/events.js';
 import type { KubeApi } from '../runtime/kube/types.js';
 import type { Logger } from '../runtime/logger.js';
 

@@ -3,8 +3,8 @@
 // from the core (at most one action per pod in flight); this operator bounds the parallelism
 // across pods. Each action's work is in pod-actions/.
 import type { OperatorFunction } from 'rxjs';
-import type { RuntimeAction } from '../core/actions.js';
-import type { ActionOutcome, EventBody } from '../core/events.js';
+import type { RuntimeAction } from '../core/model/actions.js';
+import type { ActionOutcome, EventBody } from '../core/model/events.js';
 import { ActionError } from './action-error.js';
 import { runActions } from './run-actions.js';
 import { ImageLookup } from './images.js';

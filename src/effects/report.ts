@@ -1,8 +1,8 @@
 // Turns steps of the loop into log lines a person can act on: which file, which line, what is
 // wrong, and what the agent does about it.
 import { desiredPods } from '../core/desired.js';
-import type { ManifestProblem } from '../core/events.js';
-import type { LoopStep } from '../core/loop.js';
+import type { ManifestProblem } from '../core/model/events.js';
+import type { LoopStep } from '../loop.js';
 import type { Logger } from '../runtime/logger.js';
 
 export function formatProblem(p: ManifestProblem): string {

@@ -1,8 +1,8 @@
 // The shape every action effect shares: run each action (bounded parallelism), and turn its
 // result into exactly one event, success or failure. Nothing throws into the stream.
 import { catchError, defer, map, mergeMap, of, type Observable, type OperatorFunction } from 'rxjs';
-import type { Action } from '../core/actions.js';
-import type { ActionOutcome, EventBody } from '../core/events.js';
+import type { Action } from '../core/model/actions.js';
+import type { ActionOutcome, EventBody } from '../core/model/events.js';
 import type { Logger } from '../runtime/logger.js';
 
 export interface RunActionsOptions {

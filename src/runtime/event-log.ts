@@ -1,8 +1,8 @@
 // The event log file: one JSON line per event, after a header line that says how to replay it.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { LoggedEvent } from '../core/events.js';
-import type { SourceKind } from '../core/static-pod.js';
+import type { LoggedEvent } from '../core/model/events.js';
+import type { SourceKind } from '../core/model/static-pod.js';
 
 export interface EventLogHeader {
   readonly staticlet: 'event-log';

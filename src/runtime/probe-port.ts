@@ -3,7 +3,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import type { CriRuntime } from './cri/types.js';
+import type { CriRuntime } from '../cri-api/runtime-service.js';
 
 export interface ProbeOutcome {
   readonly success: boolean;

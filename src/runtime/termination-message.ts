@@ -3,7 +3,7 @@
 // failure, the tail of its log.
 import { open } from 'node:fs/promises';
 import { ANNOTATION } from '../core/runtime-labels.js';
-import type { ContainerStatus } from './cri/types.js';
+import type { ContainerStatus } from '../cri-api/messages.js';
 
 /** The kubelet's limits: 4 KiB of message file; 80 lines / 2 KiB of log. */
 const MAX_MESSAGE_BYTES = 4096;

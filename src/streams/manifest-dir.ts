@@ -22,7 +22,7 @@ import {
   type Observable,
   type SchedulerLike,
 } from 'rxjs';
-import type { EventBody } from '../core/events.js';
+import type { EventBody } from '../core/model/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { Listing, ManifestFsPort, WatchEvent } from '../runtime/manifest-fs.js';
 import { coalesceMap } from './coalesce.js';

@@ -11,7 +11,7 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import type { EventBody } from '../core/events.js';
+import type { EventBody } from '../core/model/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
 import type { HttpPort } from '../runtime/http-fetch.js';
 

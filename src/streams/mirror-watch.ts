@@ -1,7 +1,7 @@
 // Source: the pods bound to this node in the API server (our mirrors, and any ordinary pod the
 // scheduler put here anyway), from a list-then-watch that reconnects by itself.
 import { map, type Observable } from 'rxjs';
-import type { EventBody } from '../core/events.js';
+import type { EventBody } from '../core/model/events.js';
 import { observeApiPod } from '../runtime/kube/observations.js';
 import type { KubeApi } from '../runtime/kube/types.js';
 

@@ -19,9 +19,10 @@ import {
   timer,
   type SchedulerLike,
 } from 'rxjs';
-import type { EventBody } from '../core/events.js';
-import { countProbe, INITIAL_COUNTER, probeTargets, type ProbeSpec, type ProbeTarget } from '../core/probes.js';
-import type { State } from '../core/state.js';
+import type { EventBody } from '../core/model/events.js';
+import { countProbe, INITIAL_COUNTER, probeTargets } from '../core/probes.js';
+import type { ProbeSpec, ProbeTarget } from '../core/model/probes.js';
+import type { State } from '../core/model/state.js';
 import type { ProbeOutcome, ProbePort } from '../runtime/probe-port.js';
 
 type ProbeEvent = Extract<EventBody, { type: 'ProbeChanged' }>;

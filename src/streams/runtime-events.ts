@@ -5,9 +5,10 @@
 // re-subscribed with back-off.
 import * as grpc from '@grpc/grpc-js';
 import { catchError, EMPTY, filter, map, Observable, retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
-import type { EventBody } from '../core/events.js';
+import type { EventBody } from '../core/model/events.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
-import type { CriRuntime } from '../runtime/cri/types.js';
+import type { ExpectedExits } from '../runtime/expected-exits.js';
+import type { CriRuntime } from '../cri-api/runtime-service.js';
 
 export type EventSourceKind = 'cri' | 'containerd' | 'none';
 
@@ -26,10 +27,12 @@ export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<Eve
   );
 }
 
-/** Signals less the exits of what the agent itself stops (`stopping`): those exits are the
+/** Signals less the exits of what the agent itself stops (see ExpectedExits): those exits are the
  * agent's own doing, reported by its action's result, so they need neither a relist nor a step. */
-export function withoutExpectedExits(stopping: ReadonlySet<string>): MonoTypeOperatorFunction<RuntimeSignal> {
-  return filter((signal) => signal.exit === undefined || !stopping.has(signal.exit.containerId));
+export function withoutExpectedExits(
+  expected: Pick<ExpectedExits, 'isExpected'>,
+): MonoTypeOperatorFunction<RuntimeSignal> {
+  return filter((signal) => signal.exit === undefined || !expected.isExpected(signal.exit.containerId));
 }
 
 export function runtimeContainerEvents(

@@ -2,18 +2,22 @@
 // second, and at once whenever a trigger fires (a runtime event stream, where there is one).
 // Only changes become events, plus a heartbeat, so a quiet node keeps a quiet log.
 import { catchError, defer, filter, merge, of, timer, type Observable, type SchedulerLike } from 'rxjs';
-import type { EventBody } from '../core/events.js';
-import type { ContainerObservation, SandboxObservation } from '../core/observation.js';
+import type { EventBody } from '../core/model/events.js';
+import type { ContainerObservation, SandboxObservation } from '../core/model/observations.js';
 import { ownedSelector } from '../core/runtime-labels.js';
 import { observeContainer, observeSandbox } from '../runtime/cri/observations.js';
-import type { ContainerStatus, CriRuntime } from '../runtime/cri/types.js';
+import type { CriRuntime } from '../cri-api/runtime-service.js';
+import type { ContainerStatus } from '../cri-api/messages.js';
 import { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
+import type { ExpectedExits } from '../runtime/expected-exits.js';
 import { coalesceMap } from './coalesce.js';
 import { followUps } from './follow-ups.js';
 
 export interface RelistOptions {
   /** Statuses the effects already read; the relist adds to it. */
   readonly cache?: RuntimeStatusCache;
+  /** The exits the effects expect; the relist forgets the ids the runtime no longer lists. */
+  readonly expectedExits?: ExpectedExits;
   readonly nodeName: string;
   /** Reads an exited container's termination message (the kubelet reports it in the status). */
   readonly terminationMessage?: (status: ContainerStatus) => Promise<string | undefined>;
@@ -66,7 +70,10 @@ export function runtimeRelist(
             if (status) cache.containers.set(c.id, { state: c.state, status });
           }),
       );
-      cache.prune(new Set(sandboxes.map((s) => s.id)), new Set(containers.map((c) => c.id)));
+      const sandboxIds = new Set(sandboxes.map((s) => s.id));
+      const containerIds = new Set(containers.map((c) => c.id));
+      cache.prune(sandboxIds, containerIds);
+      options.expectedExits?.prune(sandboxIds, containerIds);
       const sbObs: SandboxObservation[] = sandboxes.map((sb) =>
         observeSandbox(sb, startedAt, cache.sandboxIps.get(sb.id)),
       );

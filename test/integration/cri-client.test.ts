@@ -11,13 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import {
-  CriError,
-  type ContainerConfig,
-  type ContainerEvent,
-  type CriRuntime,
-  type PodSandboxConfig,
-} from '../../src/runtime/cri/types.js';
+import { CriError, type CriRuntime } from '../../src/cri-api/runtime-service.js';
+import type { ContainerConfig, ContainerEvent, PodSandboxConfig } from '../../src/cri-api/messages.js';
 
 const ENDPOINT = process.env['STATICLET_TEST_CRI_ENDPOINT'];
 const BUSYBOX = 'staticlet.local/busybox:1';

@@ -1,11 +1,11 @@
 // Builders for the pure-core tests: pods, observations and events.
-import type { Action } from '../../src/core/actions.js';
-import type { EventBody, LoggedEvent } from '../../src/core/events.js';
+import type { Action } from '../../src/core/model/actions.js';
+import type { EventBody, LoggedEvent } from '../../src/core/model/events.js';
 import { step } from '../../src/core/reconcile.js';
-import type { State } from '../../src/core/state.js';
+import type { State } from '../../src/core/model/state.js';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
-import type { ContainerObservation, SandboxObservation } from '../../src/core/observation.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { ContainerObservation, SandboxObservation } from '../../src/core/model/observations.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 export const NODE = 'node1';
 

@@ -12,7 +12,8 @@ import { afterEach, beforeEach } from 'node:test';
 import { promisify } from 'node:util';
 import { ownedSelector } from '../../src/core/runtime-labels.js';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import type { Container, CriRuntime, PodSandbox } from '../../src/runtime/cri/types.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
+import type { Container, PodSandbox } from '../../src/cri-api/messages.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const IMAGE = 'staticlet.local/busybox:1';

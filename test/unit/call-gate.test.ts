@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CallGate, gateRuntimeCalls, type Priority } from '../../src/runtime/cri/call-gate.js';
-import type { CriRuntime, PodSandboxConfig } from '../../src/runtime/cri/types.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
+import type { PodSandboxConfig } from '../../src/cri-api/messages.js';
 
 /** A call that ends when the test says. */
 function pending() {

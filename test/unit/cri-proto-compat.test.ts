@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import * as protoLoader from '@grpc/proto-loader';
-import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/client.js';
+import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
 import {
   containerFromProto,
   containerStatusFromProto,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desiredPods } from '../../src/core/desired.js';
-import { initialState } from '../../src/core/state.js';
+import { initialState } from '../../src/core/model/state.js';
 import { manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 describe('desired pods', () => {

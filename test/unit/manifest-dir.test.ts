@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asyncScheduler, Subject, take, toArray, firstValueFrom, type Observable } from 'rxjs';
-import type { EventBody } from '../../src/core/events.js';
+import type { EventBody } from '../../src/core/model/events.js';
 import type { Listing, ManifestFsPort, WatchEvent } from '../../src/runtime/manifest-fs.js';
 import { manifestDirectory } from '../../src/streams/manifest-dir.js';
 import { podYaml } from '../support/fixtures.js';

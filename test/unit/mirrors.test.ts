@@ -1,11 +1,11 @@
 // The API half of the core: mirror pods and their status, in pure steps.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Action, UpdateMirrorStatus } from '../../src/core/actions.js';
-import type { EventBody } from '../../src/core/events.js';
-import type { MirrorObservation } from '../../src/core/observation.js';
+import type { Action, UpdateMirrorStatus } from '../../src/core/model/actions.js';
+import type { EventBody } from '../../src/core/model/events.js';
+import type { MirrorObservation } from '../../src/core/model/observations.js';
 import { podStatus } from '../../src/core/pod-status.js';
-import { initialState, type State } from '../../src/core/state.js';
+import { initialState, type State } from '../../src/core/model/state.js';
 import { container, manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 const ctx = { nodeIP: '192.0.2.10', runtimeName: 'containerd' };

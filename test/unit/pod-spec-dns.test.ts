@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import { containerConfig, dnsFor, sandboxConfig, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const base: RuntimeSpecOptions = {
   nodeName: 'node1',

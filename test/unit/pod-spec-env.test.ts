@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import { containerConfig, ContainerConfigError, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
 import { expand } from '../../src/core/spec/env.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const GiB = 1024 ** 3;
 const opts: RuntimeSpecOptions = {

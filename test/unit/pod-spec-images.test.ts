@@ -2,13 +2,13 @@
 // container status shows; a missing image with imagePullPolicy Never is ErrImageNeverPull.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StartContainer } from '../../src/core/actions.js';
-import type { EventBody } from '../../src/core/events.js';
+import type { StartContainer } from '../../src/core/model/actions.js';
+import type { EventBody } from '../../src/core/model/events.js';
 import { podStatus } from '../../src/core/pod-status.js';
-import { initialState, type State } from '../../src/core/state.js';
+import { initialState, type State } from '../../src/core/model/state.js';
 import { ActionError } from '../../src/effects/action-error.js';
 import { ensureImage, ImageLookup } from '../../src/effects/images.js';
-import type { CriRuntime } from '../../src/runtime/cri/types.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import { manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 const ctx = { nodeIP: '192.0.2.10', runtimeName: 'containerd' };

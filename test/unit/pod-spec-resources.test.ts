@@ -7,7 +7,7 @@ import { containerOomScoreAdj, qosClass } from '../../src/core/qos.js';
 import { compare, milliValue, parseQuantity, value } from '../../src/core/quantity.js';
 import { containerConfig, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
 import { linuxResources, milliCpuToQuota, milliCpuToShares } from '../../src/core/spec/resources.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const GiB = 1024 ** 3;
 const opts: RuntimeSpecOptions = {

@@ -10,7 +10,7 @@ import {
   type RuntimeSpecOptions,
 } from '../../src/core/runtime-spec.js';
 import { containerConfigToProto, sandboxConfigToProto } from '../../src/runtime/cri/convert.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../src/core/spec/security.js';
 
 const opts: RuntimeSpecOptions = {

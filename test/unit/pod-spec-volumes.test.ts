@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import { containerConfig, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
 import { memoryEmptyDirSize } from '../../src/core/spec/volumes.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 import { checkHostPath, prepareEmptyDir, prepareSubPath } from '../../src/runtime/host.js';
 
 const GiB = 1024 ** 3;

@@ -1,11 +1,11 @@
 // The pure core: fold, diff and step, event by event.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Action } from '../../src/core/actions.js';
-import type { EventBody } from '../../src/core/events.js';
+import type { Action } from '../../src/core/model/actions.js';
+import type { EventBody } from '../../src/core/model/events.js';
 import { step } from '../../src/core/reconcile.js';
-import { initialState, type State } from '../../src/core/state.js';
-import type { SourceKind } from '../../src/core/static-pod.js';
+import { initialState, type State } from '../../src/core/model/state.js';
+import type { SourceKind } from '../../src/core/model/static-pod.js';
 import { container, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 
 /** Runs bodies through step at the given times; returns the final state and every action. */

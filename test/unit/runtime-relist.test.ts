@@ -2,14 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asyncScheduler, Subject } from 'rxjs';
-import type { EventBody } from '../../src/core/events.js';
-import type {
-  Container,
-  ContainerState,
-  ContainerStatus,
-  CriRuntime,
-  PodSandbox,
-} from '../../src/runtime/cri/types.js';
+import type { EventBody } from '../../src/core/model/events.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
+import type { Container, ContainerState, ContainerStatus, PodSandbox } from '../../src/cri-api/messages.js';
 import { RuntimeStatusCache } from '../../src/runtime/cri/status-cache.js';
 import { runtimeRelist } from '../../src/streams/runtime-relist.js';
 

@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
-import type { KillPod, RuntimeAction } from '../../src/core/actions.js';
-import type { EventBody } from '../../src/core/events.js';
+import type { KillPod, RuntimeAction } from '../../src/core/model/actions.js';
+import type { EventBody } from '../../src/core/model/events.js';
 import { podActions } from '../../src/effects/pod-actions.js';
 import { RuntimeStatusCache } from '../../src/runtime/cri/status-cache.js';
-import type { CriRuntime } from '../../src/runtime/cri/types.js';
+import { ExpectedExits } from '../../src/runtime/expected-exits.js';
+import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { HostPort } from '../../src/runtime/host.js';
 import type { ProbePort } from '../../src/runtime/probe-port.js';
 import { withoutExpectedExits, type RuntimeSignal } from '../../src/streams/runtime-events.js';
@@ -18,7 +19,8 @@ const exit = (containerId: string): RuntimeSignal => ({ exit: { containerId, exi
 
 describe('runtime signals', () => {
   it('drops the exits of what the agent stops and passes the rest', () => {
-    const stopping = new Set(['c-stopped', 'sb-removed']);
+    const stopping = new ExpectedExits();
+    for (const id of ['c-stopped', 'sb-removed']) stopping.expect(id);
     const signals = new Subject<RuntimeSignal>();
     const passed: RuntimeSignal[] = [];
     signals.pipe(withoutExpectedExits(stopping)).subscribe((s) => passed.push(s));
@@ -28,9 +30,10 @@ describe('runtime signals', () => {
 
   it('a removal marks its containers and sandboxes as stopping before it stops them; the marks go with them', async () => {
     const cache = new RuntimeStatusCache();
+    const stopping = new ExpectedExits();
     const markedAtStop: string[][] = [];
     const cri: Partial<CriRuntime> = {
-      stopContainer: async () => void markedAtStop.push([...cache.stopping]),
+      stopContainer: async () => void markedAtStop.push([...stopping]),
       stopPodSandbox: async () => undefined,
       removePodSandbox: async () => undefined,
     };
@@ -47,6 +50,7 @@ describe('runtime signals', () => {
           concurrency: 4,
           probes: {} as ProbePort,
           statusCache: cache,
+          expectedExits: stopping,
           spec: {
             nodeName: NODE,
             nodeIP: '192.0.2.10',
@@ -73,7 +77,7 @@ describe('runtime signals', () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(events.length, 1);
     assert.deepEqual(markedAtStop, [['c1', 'sb1']]);
-    cache.prune(new Set(), new Set());
-    assert.equal(cache.stopping.size, 0);
+    stopping.prune(new Set(), new Set());
+    assert.equal(stopping.size, 0);
   });
 });

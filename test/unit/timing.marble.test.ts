@@ -4,17 +4,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Observable, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { Action } from '../../src/core/actions.js';
-import type { EventBody } from '../../src/core/events.js';
-import { reconcileLoop } from '../../src/core/loop.js';
-import type { ContainerObservation } from '../../src/core/observation.js';
-import { initialState } from '../../src/core/state.js';
+import type { Action } from '../../src/core/model/actions.js';
+import type { EventBody } from '../../src/core/model/events.js';
+import { reconcileLoop } from '../../src/loop.js';
+import type { ContainerObservation } from '../../src/core/model/observations.js';
+import { initialState } from '../../src/core/model/state.js';
 import { coalesceMap } from '../../src/streams/coalesce.js';
 import { followUps } from '../../src/streams/follow-ups.js';
 import { scanTriggers } from '../../src/streams/manifest-dir.js';
 import { pollEvery } from '../../src/streams/manifest-url.js';
 import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
-import type { StaticPod } from '../../src/core/static-pod.js';
+import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const newScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { createCriRuntime, defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/client.js';
-import { CriError } from '../../src/runtime/cri/types.js';
+import { createCriRuntime } from '../../src/runtime/cri/client.js';
+import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
+import { CriError } from '../../src/cri-api/runtime-service.js';
 import { createUnaryChannel, GrpcCallError, grpcTimeout } from '../../src/runtime/grpc/unary-channel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'staticlet-unary-'));

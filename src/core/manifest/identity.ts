@@ -4,7 +4,7 @@
 // hashing: a new agent version with other defaults never changes a UID, so it never restarts a pod.
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import type { SourceKind, StaticPod } from '../static-pod.js';
+import type { SourceKind, StaticPod } from '../model/static-pod.js';
 
 export const ANNOTATION_CONFIG_HASH = 'kubernetes.io/config.hash';
 export const ANNOTATION_CONFIG_SOURCE = 'kubernetes.io/config.source';

@@ -6,7 +6,7 @@
 import jsyaml from 'js-yaml';
 import { LineCounter, isNode, parseAllDocuments, type Document } from 'yaml';
 import { YAML_CORE_SCHEMA } from './yaml-core-schema.js';
-import type { ManifestProblem } from '../events.js';
+import type { ManifestProblem } from '../model/events.js';
 
 export type FieldPath = readonly (string | number)[];
 

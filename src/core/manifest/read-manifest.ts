@@ -1,7 +1,7 @@
 // Manifest text → static pods or located problems: parse, validate, apply identity.
 // A file holds one Pod; a URL may hold a Pod, a PodList or a List of pods.
-import type { ManifestProblem } from '../events.js';
-import type { SourceKind, StaticPod } from '../static-pod.js';
+import type { ManifestProblem } from '../model/events.js';
+import type { SourceKind, StaticPod } from '../model/static-pod.js';
 import { toStaticPod } from './identity.js';
 import { formatFieldPath, parseManifestText, type FieldPath, type ParsedDocument } from './parse.js';
 import { validatePod } from './validate.js';

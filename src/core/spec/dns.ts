@@ -2,7 +2,7 @@
 // sandbox's hostname (hostname, subdomain, setHostnameAsFQDN) and the managed /etc/hosts
 // (hostAliases).
 import type { V1Pod } from '@kubernetes/client-node';
-import type { DnsConfig } from '../../runtime/cri/types.js';
+import type { DnsConfig } from '../../cri-api/messages.js';
 import { ContainerConfigError } from './errors.js';
 
 export interface DnsOptions {

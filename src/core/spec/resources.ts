@@ -1,7 +1,7 @@
 // requests and limits → the CRI's Linux container resources, as the kubelet sets them on cgroup v1:
 // CPU shares from the request, a CFS quota from the limit, the memory limit, the OOM score by QoS.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import type { LinuxContainerResources } from '../../runtime/cri/types.js';
+import type { LinuxContainerResources } from '../../cri-api/messages.js';
 import { containerOomScoreAdj, containerResources, qosClass } from '../qos.js';
 import { isZero, milliValue, value } from '../quantity.js';
 

@@ -2,7 +2,7 @@
 // context gives runAsUser, runAsGroup, runAsNonRoot and seccompProfile to every container; the
 // container's own context wins field by field.
 import type { V1Container, V1Pod, V1SeccompProfile } from '@kubernetes/client-node';
-import type { LinuxContainerSecurityContext, NamespaceOptions, SecurityProfile } from '../../runtime/cri/types.js';
+import type { LinuxContainerSecurityContext, NamespaceOptions, SecurityProfile } from '../../cri-api/messages.js';
 import { ContainerConfigError } from './errors.js';
 
 /** The effective security context of a container (Kubernetes' DetermineEffectiveSecurityContext). */

@@ -2,7 +2,7 @@
 // hostPath type checks, emptyDir directories (tmpfs for medium Memory), subPaths, the managed
 // /etc/hosts.
 import type { V1Container, V1Pod, V1VolumeMount } from '@kubernetes/client-node';
-import type { Mount, MountPropagation } from '../../runtime/cri/types.js';
+import type { Mount, MountPropagation } from '../../cri-api/messages.js';
 import { containerResources } from '../qos.js';
 import { add, compare, isZero, parseQuantity, value, type Quantity } from '../quantity.js';
 

@@ -1,5 +1,5 @@
 // A container's config, with what only the runtime and the host know, and the host prepared for it.
-import type { StartContainer } from '../../core/actions.js';
+import type { StartContainer } from '../../core/model/actions.js';
 import type { V1Container } from '@kubernetes/client-node';
 import {
   containerConfig,
@@ -9,7 +9,7 @@ import {
   podIPsFor,
   podLogDirectory,
 } from '../../core/runtime-spec.js';
-import type { ContainerConfig } from '../../runtime/cri/types.js';
+import type { ContainerConfig } from '../../cri-api/messages.js';
 import { ANNOTATION } from '../../core/runtime-labels.js';
 import { ActionError } from '../action-error.js';
 import { messageOf, type Effects } from './deps.js';

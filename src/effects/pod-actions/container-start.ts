@@ -1,10 +1,10 @@
 // StartContainer: the image ensured and the config prepared side by side, then CreateContainer,
 // StartContainer and the postStart hook.
-import type { StartContainer } from '../../core/actions.js';
-import type { ActionOutcome } from '../../core/events.js';
+import type { StartContainer } from '../../core/model/actions.js';
+import type { ActionOutcome } from '../../core/model/events.js';
 import { findContainer, sandboxConfig } from '../../core/runtime-spec.js';
 import { containerFromStatus, observeContainer } from '../../runtime/cri/observations.js';
-import type { ContainerConfig, PodSandboxConfig } from '../../runtime/cri/types.js';
+import type { ContainerConfig, PodSandboxConfig } from '../../cri-api/messages.js';
 import { ActionError } from '../action-error.js';
 import { runHook } from '../hooks.js';
 import { ensureImage } from '../images.js';

@@ -1,7 +1,8 @@
 // What the pod actions work with (the runtime, the host, the spec options, the shared status cache)
 // and the small helpers they share.
 import type { RuntimeSpecOptions } from '../../core/runtime-spec.js';
-import { CriError, type CriRuntime } from '../../runtime/cri/types.js';
+import { CriError, type CriRuntime } from '../../cri-api/runtime-service.js';
+import type { ExpectedExits } from '../../runtime/expected-exits.js';
 import type { RuntimeStatusCache } from '../../runtime/cri/status-cache.js';
 import type { HostPort } from '../../runtime/host.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -20,6 +21,8 @@ export interface PodActionDeps {
   readonly probes: ProbePort;
   /** Where what the effects learn is shared with the relist, which then need not ask again. */
   readonly statusCache?: RuntimeStatusCache;
+  /** Where the effects note the containers and sandboxes they stop, whose exits are then no news. */
+  readonly expectedExits?: ExpectedExits;
 }
 
 /** The deps, with the image lookup the actions share. */

@@ -1,11 +1,11 @@
 // CreateSandbox: RunPodSandbox, with the images, the log directory and (on the host network) the
 // first container's config made ready while it runs; then the first container's start.
-import type { CreateSandbox, FirstContainer, StartContainer } from '../../core/actions.js';
-import type { ActionOutcome } from '../../core/events.js';
-import type { SandboxObservation } from '../../core/observation.js';
+import type { CreateSandbox, FirstContainer, StartContainer } from '../../core/model/actions.js';
+import type { ActionOutcome } from '../../core/model/events.js';
+import type { SandboxObservation } from '../../core/model/observations.js';
 import { findContainer, needsImageUser, sandboxConfig } from '../../core/runtime-spec.js';
 import { observeSandbox } from '../../runtime/cri/observations.js';
-import type { ContainerConfig } from '../../runtime/cri/types.js';
+import type { ContainerConfig } from '../../cri-api/messages.js';
 import { ActionError } from '../action-error.js';
 import { prepareContainer } from './container-config.js';
 import { startContainer, type PreparedAhead } from './container-start.js';

@@ -1,10 +1,10 @@
 // Stopping and removing: StopContainer (a failed probe), KillPod (stop, and remove with the pod's
 // directory) and RemoveContainers. What is stopped is marked in the status cache first.
-import type { KillPod, RemoveContainers, StopContainer } from '../../core/actions.js';
-import type { ActionOutcome } from '../../core/events.js';
+import type { KillPod, RemoveContainers, StopContainer } from '../../core/model/actions.js';
+import type { ActionOutcome } from '../../core/model/events.js';
 import { podDirectory, podVolumesDirectory } from '../../core/runtime-spec.js';
 import { containerFromStatus, observeContainer } from '../../runtime/cri/observations.js';
-import { CriError } from '../../runtime/cri/types.js';
+import { CriError } from '../../cri-api/runtime-service.js';
 import { runPreStop } from '../hooks.js';
 import { hookHost, short, type Effects } from './deps.js';
 
@@ -15,7 +15,7 @@ export async function stopContainer(deps: Effects, action: StopContainer): Promi
   );
   const current = await deps.cri.containerStatus(action.containerId);
   const sandboxId = action.sandboxId;
-  deps.statusCache?.stopping.add(action.containerId);
+  deps.expectedExits?.expect(action.containerId);
   const grace = await runPreStop(
     deps.probes,
     action.preStop,
@@ -30,11 +30,11 @@ export async function stopContainer(deps: Effects, action: StopContainer): Promi
 export async function killPod(deps: Effects, action: KillPod): Promise<ActionOutcome> {
   const cache = deps.statusCache;
   for (const c of action.containers) {
-    cache?.stopping.add(c.id);
+    deps.expectedExits?.expect(c.id);
     if (action.remove) cache?.removing.add(c.id);
   }
   // A sandbox's own task (its pause process) has the sandbox's id; a removal reports it gone.
-  if (action.remove) for (const id of action.sandboxIds) cache?.stopping.add(id);
+  if (action.remove) for (const id of action.sandboxIds) deps.expectedExits?.expect(id);
   const hosts = new Map<string, Promise<string>>();
   const hostOf = (sandboxId: string) => {
     if (!hosts.has(sandboxId)) hosts.set(sandboxId, hookHost(deps, sandboxId));

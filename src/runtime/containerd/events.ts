@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
-import { defaultProtoPath, grpcTarget } from '../cri/client.js';
+import { grpcTarget } from '../cri/endpoint.js';
+import { defaultProtoPath } from '../cri/proto-methods.js';
 
 export interface TaskEvent {
   /** e.g. `/tasks/exit`, `/tasks/start`, `/tasks/oom`. */

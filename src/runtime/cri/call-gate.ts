@@ -7,7 +7,7 @@
 // rounds): all running after 6.1–7.7 s with at most 8 such calls in flight against 7.0–8.8 s with
 // all at once, and the first pod running after 0.3–0.5 s instead of 2.6–5.3 s. In the benchmark's
 // rounds the last pod's gain is within the noise; the first pod's is not (0.5–0.6 vs 4.4–5.1 s).
-import type { CriRuntime } from './types.js';
+import type { CriRuntime } from '../../cri-api/runtime-service.js';
 
 /** Which waiting call goes first when a place frees up: in this order. */
 export const PRIORITIES = ['finish', 'cleanup', 'begin'] as const;

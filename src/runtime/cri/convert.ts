@@ -24,7 +24,7 @@ import type {
   VersionInfo,
   ContainerMetadata,
   SecurityProfile,
-} from './types.js';
+} from '../../cri-api/messages.js';
 
 /** A request object as protobufjs `fromObject` accepts it (camelCase keys). */
 export type ProtoRequest = Record<string, unknown>;

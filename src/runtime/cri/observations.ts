@@ -1,7 +1,7 @@
 // CRI objects → the core's observations, read back from our labels and annotations.
-import type { ContainerObservation, ContainerRunState, SandboxObservation } from '../../core/observation.js';
+import type { ContainerObservation, ContainerRunState, SandboxObservation } from '../../core/model/observations.js';
 import { ANNOTATION, LABEL } from '../../core/runtime-labels.js';
-import type { Container, ContainerStatus, PodSandbox, PodSandboxStatus } from './types.js';
+import type { Container, ContainerStatus, PodSandbox, PodSandboxStatus } from '../../cri-api/messages.js';
 
 /** CRI int64 nanoseconds (a decimal string) → ms since the epoch; 0 or absent → undefined. */
 export function nanosToMillis(ns: string | undefined): number | undefined {

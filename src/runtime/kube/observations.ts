@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATION_CONFIG_MIRROR } from '../../core/diff-mirrors.js';
 import { ANNOTATION_CONFIG_SOURCE } from '../../core/manifest/identity.js';
-import type { MirrorObservation } from '../../core/observation.js';
+import type { MirrorObservation } from '../../core/model/observations.js';
 
 export function observeApiPod(pod: V1Pod): MirrorObservation {
   const meta = pod.metadata ?? {};

@@ -3,7 +3,7 @@
 import type { Action } from './actions.js';
 import type { ProbeKind } from './probes.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
-import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observations.js';
 
 /** A problem with a manifest, located as precisely as we can. */
 export interface ManifestProblem {

@@ -19,10 +19,10 @@ import {
   type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
-import type { Action } from './actions.js';
-import type { EventBody, LoggedEvent } from './events.js';
-import { step, type StepResult } from './reconcile.js';
-import type { State } from './state.js';
+import type { Action } from './core/model/actions.js';
+import type { EventBody, LoggedEvent } from './core/model/events.js';
+import { step, type StepResult } from './core/reconcile.js';
+import type { State } from './core/model/state.js';
 
 export interface LoopOptions {
   readonly initial: State;

@@ -1,10 +1,9 @@
 // The reconciler's state: everything known, folded from the event log. Replaced, never mutated.
 import type { Action } from './actions.js';
+import type { DesiredView } from './desired.js';
 import type { ManifestProblem } from './events.js';
-import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observation.js';
+import type { ContainerObservation, MirrorObservation, SandboxObservation } from './observations.js';
 import type { SourceKind, StaticPod } from './static-pod.js';
-import type { BackoffEntry } from './backoff.js';
-import type { StatusContext } from './pod-status.js';
 
 export interface OriginState {
   readonly source: SourceKind;
@@ -12,6 +11,21 @@ export interface OriginState {
   readonly pods: readonly StaticPod[];
   /** Set while the origin's latest content is invalid or unreadable. */
   readonly problems?: readonly ManifestProblem[];
+}
+
+/** CrashLoopBackOff of one container: the delay before its next restart (see backoff.ts). */
+export interface BackoffEntry {
+  readonly delayMs: number;
+  /** The finish time of the death that set this delay. */
+  readonly lastUpdate: number;
+}
+
+/** What the mirror statuses need from the node and the runtime. */
+export interface StatusContext {
+  /** The node's address, for hostIP (and podIP of host-network pods). */
+  readonly nodeIP: string;
+  /** `containerd`, `cri-o`: the scheme of container IDs. */
+  readonly runtimeName: string;
 }
 
 /** A failed step on a pod (a container start, a sandbox, a kill), retried after a back-off. */
@@ -54,6 +68,14 @@ export interface ProbeVerdicts {
   readonly message?: string;
 }
 
+/**
+ * Everything the reconciler knows, folded from the event log: the manifests' pods by origin, the
+ * runtime's sandboxes and containers, this node's pods in the API server, and the agent's own
+ * bookkeeping (actions in flight, back-offs, step failures, probe verdicts). `desired` is the one
+ * derived field, kept by the fold from `origins` (and `runtime.sandboxes`, for a contested name).
+ * Replaced, never mutated: a fold returns a new State and copies only the maps it changes, so an
+ * unchanged map keeps its identity and readers may compare by reference.
+ */
 export interface State {
   /** Time of the latest event (ms since the epoch): the reconciler's clock. */
   readonly now: number;
@@ -61,6 +83,9 @@ export interface State {
   readonly configuredSources: readonly SourceKind[];
   readonly syncedSources: readonly SourceKind[];
   readonly origins: ReadonlyMap<string, OriginState>;
+  /** Derived by the fold from the origins (and the sandboxes, for a contested name): which pods
+   * should run. Read it through desiredPods (desired.ts). */
+  readonly desired: DesiredView;
   readonly runtime: RuntimeView;
   readonly api: ApiView;
   /** At most one action per key (see inFlightKey) is in flight. */
@@ -86,6 +111,7 @@ export function initialState(configuredSources: readonly SourceKind[], now = 0, 
     },
     syncedSources: [],
     origins: new Map(),
+    desired: { byName: new Map(), contested: false, set: { pods: new Map(), conflicts: [] } },
     runtime: { synced: false, sandboxes: new Map(), containers: new Map(), removed: new Map() },
     inFlight: new Map(),
     backoff: new Map(),
