@@ -43,10 +43,10 @@ export interface ManifestDirOptions {
 }
 
 /**
- * A scan is a listing, a stat of every file and, when any changed, a walk of /proc (about 25 µs a
- * process): milliseconds. Every file written in a burst (a hundred manifests dropped at once, or
- * a writer's create, write and rename) would cost one; sharing one scan per 5 ms costs a burst at
- * most 5 ms and leaves a lone file's scan at once.
+ * A scan (a listing, a stat of every file and, when any changed, a walk of /proc) costs
+ * milliseconds. Every file written in a burst (a hundred manifests dropped at once, or a writer's
+ * create, write and rename) would cost one; sharing one scan per 5 ms delays a burst by at most
+ * that and leaves a lone file's scan at once.
  */
 export const EVENT_THROTTLE_MS = 5;
 

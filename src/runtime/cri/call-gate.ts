@@ -1,12 +1,8 @@
 // Admission control for the runtime calls that make it work hard. A burst of pods (a node booting
 // with a hundred manifests, a directory replaced at once) is a burst of sandbox and container
 // starts and stops; containerd does them faster a few at a time than all at once, and the pods
-// already under way finish first instead of every pod waiting for every other.
-//
-// Measured on 2 vCPUs with containerd 1.6, 100 pods, direct CRI calls (2026-11-29, four paired
-// rounds): all running after 6.1–7.7 s with at most 8 such calls in flight against 7.0–8.8 s with
-// all at once, and the first pod running after 0.3–0.5 s instead of 2.6–5.3 s. In the benchmark's
-// rounds the last pod's gain is within the noise; the first pod's is not (0.5–0.6 vs 4.4–5.1 s).
+// already under way finish first instead of every pod waiting for every other (figures:
+// docs/benchmarks.md, "The call gate").
 import type { CriRuntime } from '../../cri-api/runtime-service.js';
 
 /** Which waiting call goes first when a place frees up: in this order. */

@@ -68,7 +68,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   longs: String,
   enums: String,
   // Fields at their default stay out of the decoded object and the converters supply them
-  // (convert.ts): a hundred containers' listing then decodes in 0.7–0.9 ms instead of 1.0.
+  // (convert.ts): a large listing decodes faster without filling defaults it does not read.
   defaults: false,
   oneofs: true,
 };
