@@ -3,6 +3,7 @@
 // fields are taken is in field-policy.ts; nested parts have their own rule files.
 import type { V1Pod } from '@kubernetes/client-node';
 import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from '../names.js';
+import { quantity } from './field-checks.js';
 import {
   CONTAINER_FORBIDDEN,
   CONTAINER_SUPPORTED,
@@ -22,17 +23,11 @@ import {
 } from './field-policy.js';
 import type { FieldPath } from './parse.js';
 import { validateProbesAndHooks } from './validate-probes.js';
-import {
-  quantity,
-  validateContainerSecurityContext,
-  validateDnsConfig,
-  validateEnvSource,
-  validateHostAliases,
-  validateMountExtras,
-  validatePodNaming,
-  validatePodSecurityContext,
-  validateResources,
-} from './validate-pod-fields.js';
+import { validateEnvSource } from './validate-env-source.js';
+import { validateMountExtras } from './validate-mounts.js';
+import { validateDnsConfig, validateHostAliases, validatePodNaming } from './validate-pod-dns.js';
+import { validateResources } from './validate-resources.js';
+import { validateContainerSecurityContext, validatePodSecurityContext } from './validate-security-context.js';
 import { isEmptyValue, Validator, type FieldProblem, type Json } from './validator.js';
 
 export type ValidationResult =
