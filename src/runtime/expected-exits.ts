@@ -3,7 +3,7 @@
 /**
  * The containers and sandboxes the agent's own effects stop: their exits are expected.
  *
- * - Written by the pod effects (src/effects/pod-actions.ts), before they stop a container (a
+ * - Written by the pod effects (src/effects/pod-actions/stop.ts), before they stop a container (a
  *   failed probe's restart, a pod's kill) or a sandbox they remove.
  * - Read by the runtime's signal stream (withoutExpectedExits, src/streams/runtime-events.ts),
  *   which drops those exits: no relist and no step for them.
