@@ -51,9 +51,10 @@ cat >&2 <<MSG
 
   staticlet is starting on examples/ (runtime: $endpoint).
   In another terminal:
-    curl http://127.0.0.1:8080/     # static-web answers
-    $crictl ps                      # the containers
-    $crictl stop <CONTAINER-ID>     # watch it come back, ATTEMPT 1
+    curl http://127.0.0.1:8080/                 # static-web answers
+    # the containers; stop one and watch it come back with ATTEMPT 1:
+    $crictl ps
+    $crictl stop <CONTAINER-ID>
   Ctrl-C stops the agent and leaves the pods running; 'npm run example -- --down' removes everything.
 
 MSG
