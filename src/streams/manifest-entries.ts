@@ -28,7 +28,7 @@ export function describeProblem(p: EntryProblem): string {
     case 'symlink-loop':
       return 'a symlink loop (too many levels of symbolic links)';
     case 'too-large':
-      return `larger than the ${bytes(p.cap)} limit on a manifest`;
+      return `larger than ${bytes(p.cap)}, the limit on a manifest`;
     case 'unreadable':
       return `cannot read it: ${p.message}`;
   }
