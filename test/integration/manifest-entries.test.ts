@@ -62,7 +62,7 @@ describe('manifest directory entries', () => {
 
     await sleep(2_500); // rescans come and go
     for (const [name] of bad) {
-      const lines = agent.logs.filter((l) => l.includes(`${at(name)}:`));
+      const lines = agent.logs.filter((l) => l.includes(`${at(name)}:`) || l.includes(`"${at(name)}"`));
       assert.equal(lines.length, 1, `${name} named once:\n${lines.join('\n')}`);
     }
     assert.ok(!agent.logs.some((l) => /scan failed/.test(l)), 'no scan failed');
