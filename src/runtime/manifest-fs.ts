@@ -1,12 +1,16 @@
 // The filesystem port of the manifest directory source: listing, reading, watching, and finding
-// processes that still write a file.
+// processes that still write a file. What one entry is, and its bounded read: manifest-entry.ts.
 import { watch as chokidarWatch } from 'chokidar';
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, watch as inotifyWatch } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Observable } from 'rxjs';
+import { errnoOf, isNotFound, readEntry, statEntry, type EntryRead, type EntryStat } from './manifest-entry.js';
+
+export type { EntryProblem, EntryRead, EntryStat, EntryType, FileStat } from './manifest-entry.js';
 
 export type Listing =
-  | { readonly kind: 'dir'; readonly names: readonly string[] }
+  /** Every name in the directory, whatever it is; `id` tells this directory from one put in its place. */
+  | { readonly kind: 'dir'; readonly names: readonly string[]; readonly id: string }
   | { readonly kind: 'file' }
   | { readonly kind: 'missing' };
 
@@ -19,18 +23,16 @@ export interface WatchEvent {
   readonly change: 'entry' | 'content' | 'unknown';
 }
 
-export interface FileStat {
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
 export interface ManifestFsPort {
-  /** A missing path is `missing`, never an error: an absent directory is an empty one. */
+  /**
+   * A missing path is `missing`, never an error: an absent directory is an empty one. Throws only
+   * when the path itself cannot be listed (a symlink loop, say).
+   */
   list(path: string): Promise<Listing>;
-  stat(file: string): Promise<FileStat | undefined>;
-  /** `undefined` when the file vanished in between. */
-  read(file: string): Promise<string | undefined>;
+  /** What one entry is, following symlinks; a regular file over `maxBytes` is a problem. Never throws. */
+  stat(file: string, maxBytes: number): Promise<EntryStat>;
+  /** One entry's content, at most `maxBytes`, never hanging on a FIFO nor reading a device. Never throws. */
+  read(file: string, maxBytes: number): Promise<EntryRead>;
   /**
    * Emits whenever something below `path` (one level) may have changed, and once (for `path`
    * itself, `unknown`) when the watch is in place. `kind` is what the path was at the last
@@ -41,16 +43,6 @@ export interface ManifestFsPort {
   settle(): Promise<void>;
   /** Which of `files` some process holds open for writing. */
   writers(files: readonly string[]): Promise<Set<string>>;
-}
-
-/** The errno code of a failed fs call. */
-function errnoOf(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function isNotFound(err: unknown): boolean {
-  const code = errnoOf(err);
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function isRefused(err: unknown): boolean {
@@ -68,31 +60,16 @@ export const nodeManifestFs: ManifestFsPort = {
     try {
       const st = statSync(path);
       if (!st.isDirectory()) return { kind: 'file' };
-      const entries = readdirSync(path, { withFileTypes: true });
-      // Not recursive; symlinks are followed when read (kubeadm-style ..data links work).
-      return { kind: 'dir', names: entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name) };
+      // Not recursive. Every name is listed: the source judges each entry on its own (stat), and
+      // symlinks are followed there (Kubernetes volumes' ..data links work).
+      return { kind: 'dir', names: readdirSync(path), id: `${st.dev}:${st.ino}` };
     } catch (err) {
       if (isNotFound(err)) return { kind: 'missing' };
       throw err;
     }
   },
-  async stat(file) {
-    try {
-      const st = statSync(file);
-      return st.isFile() ? { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs } : undefined;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  },
-  async read(file) {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  },
+  stat: async (file, maxBytes) => statEntry(file, maxBytes),
+  read: async (file, maxBytes) => readEntry(file, maxBytes),
   watch(path, kind) {
     return kind === 'dir' ? directoryEvents(path) : chokidarEvents(path);
   },
@@ -103,8 +80,10 @@ export const nodeManifestFs: ManifestFsPort = {
 /**
  * An existing directory: one inotify watch and nothing read per event, since the scan that follows
  * reads what it needs (chokidar would re-read and stat the whole directory on every event, which
- * costs milliseconds per event and a lot of CPU in a burst). Completes if the watch breaks; the
- * source re-arms it at the next scan.
+ * costs milliseconds per event and a lot of CPU in a burst). A second watch, on the parent, sees
+ * the path itself go, come back or be swapped (a symlink retargeted, a directory renamed over it);
+ * the scan that follows finds a new directory and the source re-arms the watch there. Completes if
+ * the watch breaks; the source re-arms it at the next scan.
  */
 function directoryEvents(path: string): Observable<WatchEvent> {
   return new Observable<WatchEvent>((subscriber) => {
@@ -123,9 +102,30 @@ function directoryEvents(path: string): Observable<WatchEvent> {
       return;
     }
     watcher.on('error', () => subscriber.complete());
+    const parent = parentEvents(path, () => subscriber.next({ path, change: 'unknown' }));
     subscriber.next({ path, change: 'unknown' });
-    return () => watcher.close();
+    return () => {
+      watcher.close();
+      parent?.close();
+    };
   });
+}
+
+/** Calls `changed` when the name of `path` in its parent directory comes, goes or is replaced. */
+function parentEvents(path: string, changed: () => void): ReturnType<typeof inotifyWatch> | undefined {
+  const parent = dirname(path);
+  const name = basename(path);
+  if (parent === path) return undefined;
+  try {
+    const watcher = inotifyWatch(parent, { persistent: true }, (_event, changedName) => {
+      if (changedName?.toString() === name) changed();
+    });
+    // Without it, the periodic rescan still sees the path change.
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,7 +1,9 @@
 // Source: a manifest directory (or a single manifest file). A file event triggers a scan at once,
 // and the rest of its burst one more scan when the burst is over; a periodic rescan
 // (fileCheckFrequency) repairs anything the events missed. Each scan compares
-// files by (inode, size, mtime) and then by content, so only real changes become events.
+// files by (inode, size, mtime) and then by content, so only real changes become events. Each
+// entry is judged on its own (manifest-entries.ts): one that cannot be read as a manifest is
+// reported once per reason and never stops the rest of the directory.
 import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 import {
@@ -24,8 +26,9 @@ import {
 } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import { readManifest } from '../core/manifest/read-manifest.js';
-import type { Listing, ManifestFsPort, WatchEvent } from '../runtime/manifest-fs.js';
+import type { EntryProblem, EntryRead, Listing, ManifestFsPort, WatchEvent } from '../runtime/manifest-fs.js';
 import { coalesceMap } from './coalesce.js';
+import { describeProblem, MANIFEST_MAX_BYTES, problemMeans } from './manifest-entries.js';
 
 export interface ManifestDirOptions {
   readonly path: string;
@@ -36,9 +39,15 @@ export interface ManifestDirOptions {
   readonly eventThrottleMs?: number;
   /** How soon to look again at a file that some process still has open for writing. */
   readonly writerRecheckMs?: number;
-  /** Told once per file name that the naming rule skips. */
+  /** The largest manifest read (default MANIFEST_MAX_BYTES). */
+  readonly maxBytes?: number;
+  /**
+   * Told once per entry, and again when the reason changes, that it is not read: the naming rule,
+   * or a symlink to nowhere (which counts as no file). Entries with a manifest's name that cannot
+   * be read otherwise are ManifestInvalid events instead.
+   */
   readonly onSkipped?: (file: string, why: string) => void;
-  /** Told when a scan fails as a whole (the next trigger tries again). */
+  /** Told when a scan fails as a whole (the next trigger tries again); once per distinct error. */
   readonly onScanError?: (err: unknown) => void;
 }
 
@@ -63,9 +72,12 @@ export function isManifestName(name: string): { ok: true } | { ok: false; why: s
   return { ok: true };
 }
 
+/** A file the state has an origin for (ManifestRead or ManifestInvalid was sent). */
 interface KnownFile {
   readonly fingerprint: string;
   readonly contentHash: string;
+  /** The entry's problem last reported (then fingerprint and contentHash are empty). */
+  readonly problem?: string;
 }
 
 /** What the watch said about a file since it was last read. */
@@ -91,12 +103,17 @@ export function manifestDirectory(
   scheduler: SchedulerLike,
 ): Observable<EventBody> {
   return defer(() => {
+    const maxBytes = options.maxBytes ?? MANIFEST_MAX_BYTES;
     const known = new Map<string, KnownFile>();
-    const skipped = new Set<string>();
+    /** What onSkipped was last told of each entry. */
+    const skipped = new Map<string, string>();
     const recheck = new Subject<void>();
-    // What the path is (directory, file, missing) decides how it is watched; every scan says.
-    const pathKind = new Subject<Listing['kind']>();
+    // What the path is (directory, file, missing) decides how it is watched; every scan says. A
+    // directory put in the place of the one watched (rm and mkdir, a symlink retargeted) is
+    // watched anew.
+    const pathKind = new Subject<{ kind: Listing['kind']; key: string }>();
     let synced = false;
+    let lastScanError: string | undefined;
     const histories = new Map<string, FileHistory>();
     let eventCount = 0;
     const record = (e: WatchEvent): void => {
@@ -115,29 +132,30 @@ export function manifestDirectory(
     const movedInWhole = (file: string): boolean => histories.get(file)?.entry === true && !writtenInPlace(file);
     const readAll = (files: readonly ChangedFile[]) =>
       Promise.all(
-        files.map(async (c) => {
-          try {
-            return { ...c, text: await fs.read(c.file) };
-          } catch (err) {
-            return { ...c, err };
-          }
-        }),
+        files.map(async (c): Promise<ChangedFile & { read: EntryRead }> => ({
+          ...c,
+          read: await fs.read(c.file, maxBytes),
+        })),
       );
 
     const scan = async (): Promise<EventBody[]> => {
       const events: EventBody[] = [];
       const listedAfter = eventCount;
       const listing = await fs.list(options.path);
-      pathKind.next(listing.kind);
+      pathKind.next({ kind: listing.kind, key: listing.kind === 'dir' ? `dir ${listing.id}` : listing.kind });
+      const skippedNow = new Set<string>();
+      const skip = (file: string, why: string): void => {
+        skippedNow.add(file);
+        if (skipped.get(file) === why) return;
+        skipped.set(file, why);
+        options.onSkipped?.(file, why);
+      };
       const files =
         listing.kind === 'dir'
           ? listing.names
               .filter((name) => {
                 const rule = isManifestName(name);
-                if (!rule.ok && !skipped.has(name)) {
-                  skipped.add(name);
-                  options.onSkipped?.(join(options.path, name), rule.why);
-                }
+                if (!rule.ok) skip(join(options.path, name), rule.why);
                 return rule.ok;
               })
               .map((name) => join(options.path, name))
@@ -146,16 +164,40 @@ export function manifestDirectory(
             : [];
       let waiting = false;
       const present = new Set(files);
+      /** An entry with a manifest's name that cannot be read as one (see problemMeans). */
+      const unusable = (file: string, problem: EntryProblem): void => {
+        const why = describeProblem(problem);
+        if (problemMeans(problem) === 'gone') {
+          present.delete(file);
+          skip(file, `${why}: as if there were no file`);
+          return;
+        }
+        const prev = known.get(file);
+        known.set(file, { fingerprint: '', contentHash: '', problem: why });
+        if (prev?.problem === why) return;
+        events.push({
+          type: 'ManifestInvalid',
+          source: 'file',
+          origin: file,
+          problems: [{ origin: file, message: why }],
+        });
+      };
       // Stat every file, then read the changed ones (see below for the files being written).
-      const stats = await Promise.all([...files].sort().map(async (file) => ({ file, st: await fs.stat(file) })));
+      const stats = await Promise.all(
+        [...files].sort().map(async (file) => ({ file, st: await fs.stat(file, maxBytes) })),
+      );
       const changed: ChangedFile[] = [];
       for (const { file, st } of stats) {
-        if (!st) {
+        if (st.kind === 'missing') {
           present.delete(file);
           continue;
         }
-        const fingerprint = `${st.ino}:${st.size}:${st.mtimeMs}`;
-        if (known.get(file)?.fingerprint !== fingerprint) changed.push({ file, fingerprint, size: st.size });
+        if (st.kind === 'bad') {
+          unusable(file, st.problem);
+          continue;
+        }
+        const fingerprint = `${st.stat.ino}:${st.stat.size}:${st.stat.mtimeMs}`;
+        if (known.get(file)?.fingerprint !== fingerprint) changed.push({ file, fingerprint, size: st.stat.size });
       }
       // Never read a file half-written. One that was moved in whole (and is not empty) is read at
       // once; whether it was is known only once the watch has passed on what the kernel queued
@@ -172,19 +214,19 @@ export function manifestDirectory(
       const beingWritten = rest.length > 0 ? await fs.writers(rest.map((c) => c.file)) : new Set<string>();
       const reads = [...early, ...(await readAll(rest.filter((c) => !beingWritten.has(c.file))))];
       if (beingWritten.size > 0) waiting = true;
-      for (const r of reads) {
-        const { file, fingerprint } = r;
-        const prev = known.get(file);
-        if ('err' in r) {
-          const message = `cannot read the file: ${r.err instanceof Error ? r.err.message : String(r.err)}`;
-          events.push({ type: 'ManifestInvalid', source: 'file', origin: file, problems: [{ origin: file, message }] });
-          continue;
-        }
-        const text = r.text;
-        if (text === undefined) {
+      for (const { file, read } of reads) {
+        if (read.kind === 'missing') {
           present.delete(file);
           continue;
         }
+        if (read.kind === 'bad') {
+          unusable(file, read.problem);
+          continue;
+        }
+        const { text, stat } = read;
+        // What was read, which may have replaced what the stat saw.
+        const fingerprint = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+        const prev = known.get(file);
         const contentHash = createHash('sha256').update(text).digest('hex');
         known.set(file, { fingerprint, contentHash });
         histories.delete(file);
@@ -212,9 +254,9 @@ export function manifestDirectory(
       for (const [file, h] of [...histories]) {
         if (!present.has(file) && h.lastEvent <= listedAfter) histories.delete(file);
       }
-      for (const name of [...skipped]) {
-        if (listing.kind !== 'dir' || !listing.names.includes(name)) skipped.delete(name);
-      }
+      // An entry skipped no more (gone, or fixed) is told again if it is skipped again.
+      for (const file of [...skipped.keys()]) if (!skippedNow.has(file)) skipped.delete(file);
+      lastScanError = undefined;
       if (!synced) {
         synced = true;
         events.push({ type: 'SourceSynced', source: 'file', sourceId: options.path });
@@ -224,8 +266,8 @@ export function manifestDirectory(
     };
 
     const fileEvents = pathKind.pipe(
-      distinctUntilChanged(),
-      switchMap((kind) => fs.watch(options.path, kind)),
+      distinctUntilChanged((a, b) => a.key === b.key),
+      switchMap(({ kind }) => fs.watch(options.path, kind)),
       tap(record),
       map((e) => e.path),
     );
@@ -233,7 +275,9 @@ export function manifestDirectory(
       coalesceMap(() =>
         defer(scan).pipe(
           catchError((err: unknown) => {
-            options.onScanError?.(err);
+            const message = err instanceof Error ? err.message : String(err);
+            if (message !== lastScanError) options.onScanError?.(err);
+            lastScanError = message;
             return of([]);
           }),
         ),

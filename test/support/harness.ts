@@ -104,13 +104,23 @@ export class TestNode {
     return `${name}-${this.nodeName}`;
   }
 
-  startAgent(extraArgs: string[] = [], opts: { manifests?: string | null } = {}): Promise<AgentProcess> {
+  /**
+   * `prefix`: a command the agent runs under, e.g. `['setpriv', '--bounding-set=-dac_override']`
+   * (root without the capability to read any file).
+   */
+  startAgent(
+    extraArgs: string[] = [],
+    opts: { manifests?: string | null; prefix?: string[] } = {},
+  ): Promise<AgentProcess> {
     // The built agent through its launcher, as users run it; else the sources through tsx.
     const built = existsSync(join(REPO, 'dist/src/main.js'));
     const manifests = opts.manifests === undefined ? this.manifests : opts.manifests;
+    const command = built ? join(REPO, 'bin/staticlet') : process.execPath;
+    const [program, ...prefixArgs] = [...(opts.prefix ?? []), command];
     const proc = spawn(
-      built ? join(REPO, 'bin/staticlet') : process.execPath,
+      program!,
       [
+        ...prefixArgs,
         ...(built ? [] : ['--import', 'tsx', join(REPO, 'src/main.ts')]),
         ...(manifests ? [`--pod-manifest-path=${manifests}`] : []),
         `--container-runtime-endpoint=${endpoint()}`,

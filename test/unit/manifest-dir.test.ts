@@ -16,9 +16,10 @@ function scriptedFs() {
   const watches: Listing['kind'][] = [];
   const events = new Subject<WatchEvent>();
   const fs: ManifestFsPort = {
-    list: async () => (exists ? { kind: 'dir', names: ['web.yaml'] } : { kind: 'missing' }),
-    stat: async () => (exists ? { ino: 1, size: 10, mtimeMs: 1 } : undefined),
-    read: async () => (exists ? podYaml('web') : undefined),
+    list: async () => (exists ? { kind: 'dir', names: ['web.yaml'], id: '1' } : { kind: 'missing' }),
+    stat: async () => (exists ? { kind: 'file', stat: { ino: 1, size: 10, mtimeMs: 1 } } : { kind: 'missing' }),
+    read: async () =>
+      exists ? { kind: 'text', text: podYaml('web'), stat: { ino: 1, size: 10, mtimeMs: 1 } } : { kind: 'missing' },
     watch: (_path, kind) => {
       watches.push(kind);
       return events;
@@ -47,18 +48,23 @@ function directoryFs(files: Map<string, string>, opts: { writing?: Set<string>; 
   const reads: string[] = [];
   let ino = 1;
   const inodes = new Map<string, number>();
+  const statOf = (file: string) => {
+    const text = files.get(file.slice('/m/'.length));
+    if (text === undefined) return undefined;
+    const key = `${file}:${text}`;
+    if (!inodes.has(key)) inodes.set(key, ino++);
+    return { ino: inodes.get(key)!, size: text.length, mtimeMs: 1 };
+  };
   const fs: ManifestFsPort = {
-    list: async () => ({ kind: 'dir', names: [...files.keys()] }),
+    list: async () => ({ kind: 'dir', names: [...files.keys()], id: '1' }),
     stat: async (file) => {
-      const text = files.get(file.slice('/m/'.length));
-      if (text === undefined) return undefined;
-      const key = `${file}:${text}`;
-      if (!inodes.has(key)) inodes.set(key, ino++);
-      return { ino: inodes.get(key)!, size: text.length, mtimeMs: 1 };
+      const st = statOf(file);
+      return st ? { kind: 'file', stat: st } : { kind: 'missing' };
     },
     read: async (file) => {
       reads.push(file);
-      return files.get(file.slice('/m/'.length));
+      const text = files.get(file.slice('/m/'.length));
+      return text === undefined ? { kind: 'missing' } : { kind: 'text', text, stat: statOf(file)! };
     },
     watch: (): Observable<WatchEvent> => events,
     settle: async () => opts.whileSettling?.(),
@@ -104,9 +110,16 @@ describe('manifest directory source', () => {
     let names = ['a.yaml', 'b.yaml', 'c.yaml'];
     const events = new Subject<WatchEvent>();
     const fs: ManifestFsPort = {
-      list: async () => ({ kind: 'dir', names }),
-      stat: async (file) => (names.some((n) => file.endsWith(`/${n}`)) ? { ino: 1, size: 10, mtimeMs: 1 } : undefined),
-      read: async (file) => podYaml(file.slice(file.lastIndexOf('/') + 1, -'.yaml'.length)),
+      list: async () => ({ kind: 'dir', names, id: '1' }),
+      stat: async (file) =>
+        names.some((n) => file.endsWith(`/${n}`))
+          ? { kind: 'file', stat: { ino: 1, size: 10, mtimeMs: 1 } }
+          : { kind: 'missing' },
+      read: async (file) => ({
+        kind: 'text',
+        text: podYaml(file.slice(file.lastIndexOf('/') + 1, -'.yaml'.length)),
+        stat: { ino: 1, size: 10, mtimeMs: 1 },
+      }),
       watch: () => events,
       settle: async () => undefined,
       writers: async () => new Set(),
