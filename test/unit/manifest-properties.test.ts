@@ -1,9 +1,10 @@
 // Property-based tests of manifest reading: whatever shape a manifest has, readManifest (what the
 // directory and URL sources call) gives either one valid pod named <metadata.name>-<node> that the
 // CRI translation accepts, or problems that each name the origin, a line and a reason; never an
-// exception. The manifests are the examples and kubeadm's, damaged at random paths (null, another
-// type, '', a deleted key, an unknown key, a list around a value) and written as YAML or JSON,
-// with or without a byte-order mark and CRLF line endings. Fixed seeds: a failure is reproducible.
+// exception. The manifests are the examples, kubeadm's and every-field.yaml, damaged at random
+// paths (null, another type, '', a deleted key, an unknown key, a list around a value) and written
+// as YAML or JSON, with or without a byte-order mark and CRLF line endings. Fixed seeds: a failure
+// is reproducible (and `STATICLET_PROPERTY_RUNS=20000` runs a longer search).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,13 +32,16 @@ import {
 
 const NODE = 'node1';
 const ORIGIN = '/etc/kubernetes/manifests/pod.yaml';
-const RUNS = { seed: 22, numRuns: 500 };
+const RUNS = { seed: 22, numRuns: Number(process.env.STATICLET_PROPERTY_RUNS ?? 500) };
 
-const BASES: JsonValue[] = [join(REPO, 'examples'), join(REPO, 'test/fixtures/kubeadm')].flatMap((dir) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as JsonValue),
-);
+/** The examples, kubeadm's control plane, and one pod with every nested object the validator reads. */
+const BASES: JsonValue[] = ['examples', 'test/fixtures/kubeadm', 'test/fixtures/manifests']
+  .map((d) => join(REPO, d))
+  .flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as JsonValue),
+  );
 
 const OPTS: RuntimeSpecOptions = {
   nodeName: NODE,
@@ -170,6 +174,23 @@ describe('manifest reading is total (property-based)', () => {
         assert.deepEqual(unlocated(yaml), unlocated(json));
       }),
       { seed: RUNS.seed, numRuns: 200 },
+    );
+  });
+
+  it('a URL list of damaged pods gives every pod, or problems located in their items', () => {
+    fc.assert(
+      fc.property(fc.array(damaged, { minLength: 1, maxLength: 3 }), serialisation, (items, s) => {
+        const text = serialise({ apiVersion: 'v1', kind: 'List', items }, s);
+        const result = readManifest(text, { nodeName: NODE, source: 'http', origin: ORIGIN, seenAt: 0 });
+        if (result.ok) {
+          assert.equal(result.pods.length, items.length);
+          result.pods.forEach((pod, i) => {
+            assert.equal(pod.name, `${(items[i] as { metadata: { name: string } }).metadata.name}-${NODE}`);
+            assertSane(pod);
+          });
+        } else assertTotal(items, text, result);
+      }),
+      { seed: RUNS.seed, numRuns: 100 },
     );
   });
 
