@@ -2,7 +2,7 @@
 // ids, quantities and relative paths. Each records its problems on the Validator.
 import { parseQuantity, type Quantity } from '../quantity.js';
 import type { FieldPath } from './parse.js';
-import type { Json, Validator } from './validator.js';
+import { describe, type Json, type Validator } from './validator.js';
 
 const MAX_ID = 2_147_483_647;
 const NONE = new Set<string>();
@@ -28,7 +28,7 @@ export function quantity(v: Validator, path: FieldPath, value: unknown): Quantit
   if (!q) {
     v.problem(
       path,
-      `${typeof value === 'string' ? `"${value}"` : String(value)} is not a valid quantity (like 250m, 1, 0.5, 128Mi, 1G)`,
+      `${typeof value === 'string' ? `"${value}"` : describe(value)} is not a valid quantity (like 250m, 1, 0.5, 128Mi, 1G)`,
     );
     return undefined;
   }

@@ -3,8 +3,9 @@
 // JSON-versus-YAML do not matter), plus the node name and the origin. Defaults are applied after
 // hashing: a new agent version with other defaults never changes a UID, so it never restarts a pod.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container } from '@kubernetes/client-node';
 import type { SourceKind, StaticPod } from '../model/static-pod.js';
+import type { ValidPod } from './validate.js';
 
 export const ANNOTATION_CONFIG_HASH = 'kubernetes.io/config.hash';
 export const ANNOTATION_CONFIG_SOURCE = 'kubernetes.io/config.source';
@@ -39,8 +40,11 @@ export function podUid(manifest: unknown, ctx: Pick<IdentityContext, 'nodeName' 
     .slice(0, 32);
 }
 
-/** The static pod for a validated manifest: identity applied, then the kubelet's defaults. */
-export function toStaticPod(manifest: V1Pod, ctx: IdentityContext): StaticPod {
+/**
+ * The static pod for a validated manifest (only validatePod makes a ValidPod): identity applied,
+ * then the kubelet's defaults.
+ */
+export function toStaticPod(manifest: ValidPod, ctx: IdentityContext): StaticPod {
   const uid = podUid(manifest, ctx);
   const pod = structuredClone(manifest);
   const meta = (pod.metadata ??= {});

@@ -4,7 +4,7 @@
 // the same values; the `yaml` library, which keeps every node's position, reads it again only
 // when a line must be named, and reads anything unusual in the first place.
 import jsyaml from 'js-yaml';
-import { LineCounter, isNode, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isNode, isScalar, parseAllDocuments, type Document } from 'yaml';
 import { YAML_CORE_SCHEMA } from './yaml-core-schema.js';
 import type { ManifestProblem } from '../model/events.js';
 
@@ -88,7 +88,12 @@ function sharesObjects(root: object): boolean {
 /** The `yaml` library's parse: slower, and it knows where every value stood. */
 export function parseWithPositions(text: string, origin: string): ParseResult {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // A UTF-8 byte-order mark is not part of the text: without it, line 1's columns are right.
+  const docs = parseAllDocuments(text.startsWith('\uFEFF') ? text.slice(1) : text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
   const problems: ManifestProblem[] = [];
   for (const doc of list) {
@@ -102,7 +107,7 @@ export function parseWithPositions(text: string, origin: string): ParseResult {
   const documents: ParsedDocument[] = [];
   for (const doc of list) {
     // A trailing `---` or a comment-only document is not a document of its own.
-    if (doc.contents === null) continue;
+    if (isEmptyDocument(doc)) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -115,6 +120,13 @@ export function parseWithPositions(text: string, origin: string): ParseResult {
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, documents };
+}
+
+/** No content at all: only a `---` marker, comments or `...` (an explicit `null` or `~` is content). */
+function isEmptyDocument(doc: Document.Parsed): boolean {
+  const c = doc.contents;
+  if (c === null) return true;
+  return isScalar(c) && c.value === null && c.source === '' && !c.tag && !c.anchor;
 }
 
 function locate(
@@ -132,12 +144,15 @@ function locate(
   return undefined;
 }
 
-/** `spec.containers[0].image` from ['spec', 'containers', 0, 'image']. */
+/** `spec.containers[0].image` from ['spec', 'containers', 0, 'image']; an empty key is `""`. */
 export function formatFieldPath(path: FieldPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? part : `.${part}`;
+    else {
+      const key = part === '' ? '""' : part;
+      out += out === '' ? key : `.${key}`;
+    }
   }
   return out;
 }

@@ -1,10 +1,14 @@
 // Manifest text → static pods or located problems: parse, validate, apply identity.
 // A file holds one Pod; a URL may hold a Pod, a PodList or a List of pods.
+// Total: any text gives pods or problems, never an exception. Only a validated pod (ValidPod)
+// reaches toStaticPod; an exception would be a bug in staticlet, and is reported as one on the
+// manifest rather than failing the scan of the whole directory.
 import type { ManifestProblem } from '../model/events.js';
 import type { SourceKind, StaticPod } from '../model/static-pod.js';
 import { toStaticPod } from './identity.js';
-import { formatFieldPath, parseManifestText, type FieldPath, type ParsedDocument } from './parse.js';
+import { errorMessage, formatFieldPath, parseManifestText, type FieldPath, type ParsedDocument } from './parse.js';
 import { validatePod } from './validate.js';
+import { describe } from './validator.js';
 
 export type ReadResult =
   { readonly ok: true; readonly pods: StaticPod[] } | { readonly ok: false; readonly problems: ManifestProblem[] };
@@ -17,10 +21,22 @@ export interface ReadContext {
 }
 
 export function readManifest(text: string, ctx: ReadContext): ReadResult {
+  try {
+    return readPods(text, ctx);
+  } catch (err) {
+    return fail(ctx.origin, `${INTERNAL_ERROR}: ${errorMessage(err)}`);
+  }
+}
+
+/** The start of the message of a problem that is a bug in staticlet, not in the manifest. */
+export const INTERNAL_ERROR = 'staticlet failed to read this manifest (a bug in staticlet: please report it)';
+
+function readPods(text: string, ctx: ReadContext): ReadResult {
   const parsed = parseManifestText(text, ctx.origin);
   if (!parsed.ok) return parsed;
   const [doc, ...extra] = parsed.documents;
-  if (!doc) return fail(ctx.origin, 'the manifest is empty');
+  if (!doc)
+    return { ok: false, problems: [{ origin: ctx.origin, line: 1, column: 1, message: 'the manifest is empty' }] };
   if (extra.length > 0) {
     const at = extra[0]!.locate([]);
     return {
@@ -35,8 +51,13 @@ export function readManifest(text: string, ctx: ReadContext): ReadResult {
     };
   }
   const items = podsIn(doc, ctx.source);
-  if (!items.ok)
-    return { ok: false, problems: [{ origin: ctx.origin, ...(doc.locate(['kind']) ?? {}), message: items.message }] };
+  if (!items.ok) {
+    const field = items.path.length > 0 ? { field: formatFieldPath(items.path) } : {};
+    return {
+      ok: false,
+      problems: [{ origin: ctx.origin, ...doc.locate(items.path), ...field, message: items.message }],
+    };
+  }
 
   const pods: StaticPod[] = [];
   const problems: ManifestProblem[] = [];
@@ -79,21 +100,24 @@ export function readManifest(text: string, ctx: ReadContext): ReadResult {
 function podsIn(
   doc: ParsedDocument,
   source: SourceKind,
-): { ok: true; items: unknown[]; isList: boolean } | { ok: false; message: string } {
+): { ok: true; items: unknown[]; isList: boolean } | { ok: false; path: FieldPath; message: string } {
   const value = doc.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, message: 'the manifest must be a mapping (a Pod)' };
+    return { ok: false, path: [], message: `the manifest must be a mapping (a Pod), found ${describe(value)}` };
   }
   const kind = (value as { kind?: unknown }).kind;
   if (kind === 'Pod' || kind === undefined) return { ok: true, items: [value], isList: false };
   if (source === 'http' && (kind === 'PodList' || kind === 'List')) {
     const items = (value as { items?: unknown }).items ?? [];
-    if (!Array.isArray(items)) return { ok: false, message: `${kind}.items must be a list` };
+    if (!Array.isArray(items))
+      return { ok: false, path: ['items'], message: `must be a list, found ${describe(items)}` };
     return { ok: true, items, isList: true };
   }
+  const wanted = `a Pod${source === 'http' ? ', a PodList or a List' : ''}`;
   return {
     ok: false,
-    message: `kind "${String(kind)}" is not a Pod${source === 'http' ? ', a PodList or a List' : ''}`,
+    path: ['kind'],
+    message: typeof kind === 'string' ? `kind "${kind}" is not ${wanted}` : `must be a string, found ${describe(kind)}`,
   };
 }
 

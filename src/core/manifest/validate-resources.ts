@@ -2,7 +2,7 @@
 import { compare, type Quantity } from '../quantity.js';
 import { keys, quantity } from './field-checks.js';
 import type { FieldPath } from './parse.js';
-import type { Json, Validator } from './validator.js';
+import { describe, type Json, type Validator } from './validator.js';
 
 const RESOURCE_CARRIED = new Set(['ephemeral-storage']);
 
@@ -34,8 +34,13 @@ export function validateResources(v: Validator, path: FieldPath, value: unknown)
     if (lim && compare(req, lim) > 0) {
       v.problem(
         [...path, 'requests', name],
-        `must be less than or equal to the ${name} limit (${String(res.limits && (res.limits as Json)[name])})`,
+        `must be less than or equal to the ${name} limit (${limitText((res.limits as Json)[name])})`,
       );
     }
   }
+}
+
+/** A limit as written (it parsed as a quantity, so a string or a number). */
+function limitText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : describe(value);
 }

@@ -5,14 +5,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from '../names.js';
 import { quantity } from './field-checks.js';
 import {
-  CONTAINER_FORBIDDEN,
-  CONTAINER_SUPPORTED,
-  CONTAINER_UNSUPPORTED,
   DNS_POLICIES,
   HOST_PATH_TYPES,
   METADATA_ACCEPTED,
-  PROTOCOLS,
-  PULL_POLICIES,
   RESTART_POLICIES,
   SPEC_CARRIED,
   SPEC_FORBIDDEN,
@@ -21,17 +16,22 @@ import {
   VOLUME_FORBIDDEN,
   VOLUME_SUPPORTED,
 } from './field-policy.js';
-import type { FieldPath } from './parse.js';
-import { validateProbesAndHooks } from './validate-probes.js';
-import { validateEnvSource } from './validate-env-source.js';
-import { validateMountExtras } from './validate-mounts.js';
+import { validateContainer, type ContainerContext } from './validate-container.js';
 import { validateDnsConfig, validateHostAliases, validatePodNaming } from './validate-pod-dns.js';
-import { validateResources } from './validate-resources.js';
-import { validateContainerSecurityContext, validatePodSecurityContext } from './validate-security-context.js';
-import { isEmptyValue, Validator, type FieldProblem, type Json } from './validator.js';
+import { validateScheduling } from './validate-scheduling.js';
+import { validatePodSecurityContext } from './validate-security-context.js';
+import { ownString, Validator, type FieldProblem, type Json } from './validator.js';
+
+declare const VALIDATED: unique symbol;
+
+/**
+ * A manifest that passed validatePod: the only input toStaticPod takes, so no shape that was not
+ * checked can become a pod.
+ */
+export type ValidPod = V1Pod & { readonly [VALIDATED]: true };
 
 export type ValidationResult =
-  { readonly ok: true; readonly pod: V1Pod } | { readonly ok: false; readonly problems: FieldProblem[] };
+  { readonly ok: true; readonly pod: ValidPod } | { readonly ok: false; readonly problems: FieldProblem[] };
 
 export interface ValidationOptions {
   /** The node name: the pod's name gets `-<node>` appended, which must still be a valid name. */
@@ -54,12 +54,12 @@ export function validatePod(value: unknown, options: ValidationOptions): Validat
     validateSpec(v, pod.spec);
   }
   if (v.problems.length > 0) return { ok: false, problems: v.problems };
-  return { ok: true, pod: value as V1Pod };
+  return { ok: true, pod: value as ValidPod };
 }
 
 function validateMetadata(v: Validator, value: unknown, options: ValidationOptions): void {
   const path = ['metadata'];
-  const meta = v.object(path, value, 'metadata');
+  const meta = v.object(path, value, 'metadata', true);
   if (!meta) return;
   for (const key of Object.keys(meta)) {
     if (!METADATA_ACCEPTED.has(key)) v.problem([...path, key], `unknown or unsupported field "${key}"`);
@@ -113,34 +113,34 @@ function validateSpec(v: Validator, value: unknown): void {
   validateDnsConfig(v, [...path, 'dnsConfig'], spec.dnsPolicy, spec.dnsConfig);
   validateHostAliases(v, [...path, 'hostAliases'], spec.hostAliases);
 
-  const volumeNames = validateVolumes(v, spec.volumes);
-  const containerNames = new Set<string>();
-  // Every container's name, for references from one container to another (resourceFieldRef).
-  const allNames = new Set(
-    [spec.initContainers, spec.containers]
-      .flatMap((list) => (Array.isArray(list) ? list : []))
-      .map((c) => (c !== null && typeof c === 'object' ? (c as Json).name : undefined))
-      .filter((n): n is string => typeof n === 'string'),
-  );
-  const init = v.array([...path, 'initContainers'], spec.initContainers) ?? [];
-  init.forEach((c, i) =>
-    validateContainer(v, [...path, 'initContainers', i], c, containerNames, volumeNames, hostNetwork, allNames),
-  );
-  const containers = v.array([...path, 'containers'], spec.containers);
-  if (containers === undefined) v.problem([...path, 'containers'], 'a pod needs at least one container');
-  else if (containers.length === 0) v.problem([...path, 'containers'], 'a pod needs at least one container');
-  containers?.forEach((c, i) =>
-    validateContainer(v, [...path, 'containers', i], c, containerNames, volumeNames, hostNetwork, allNames),
-  );
+  validateScheduling(v, path, spec);
+
+  const ctx: ContainerContext = {
+    names: new Set<string>(),
+    volumeNames: validateVolumes(v, spec.volumes),
+    hostNetwork,
+    allNames: new Set(
+      [spec.initContainers, spec.containers]
+        .flatMap((list) => (Array.isArray(list) ? list : []))
+        .map((c) => (c !== null && typeof c === 'object' ? (c as Json).name : undefined))
+        .filter((n): n is string => typeof n === 'string'),
+    ),
+  };
+  for (const c of v.mappings([...path, 'initContainers'], spec.initContainers, 'a container'))
+    validateContainer(v, c.path, c.item, ctx);
+  const containers = v.mappings([...path, 'containers'], spec.containers, 'a container');
+  if (spec.containers === undefined || spec.containers === null || isEmptyList(spec.containers))
+    v.problem([...path, 'containers'], 'a pod needs at least one container');
+  for (const c of containers) validateContainer(v, c.path, c.item, ctx);
+}
+
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
 }
 
 function validateVolumes(v: Validator, value: unknown): Set<string> {
   const names = new Set<string>();
-  const volumes = v.array(['spec', 'volumes'], value) ?? [];
-  volumes.forEach((item, i) => {
-    const path = ['spec', 'volumes', i];
-    const vol = v.object(path, item, 'a volume');
-    if (!vol) return;
+  for (const { path, item: vol } of v.mappings(['spec', 'volumes'], value, 'a volume')) {
     const name = v.string([...path, 'name'], vol.name, { required: true });
     if (name !== undefined) {
       if (!isDns1123Label(name)) v.problem([...path, 'name'], `"${name}" is not a valid volume name`);
@@ -155,12 +155,13 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
       );
     }
     for (const key of sources) {
-      if (VOLUME_FORBIDDEN[key]) v.problem([...path, key], VOLUME_FORBIDDEN[key]);
+      const forbidden = ownString(VOLUME_FORBIDDEN, key);
+      if (forbidden) v.problem([...path, key], forbidden);
       else if (!VOLUME_SUPPORTED.has(key))
         v.problem([...path, key], `volume type "${key}" is not supported (supported: hostPath, emptyDir)`);
     }
     if (vol.hostPath !== undefined) {
-      const hp = v.object([...path, 'hostPath'], vol.hostPath, 'hostPath');
+      const hp = v.object([...path, 'hostPath'], vol.hostPath, 'hostPath', true);
       if (hp) {
         v.knownKeys([...path, 'hostPath'], hp, ['path', 'type']);
         const p = v.string([...path, 'hostPath', 'path'], hp.path, { required: true });
@@ -171,8 +172,8 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
           v.problem([...path, 'hostPath', 'type'], `unknown hostPath type "${t}"`);
       }
     }
-    if (vol.emptyDir !== undefined && vol.emptyDir !== null) {
-      const ed = v.object([...path, 'emptyDir'], vol.emptyDir, 'emptyDir');
+    if (vol.emptyDir !== undefined) {
+      const ed = v.object([...path, 'emptyDir'], vol.emptyDir, 'emptyDir', true);
       if (ed) {
         v.knownKeys([...path, 'emptyDir'], ed, ['medium', 'sizeLimit']);
         const medium = v.string([...path, 'emptyDir', 'medium'], ed.medium, {});
@@ -190,101 +191,6 @@ function validateVolumes(v: Validator, value: unknown): Set<string> {
         quantity(v, [...path, 'emptyDir', 'sizeLimit'], ed.sizeLimit);
       }
     }
-  });
+  }
   return names;
-}
-
-function validateContainer(
-  v: Validator,
-  path: FieldPath,
-  value: unknown,
-  names: Set<string>,
-  volumeNames: Set<string>,
-  hostNetwork: boolean,
-  allNames: ReadonlySet<string>,
-): void {
-  const c = v.object(path, value, 'a container');
-  if (!c) return;
-  for (const [key, val] of Object.entries(c)) {
-    v.classify([...path, key], key, val, CONTAINER_SUPPORTED, new Set(), CONTAINER_FORBIDDEN, CONTAINER_UNSUPPORTED);
-  }
-  validateResources(v, [...path, 'resources'], c.resources);
-  const privileged = validateContainerSecurityContext(v, [...path, 'securityContext'], c.securityContext);
-  const name = v.string([...path, 'name'], c.name, { required: true });
-  if (name !== undefined) {
-    if (!isDns1123Label(name)) {
-      v.problem(
-        [...path, 'name'],
-        `"${name}" is not a valid container name: at most 63 lower-case letters, digits and '-'`,
-      );
-    } else if (names.has(name)) {
-      v.problem([...path, 'name'], `container name "${name}" is used twice in this pod`);
-    }
-    names.add(name);
-  }
-  const image = v.string([...path, 'image'], c.image, { required: true });
-  if (image !== undefined && image.trim() === '') v.problem([...path, 'image'], 'the image is empty');
-  v.stringArray([...path, 'command'], c.command);
-  v.stringArray([...path, 'args'], c.args);
-  v.string([...path, 'workingDir'], c.workingDir, {});
-  v.oneOf([...path, 'imagePullPolicy'], c.imagePullPolicy, PULL_POLICIES);
-  validateProbesAndHooks(v, path, c, path.includes('initContainers'));
-  v.string([...path, 'terminationMessagePath'], c.terminationMessagePath, {});
-  v.oneOf([...path, 'terminationMessagePolicy'], c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']);
-  for (const flag of ['stdin', 'stdinOnce', 'tty']) v.boolean([...path, flag], c[flag]);
-
-  (v.array([...path, 'env'], c.env) ?? []).forEach((item, i) => {
-    const ep = [...path, 'env', i];
-    const env = v.object(ep, item, 'an environment variable');
-    if (!env) return;
-    v.knownKeys(ep, env, ['name', 'value', 'valueFrom']);
-    const envName = v.string([...ep, 'name'], env.name, { required: true });
-    if (envName !== undefined && (envName === '' || envName.includes('='))) {
-      v.problem([...ep, 'name'], `"${envName}" is not a valid environment variable name`);
-    }
-    v.string([...ep, 'value'], env.value, {});
-    if (env.valueFrom !== undefined && env.valueFrom !== null) validateEnvSource(v, ep, env, allNames);
-  });
-
-  (v.array([...path, 'ports'], c.ports) ?? []).forEach((item, i) => {
-    const pp = [...path, 'ports', i];
-    const port = v.object(pp, item, 'a port');
-    if (!port) return;
-    v.knownKeys(pp, port, ['name', 'containerPort', 'hostPort', 'hostIP', 'protocol']);
-    const cp = v.integer([...pp, 'containerPort'], port.containerPort, 1, 65535, true);
-    const hp = v.integer([...pp, 'hostPort'], port.hostPort, 0, 65535);
-    v.string([...pp, 'name'], port.name, {});
-    v.string([...pp, 'hostIP'], port.hostIP, {});
-    v.oneOf([...pp, 'protocol'], port.protocol, PROTOCOLS);
-    if (hostNetwork && hp !== undefined && hp !== 0 && cp !== undefined && hp !== cp) {
-      v.problem([...pp, 'hostPort'], `with hostNetwork the hostPort must equal the containerPort (${cp})`);
-    }
-  });
-
-  const mountPaths = new Set<string>();
-  (v.array([...path, 'volumeMounts'], c.volumeMounts) ?? []).forEach((item, i) => {
-    const mp = [...path, 'volumeMounts', i];
-    const mount = v.object(mp, item, 'a volume mount');
-    if (!mount) return;
-    for (const key of Object.keys(mount)) {
-      if (key === 'recursiveReadOnly' && mount[key] === 'Disabled') continue; // the default
-      if (['subPathExpr', 'recursiveReadOnly'].includes(key)) {
-        if (!isEmptyValue(mount[key])) v.problem([...mp, key], `${key} is not supported yet`);
-      } else if (!['name', 'mountPath', 'readOnly', 'subPath', 'mountPropagation'].includes(key)) {
-        v.problem([...mp, key], `unknown field "${key}"`);
-      }
-    }
-    validateMountExtras(v, mp, mount, privileged);
-    const volName = v.string([...mp, 'name'], mount.name, { required: true });
-    if (volName !== undefined && !volumeNames.has(volName)) {
-      v.problem([...mp, 'name'], `no volume named "${volName}" in spec.volumes`);
-    }
-    const target = v.string([...mp, 'mountPath'], mount.mountPath, { required: true });
-    if (target !== undefined) {
-      if (!target.startsWith('/')) v.problem([...mp, 'mountPath'], `"${target}" is not an absolute path`);
-      if (mountPaths.has(target)) v.problem([...mp, 'mountPath'], `"${target}" is mounted twice`);
-      mountPaths.add(target);
-    }
-    v.boolean([...mp, 'readOnly'], mount.readOnly);
-  });
 }

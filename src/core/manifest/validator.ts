@@ -1,5 +1,8 @@
 // The generic checks every manifest rule is written with: each records a problem at a field path
 // and returns the value when it has the right type. No Kubernetes rules here.
+// Totality: a rule reads into a value only through these checks, so whatever the manifest holds
+// (null, a value of another type, a key named like an Object.prototype member) gives a problem,
+// never a TypeError, and nothing unchecked reaches the pod.
 import type { FieldPath } from './parse.js';
 
 export type Json = Record<string, unknown>;
@@ -35,19 +38,20 @@ export class Validator {
     unsupported: Set<string>,
   ): void {
     if (supported.has(key) || carried.has(key)) return;
-    if (isEmptyValue(value)) {
-      if (forbidden[key] || unsupported.has(key)) return;
-    }
-    const why = forbidden[key];
+    const why = ownString(forbidden, key);
+    if (isEmptyValue(value) && (why !== undefined || unsupported.has(key))) return;
     if (why) this.problem(path, why);
     else if (unsupported.has(key))
       this.problem(path, `${key} is not supported yet: staticlet refuses it rather than ignore it`);
     else this.problem(path, `unknown field "${key}"`);
   }
 
+  /** A mapping. Absent or null is a problem when `required`, at the root and for a list item. */
   object(path: FieldPath, value: unknown, what: string, required = false): Json | undefined {
     if (value === undefined || value === null) {
-      if (required || path.length === 0) this.problem(path, `${what} is missing`);
+      if (required || path.length === 0 || typeof path[path.length - 1] === 'number') {
+        this.problem(path, value === null ? `${what} must be a mapping, found null` : `${what} is missing`);
+      }
       return undefined;
     }
     if (typeof value !== 'object' || Array.isArray(value)) {
@@ -61,6 +65,16 @@ export class Validator {
     for (const key of Object.keys(obj)) {
       if (!keys.includes(key)) this.problem([...path, key], `unknown field "${key}"`);
     }
+  }
+
+  /** A list of mappings (absent or null: none); each item that is not a mapping is a problem. */
+  mappings(path: FieldPath, value: unknown, what: string): { path: FieldPath; item: Json; index: number }[] {
+    const out: { path: FieldPath; item: Json; index: number }[] = [];
+    (this.array(path, value) ?? []).forEach((raw, index) => {
+      const item = this.object([...path, index], raw, what, true);
+      if (item) out.push({ path: [...path, index], item, index });
+    });
+    return out;
   }
 
   array(path: FieldPath, value: unknown): unknown[] | undefined {
@@ -146,7 +160,13 @@ export class Validator {
   }
 }
 
-function describe(value: unknown): string {
+/** A record's own entry: never a member of Object.prototype (a key named `constructor`). */
+export function ownString(record: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** A value as a problem message shows it; never throws, whatever the value. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
