@@ -39,6 +39,7 @@ import { ExpectedExits } from './runtime/expected-exits.js';
 import { gateRuntimeCalls } from './runtime/cri/call-gate.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
+import { kubeconfigFiles } from './runtime/kube/client.js';
 
 export interface AgentDeps {
   readonly cri: CriRuntime;
@@ -161,6 +162,11 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       hostDns,
       nodeIP: options.nodeIP,
       nodeAllocatable: nodeAllocatable(),
+      protectedPaths: [
+        options.rootDir,
+        ...(options.eventLog ? [options.eventLog] : []),
+        ...(options.kubeconfig ? kubeconfigFiles(options.kubeconfig) : []),
+      ],
     },
     log,
     now: () => scheduler.now(),

@@ -189,13 +189,21 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
 /** The kubelet's header syntax: `Name:value,Other:value`, the flag repeatable. */
 export function parseHeaders(flags: readonly string[]): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
+  let n = 0;
   for (const flag of flags) {
     for (const pair of flag.split(',')) {
       if (pair.trim() === '') continue;
+      n++;
       const colon = pair.indexOf(':');
-      if (colon <= 0) throw new UsageError(`--manifest-url-header: "${pair}" is not NAME:VALUE`);
+      // Never quoted: a header value is often a credential, and a pair without a name may be one.
+      if (colon <= 0) throw new UsageError(`--manifest-url-header: entry ${n} is not NAME:VALUE (not shown)`);
       const name = pair.slice(0, colon).trim();
-      (headers[name] ??= []).push(pair.slice(colon + 1).trim());
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+        throw new UsageError(`--manifest-url-header: entry ${n} has no valid header name (not shown)`);
+      const value = pair.slice(colon + 1).trim();
+      if (/[\0\r\n]/.test(value))
+        throw new UsageError(`--manifest-url-header: the value of ${name} holds a line break`);
+      (headers[name] ??= []).push(value);
     }
   }
   return headers;

@@ -140,6 +140,7 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
     const running = rt.containers.filter((c) => c.state === 'running');
     if (running.length > 0) {
       // The sandbox died under running containers: stop them before a new sandbox starts.
+      if (out.blockedByFailure(state, stepKey.sandboxDead(pod.uid), STEP_RETRY)) return;
       out.add({ ...killAll(pod.uid, podFullName, { sandboxes: [], containers: running }, 'sandbox-dead', false) });
       return;
     }
@@ -182,6 +183,15 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
     return true;
   };
 
+  // A container that was created but never started (the agent stopped before its start, or the
+  // start failed after CreateContainer) goes before it is created again. While containerd is
+  // still starting it, its removal fails: retried on its own back-off.
+  const removeCreated = (c: ContainerObservation): boolean => {
+    if (out.blockedByFailure(state, stepKey.removeCreated(pod.uid, c.name), STEP_RETRY)) return false;
+    out.add({ kind: 'RemoveContainers', ...base, containerIds: [c.id], reason: 'created', containerName: c.name });
+    return true;
+  };
+
   // Init containers, one at a time, each to success, unless the app containers already started.
   const appStarted = spec.containers.some((c) => latest.has(c.name));
   if (!appStarted) {
@@ -193,7 +203,7 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
       }
       if (c.state === 'running' || c.state === 'unknown') return;
       if (c.state === 'created') {
-        out.add({ kind: 'RemoveContainers', ...base, containerIds: [c.id] });
+        removeCreated(c);
         return;
       }
       if (c.exitCode === 0) continue;
@@ -211,12 +221,17 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
       continue;
     }
     if (c.state === 'created') {
-      out.add({ kind: 'RemoveContainers', ...base, containerIds: [c.id] });
-      return;
+      if (removeCreated(c)) return;
+      acted = true;
+      continue;
     }
     if (c.state === 'running') {
       const verdict = state.probes.get(c.id);
       const failed = verdict?.startup === false ? 'startup' : verdict?.liveness === false ? 'liveness' : undefined;
+      if (failed && out.blockedByFailure(state, stepKey.probeStop(pod.uid, c.name), STEP_RETRY)) {
+        acted = true;
+        continue;
+      }
       if (failed) {
         out.add({
           kind: 'StopContainer',
@@ -243,13 +258,16 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
   // Garbage: per container name keep the newest instance and the newest dead one; old sandboxes
   // go once none of their containers is kept.
   const garbage = collectGarbage(rt, newest, latestAll);
-  if (garbage.containerIds.length > 0) {
-    out.add({ kind: 'RemoveContainers', ...base, containerIds: garbage.containerIds });
-  } else if (garbage.sandboxIds.length > 0) {
+  if (garbage.containerIds.length > 0 && !out.blockedByFailure(state, stepKey.garbage(pod.uid), STEP_RETRY)) {
+    out.add({ kind: 'RemoveContainers', ...base, containerIds: garbage.containerIds, reason: 'garbage' });
+  } else if (
+    garbage.sandboxIds.length > 0 &&
+    !out.blockedByFailure(state, stepKey.garbageSandboxes(pod.uid), STEP_RETRY)
+  ) {
     out.add({
       kind: 'KillPod',
       ...base,
-      reason: 'sandbox-dead',
+      reason: 'garbage',
       remove: true,
       sandboxIds: garbage.sandboxIds,
       containers: [],

@@ -3,7 +3,7 @@ import { deriveDesired } from './desired.js';
 import { inFlightKey, type Action } from './model/actions.js';
 import type { ActionOutcome, LoggedEvent } from './model/events.js';
 import type { ContainerObservation, MirrorObservation, SandboxObservation } from './model/observations.js';
-import { stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './model/state.js';
+import { podStepPrefix, stepKey, type ApiView, type RuntimeView, type State, type StepFailure } from './model/state.js';
 
 /**
  * Pure: no clock but the events' times and no I/O, so a recorded log replays to the same states.
@@ -70,7 +70,7 @@ function foldEvent(state: State, event: LoggedEvent): State {
       return { ...s, runtime: { ...s.runtime, unavailable: event.message } };
     case 'ActionSucceeded': {
       const next = withoutInFlight(s, event.action);
-      let failures = deleteKey(next.failures, failureKey(event.action));
+      let failures = clearedBy(next.failures, event.action);
       const first = event.action.kind === 'CreateSandbox' ? event.action.first : undefined;
       if (first) {
         const key = stepKey.container(event.action.podUid, first.containerName);
@@ -175,7 +175,10 @@ function applyApiOutcome(api: ApiView, action: Action, outcome: ActionOutcome, a
   return api;
 }
 
-/** Which failure record an action's outcome belongs to. */
+/**
+ * Which step an action is, and so which failure record its outcome belongs to: each kind of step
+ * has its own (see stepKey), so a failure holds back only the retry of what failed.
+ */
 export function failureKey(action: Action): string {
   switch (action.kind) {
     case 'CreateSandbox':
@@ -183,15 +186,31 @@ export function failureKey(action: Action): string {
     case 'StartContainer':
       return stepKey.container(action.podUid, action.containerName);
     case 'KillPod':
-    case 'RemoveContainers':
-    case 'StopContainer':
+      if (action.reason === 'sandbox-dead') return stepKey.sandboxDead(action.podUid);
+      if (action.reason === 'garbage') return stepKey.garbageSandboxes(action.podUid);
       return stepKey.kill(action.podUid);
+    case 'RemoveContainers':
+      return action.reason === 'created' && action.containerName !== undefined
+        ? stepKey.removeCreated(action.podUid, action.containerName)
+        : stepKey.garbage(action.podUid);
+    case 'StopContainer':
+      return stepKey.probeStop(action.podUid, action.containerName);
     case 'CreateMirror':
     case 'DeleteMirror':
     case 'UpdateMirrorStatus':
     case 'RefusePod':
       return stepKey.mirror(action.podFullName);
   }
+}
+
+/** What a success clears: its own step's failures, and all of a pod's once the pod is gone. */
+function clearedBy(failures: ReadonlyMap<string, StepFailure>, action: Action): ReadonlyMap<string, StepFailure> {
+  if (action.kind === 'KillPod' && (action.reason === 'removed' || action.reason === 'replaced')) {
+    const prefix = podStepPrefix(action.podUid);
+    if (![...failures.keys()].some((k) => k.startsWith(prefix))) return failures;
+    return new Map([...failures].filter(([k]) => !k.startsWith(prefix)));
+  }
+  return deleteKey(failures, failureKey(action));
 }
 
 function withoutInFlight(s: State, action: Action): State {

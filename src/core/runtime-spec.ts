@@ -55,6 +55,11 @@ export interface RuntimeSpecOptions {
    * emptyDir.
    */
   readonly nodeAllocatable?: { readonly cpuMilli: number; readonly memoryBytes: number };
+  /**
+   * The agent's own state and credentials (its root directory, the kubeconfig and the files it
+   * names, the event log): a writable hostPath mount may not reach them unless it names one exactly.
+   */
+  readonly protectedPaths?: readonly string[];
 }
 
 /** What only the runtime knows when a container is created. */
@@ -184,6 +189,7 @@ export function containerConfig(
     rootDir: opts.rootDir,
     uid: pod.uid,
     ...(opts.nodeAllocatable ? { allocatableMemory: opts.nodeAllocatable.memoryBytes } : {}),
+    ...(opts.protectedPaths?.length ? { protectedPaths: opts.protectedPaths } : {}),
   });
   if (managesEtcHosts(container, podIPs)) {
     const path = etcHostsPath(opts.rootDir, pod.uid);

@@ -1,5 +1,5 @@
 // The event log file: one JSON line per event, after a header line that says how to replay it.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, fchmodSync, openSync, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { LoggedEvent } from '../core/model/events.js';
 import type { SourceKind } from '../core/model/static-pod.js';
@@ -17,8 +17,14 @@ export interface EventLogWriter {
   close(): Promise<void>;
 }
 
+/**
+ * Opens the log for appending, readable by its owner only (0600, an older file too): it holds the
+ * manifests as written, their env values included, and every error the agent met.
+ */
 export function openEventLog(path: string, header: EventLogHeader): EventLogWriter {
-  const stream: WriteStream = createWriteStream(path, { flags: 'a' });
+  const fd = openSync(path, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  const stream: WriteStream = createWriteStream(path, { fd });
   stream.write(JSON.stringify(header) + '\n');
   return {
     write: (event) => {

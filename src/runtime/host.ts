@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { HostDns, HostPathType, HostPreparation } from '../core/runtime-spec.js';
+import { checkNotProtected } from './protected-paths.js';
 
 export interface HostPort {
   /** mkdir -p when `create`, else require an existing directory; rejects with a clear message. */
@@ -49,6 +50,9 @@ export const nodeHost: HostPort = {
         return undefined;
       case 'subPath':
         return prepareSubPath(item.volumePath, item.subPath, item.what);
+      case 'notProtected':
+        await checkNotProtected(item.path, item.protectedPaths, item.what);
+        return undefined;
       case 'file':
         await mkdir(dirname(item.path), { recursive: true });
         await writeFile(item.path, item.content, { mode: 0o644 });

@@ -1,4 +1,5 @@
-// The HTTP port of the manifest URL source: one GET, bounded in time and in size.
+// The HTTP port of the manifest URL source: one GET, bounded in time and in size. The headers
+// (often a token) go to the URL's origin only, and no error quotes them.
 export interface FetchResult {
   readonly status: number;
   readonly body: string;
@@ -19,14 +20,28 @@ export class HttpError extends Error {
   }
 }
 
+/** Redirects followed before the fetch counts as failed. */
+const MAX_REDIRECTS = 5;
+
 export const nodeHttp: HttpPort = {
   async get(url, headers, { timeoutMs, maxBytes }) {
-    const h = new Headers();
-    for (const [name, values] of Object.entries(headers)) for (const v of values) h.append(name, v);
+    const h = requestHeaders(headers);
+    const signal = AbortSignal.timeout(timeoutMs);
     let response: Response;
+    let target = new URL(url);
     try {
-      response = await fetch(url, { headers: h, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+      // Redirects by hand: the configured headers (tokens) go only to the URL's own origin.
+      for (let hop = 0; ; hop++) {
+        const sameOrigin = target.origin === new URL(url).origin;
+        response = await fetch(target, { headers: sameOrigin ? h : new Headers(), signal, redirect: 'manual' });
+        const location = response.headers.get('location');
+        if (response.status < 300 || response.status > 399 || location === null) break;
+        if (hop >= MAX_REDIRECTS) throw new HttpError(`more than ${MAX_REDIRECTS} redirects`);
+        await response.body?.cancel();
+        target = new URL(location, target);
+      }
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       throw new HttpError(describeFetchError(err, timeoutMs));
     }
     const reader = response.body?.getReader();
@@ -50,6 +65,24 @@ export const nodeHttp: HttpPort = {
     return { status: response.status, body: Buffer.concat(chunks).toString('utf8') };
   },
 };
+
+/**
+ * The configured headers. A value fetch refuses (a line break, a NUL) fails without being quoted:
+ * header values are credentials, and this message goes to the log and the event log.
+ */
+function requestHeaders(headers: Readonly<Record<string, string[]>>): Headers {
+  const h = new Headers();
+  for (const [name, values] of Object.entries(headers)) {
+    for (const v of values) {
+      try {
+        h.append(name, v);
+      } catch {
+        throw new HttpError(`header ${JSON.stringify(name)}: not a valid HTTP header name or value (not shown)`);
+      }
+    }
+  }
+  return h;
+}
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {

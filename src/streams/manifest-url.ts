@@ -1,5 +1,6 @@
 // Source: a manifest URL, fetched every httpCheckFrequency. A failed fetch or a bad body keeps the
-// current pods (ManifestInvalid); the source counts as synced only after a good answer.
+// current pods (ManifestInvalid); the source counts as synced only after a good answer. No
+// message it emits holds a configured header value.
 import { createHash } from 'node:crypto';
 import {
   defer,
@@ -37,9 +38,11 @@ export function manifestUrl(
     let lastProblem: string | undefined;
     let synced = false;
 
+    const redact = redactor(options.headers);
     const poll = async (): Promise<EventBody[]> => {
       const origin = options.url;
-      const invalid = (message: string, line?: number, column?: number): EventBody[] => {
+      const invalid = (raw: string, line?: number, column?: number): EventBody[] => {
+        const message = redact(raw);
         // Repeated identical failures are one event: the state does not change.
         if (lastProblem === message) return [];
         lastProblem = message;
@@ -75,12 +78,13 @@ export function manifestUrl(
         seenAt: scheduler.now(),
       });
       if (!result.ok) {
-        const lines = result.problems.map(
+        const problems = result.problems.map((p) => ({ ...p, message: redact(p.message) }));
+        const lines = problems.map(
           (p) => `${p.line ? `line ${p.line}: ` : ''}${p.field ? `${p.field}: ` : ''}${p.message}`,
         );
         if (lastProblem === lines.join('; ')) return [];
         lastProblem = lines.join('; ');
-        return [{ type: 'ManifestInvalid', source: 'http', origin, problems: result.problems }];
+        return [{ type: 'ManifestInvalid', source: 'http', origin, problems }];
       }
       lastGood = hash;
       lastProblem = undefined;
@@ -97,6 +101,19 @@ export function manifestUrl(
       mergeMap((events) => events),
     );
   });
+}
+
+/**
+ * Takes the configured header values (tokens) out of a message before it becomes an event, which
+ * is logged, written to the event log and may become an Event in the API server: an error from
+ * the HTTP stack, or a manifest problem quoting a body that echoes the request, cannot leak them.
+ */
+export function redactor(headers: Readonly<Record<string, readonly string[]>>): (message: string) => string {
+  const secrets = [...new Set(Object.values(headers).flat())]
+    .filter((v) => v !== '')
+    .sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return (message) => message;
+  return (message) => secrets.reduce((m, secret) => m.split(secret).join('[redacted]'), message);
 }
 
 /** Runs `fetchOnce` at once and every `periodMs`; a tick that comes while one runs is skipped,

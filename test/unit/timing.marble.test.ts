@@ -2,7 +2,7 @@
 // follow-ups, and the whole loop's per-pod serialisation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Observable, map } from 'rxjs';
+import { Observable, map, merge, of, takeUntil, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Action } from '../../src/core/model/actions.js';
 import type { EventBody } from '../../src/core/model/events.js';
@@ -13,7 +13,7 @@ import { coalesceMap } from '../../src/streams/coalesce.js';
 import { followUps } from '../../src/streams/follow-ups.js';
 import { scanTriggers } from '../../src/streams/manifest-dir.js';
 import { pollEvery } from '../../src/streams/manifest-url.js';
-import { manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
+import { container, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const newScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
@@ -69,6 +69,59 @@ describe('timing (virtual time)', () => {
       starts.map((t) => t / 1000),
       [0, 0, 10, 30, 70, 150, 310, 610, 910],
     );
+  });
+
+  it('a step that keeps failing is retried at 1 s, 2 s, 4 s … apart however many events come; the pod removal goes at once', () => {
+    // Issue 22, defect 3: a created container containerd is still starting cannot be removed yet.
+    const scheduler = newScheduler();
+    const web = staticPod('web');
+    const view = {
+      sandboxes: [sandbox(web, 'sb1')],
+      containers: [container(web, 'c1', 'sb1', 'web', { state: 'created' })],
+    };
+    const removals: number[] = [];
+    const kills: number[] = [];
+    scheduler.run(({ flush }) => {
+      const effects = (actions$: Observable<Action>) =>
+        actions$.pipe(
+          map((action): EventBody => {
+            if (action.kind === 'KillPod') {
+              kills.push(scheduler.now());
+              return {
+                type: 'ActionSucceeded',
+                action,
+                outcome: { removedContainerIds: ['c1'], removedSandboxIds: ['sb1'] },
+              };
+            }
+            removals.push(scheduler.now());
+            return { type: 'ActionFailed', action, reason: 'RuntimeError', message: 'container is in starting state' };
+          }),
+        );
+      // A busy node: a relist every 100 ms; the manifest is deleted at 40 s.
+      const inputs = merge(
+        of<EventBody[]>(manifestRead(web), { type: 'SourceSynced', source: 'file', sourceId: '/etc/manifests' }),
+        timer(0, 100, scheduler).pipe(
+          map((): EventBody => ({ type: 'RuntimeRelisted', startedAt: scheduler.now(), ...view })),
+          takeUntil(timer(40_000, scheduler)),
+        ),
+        timer(40_000, scheduler).pipe(
+          map((): EventBody => ({ type: 'ManifestGone', source: 'file', origin: web.origin })),
+        ),
+      );
+      reconcileLoop({
+        initial: initialState(['file']),
+        inputs,
+        effects,
+        scheduler,
+        stop: timer(60_000, scheduler),
+      }).subscribe();
+      flush();
+    });
+    assert.deepEqual(
+      removals.map((t) => t / 1000),
+      [0, 1, 3, 7, 15, 31],
+    );
+    assert.deepEqual(kills, [40_000]);
   });
 
   it('a step that only folds (a scan event with more to come) leaves the back-off wake-up armed', () => {

@@ -40,19 +40,28 @@ export interface StartContainer extends ActionBase {
   readonly attempt: number;
 }
 
-/** Stop containers (with their grace periods) and sandboxes; remove them too when `remove`. */
+/**
+ * Stop containers (with their grace periods) and sandboxes; remove them too when `remove`. Why:
+ * the pod is `removed` or `replaced` (all of it goes, its directory too); its sandbox died under
+ * running containers (`sandbox-dead`: they are stopped, not removed); old sandboxes are
+ * `garbage` (removed).
+ */
 export interface KillPod extends ActionBase {
   readonly kind: 'KillPod';
-  readonly reason: 'removed' | 'replaced' | 'sandbox-dead' | 'duplicate';
+  readonly reason: 'removed' | 'replaced' | 'sandbox-dead' | 'garbage' | 'duplicate';
   readonly sandboxIds: string[];
   readonly containers: { id: string; sandboxId: string; name: string; gracePeriodSeconds: number; preStop?: string }[];
   readonly remove: boolean;
 }
 
-/** Remove dead containers (garbage collection, or a container that was created but never started). */
+/** Remove dead containers (`garbage`), or a container that was `created` but never started. */
 export interface RemoveContainers extends ActionBase {
   readonly kind: 'RemoveContainers';
   readonly containerIds: string[];
+  /** Absent in logs recorded before it existed: read as `garbage`. */
+  readonly reason?: 'garbage' | 'created';
+  /** For `created`: the container's name (its removal is that container's step). */
+  readonly containerName?: string;
 }
 
 /** Create the mirror pod of a static pod in the API server. */

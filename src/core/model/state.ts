@@ -94,7 +94,7 @@ export interface State {
   readonly backoff: ReadonlyMap<string, BackoffEntry>;
   /** Probe verdicts per container id (absent: not yet decided). */
   readonly probes: ReadonlyMap<string, ProbeVerdicts>;
-  /** Failures per `<uid>/<step>`; cleared when the step succeeds. */
+  /** Failures per step (see stepKey); cleared when that step succeeds, or the pod is removed. */
   readonly failures: ReadonlyMap<string, StepFailure>;
 }
 
@@ -120,10 +120,30 @@ export function initialState(configuredSources: readonly SourceKind[], now = 0, 
   };
 }
 
-/** Keys of the per-step failure and back-off maps. */
+/**
+ * Keys of the per-step failure and back-off maps: one per kind of step, so a failure is counted
+ * against the step that failed and holds back only that step's retry (never another decision, such
+ * as the pod's removal), and a success clears only its own step. Container names are DNS-1123
+ * labels, so no name can collide with a `#` key.
+ */
 export const stepKey = {
+  /** Starting a container (the first one with its sandbox too); the back-off of its restarts. */
   container: (uid: string, name: string) => `${uid}/${name}`,
+  /** Removing a container that was created but never started, before it is created again. */
+  removeCreated: (uid: string, name: string) => `${uid}/${name}/#remove-created`,
+  /** Stopping a container that failed its liveness or startup probe. */
+  probeStop: (uid: string, name: string) => `${uid}/${name}/#probe-stop`,
   sandbox: (uid: string) => `${uid}/#sandbox`,
+  /** Stopping the running containers of a pod whose sandbox died. */
+  sandboxDead: (uid: string) => `${uid}/#sandbox-dead`,
+  /** Removing dead containers the pod no longer needs (garbage collection). */
+  garbage: (uid: string) => `${uid}/#garbage`,
+  /** Removing the pod's old sandboxes (garbage collection). */
+  garbageSandboxes: (uid: string) => `${uid}/#garbage-sandboxes`,
+  /** The pod's removal: stop and remove all it has (removed, replaced). */
   kill: (uid: string) => `${uid}/#kill`,
   mirror: (fullName: string) => `mirror/${fullName}`,
 };
+
+/** Every key of the pod `uid`'s steps starts with this. */
+export const podStepPrefix = (uid: string) => `${uid}/`;

@@ -32,6 +32,16 @@ export type HostPreparation =
       readonly mount: number;
       readonly what: string;
     }
+  /**
+   * A writable hostPath mount (its subPath included) must not reach the agent's own state or
+   * credentials (`protectedPaths`), symlinks resolved, unless it names one of them exactly.
+   */
+  | {
+      readonly kind: 'notProtected';
+      readonly path: string;
+      readonly protectedPaths: readonly string[];
+      readonly what: string;
+    }
   /** A file the agent manages (the pod's /etc/hosts), written before each container start. */
   | { readonly kind: 'file'; readonly path: string; readonly content: string; readonly what: string };
 
@@ -64,6 +74,8 @@ export interface MountContext {
   readonly uid: string;
   /** The node's allocatable memory, the largest a memory-backed emptyDir may be. */
   readonly allocatableMemory?: number;
+  /** See RuntimeSpecOptions.protectedPaths. */
+  readonly protectedPaths?: readonly string[];
 }
 
 export function volumeMounts(
@@ -110,6 +122,15 @@ export function volumeMounts(
         subPath: m.subPath,
         mount: mounts.length,
         what: `volume "${vol.name}" subPath "${m.subPath}"`,
+      });
+    }
+    if (vol.hostPath && m.readOnly !== true && ctx.protectedPaths?.length) {
+      // First, before any preparation creates a directory there.
+      prepare.unshift({
+        kind: 'notProtected',
+        path: hostPath,
+        protectedPaths: ctx.protectedPaths,
+        what: `volume "${vol.name}" (hostPath ${hostPath})`,
       });
     }
     mounts.push({

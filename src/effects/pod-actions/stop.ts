@@ -68,7 +68,7 @@ export async function killPod(deps: Effects, action: KillPod): Promise<ActionOut
     }
     deps.log.info(
       { pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) },
-      'pod removed',
+      action.reason === 'garbage' ? 'old sandboxes removed' : 'pod removed',
     );
     return { removedSandboxIds: action.sandboxIds, removedContainerIds: action.containers.map((c) => c.id) };
   }

@@ -45,6 +45,22 @@ const DEFAULTS = {
   backoffMaxMs: 8_000, // at most 8 s between reconnects: mirrors converge soon after the API server is back
 };
 
+/**
+ * The files a kubeconfig stands for: itself and, for its current context, the CA, the client
+ * certificate and key (paths made absolute as the client reads them). None when it cannot be read.
+ */
+export function kubeconfigFiles(kubeconfigPath: string): string[] {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(kubeconfigPath);
+  } catch {
+    return [kubeconfigPath];
+  }
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  return [kubeconfigPath, cluster?.caFile, user?.certFile, user?.keyFile].filter((f): f is string => !!f);
+}
+
 export function createKubeApi(kubeconfigPath: string, options: KubeApiOptions = {}): KubeApi {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
