@@ -27,6 +27,8 @@ export interface CheckContext {
   agent: Agent;
   /** kubectl as the admin, for the mirrors; absent without an API server. */
   kubectl?: (...args: string[]) => Promise<string>;
+  /** Leftovers an earlier wait reported already: not charged to later injections again. */
+  reported?: Set<string>;
 }
 
 export interface Snapshot {
@@ -51,7 +53,8 @@ export function runTwice(snap: Snapshot): string[] {
 export async function problems(ctx: CheckContext, expected: Expected): Promise<{ problems: string[]; snap: Snapshot }> {
   const [sandboxes, containers] = await Promise.all([ctx.crictl.pods(), ctx.crictl.containers()]);
   const snap = { sandboxes, containers };
-  const out: string[] = [...runTwice(snap)];
+  const found: string[] = [...runTwice(snap)];
+  const out = { push: (...p: string[]) => found.push(...p.filter((x) => !ctx.reported?.has(x))) };
   const sandboxIds = new Set(sandboxes.map((s) => s.id));
   const liveUids = new Set<string>();
   const uidOf = new Map<string, string>();
@@ -88,7 +91,7 @@ export async function problems(ctx: CheckContext, expected: Expected): Promise<{
   out.push(...(await orphanedMounts(ctx, snap, podNetwork)));
   out.push(...(await orphanedDirectories(ctx, liveUids)));
   if (ctx.kubectl) out.push(...(await mirrorProblems(ctx, expected, uidOf)));
-  return { problems: out, snap };
+  return { problems: found, snap };
 }
 
 /** Mounts under the runtime's or the agent's directories that belong to nothing alive. */
@@ -205,5 +208,7 @@ export async function converge(ctx: CheckContext, expected: Expected, timeoutMs:
     await sleep(500);
   }
   const leftoversOnly = last.length > 0 && last.every(isLeftover);
+  ctx.reported ??= new Set();
+  for (const p of last.filter(isLeftover)) ctx.reported.add(p);
   return { converged: false, leftoversOnly, ms: Date.now() - t0, problems: last, transient: [...transient] };
 }
