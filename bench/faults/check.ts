@@ -203,12 +203,17 @@ export async function converge(ctx: CheckContext, expected: Expected, timeoutMs:
     }
     const same = last.length > 0 && last.every(isLeftover) && last.join() === prev.join();
     leftoversSince = same ? leftoversSince || Date.now() : 0;
-    if (leftoversSince && Date.now() - leftoversSince > LEFTOVER_PATIENCE_MS) break;
+    if (leftoversSince && Date.now() - leftoversSince > LEFTOVER_PATIENCE_MS) {
+      // Converged but for the leftovers: the time is when they were all that was left.
+      const ms = leftoversSince - t0;
+      ctx.reported ??= new Set();
+      for (const p of last) ctx.reported.add(p);
+      return { converged: false, leftoversOnly: true, ms, problems: last, transient: [...transient] };
+    }
     prev = last;
     await sleep(500);
   }
-  const leftoversOnly = last.length > 0 && last.every(isLeftover);
   ctx.reported ??= new Set();
   for (const p of last.filter(isLeftover)) ctx.reported.add(p);
-  return { converged: false, leftoversOnly, ms: Date.now() - t0, problems: last, transient: [...transient] };
+  return { converged: false, ms: Date.now() - t0, problems: last, transient: [...transient] };
 }
