@@ -113,7 +113,7 @@ spec:
 }
 
 /** The Node flags bin/staticlet passes, so a profiled agent runs like a launched one. */
-function launcherNodeFlags(): string[] {
+export function launcherNodeFlags(): string[] {
   const line = readFileSync(join(REPO, 'bin/staticlet'), 'utf8')
     .split('\n')
     .find((l) => l.startsWith('exec node '));

@@ -1,0 +1,23 @@
+// Loaded into the agent's process by `npm run soak` (node --import, before dist/src/main.js) to
+// expose its V8 heap without an inspector or an endpoint: every 2 s it writes
+// process.memoryUsage() as one JSON object to $STATICLET_SOAK_HEAP_FILE (write, then rename). The
+// timer is unref'd, so it never keeps the agent alive; the agent itself is unchanged.
+import { renameSync, writeFileSync } from 'node:fs';
+
+const file = process.env['STATICLET_SOAK_HEAP_FILE'];
+
+function write(path: string): void {
+  const m = process.memoryUsage();
+  const sample = { t: Date.now(), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  try {
+    writeFileSync(`${path}.tmp`, JSON.stringify(sample));
+    renameSync(`${path}.tmp`, path);
+  } catch {
+    // A full disk or a removed directory: the soak reads no heap; the agent must not care.
+  }
+}
+
+if (file) {
+  write(file);
+  setInterval(() => write(file), 2_000).unref();
+}
