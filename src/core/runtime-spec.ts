@@ -72,7 +72,8 @@ export interface ContainerRuntimeContext {
   readonly nodeHosts?: string;
 }
 
-export function podLogDirectory(pod: StaticPod, podLogsDir: string): string {
+/** The kubelet's layout: `<pod logs dir>/<namespace>_<name>_<uid>`. */
+export function podLogDirectory(pod: { namespace: string; name: string; uid: string }, podLogsDir: string): string {
   return `${podLogsDir}/${pod.namespace}_${pod.name}_${pod.uid}`;
 }
 

@@ -50,9 +50,14 @@ describe('static pods from a manifest directory', () => {
     await node.writeManifest('web.yaml', manifest('web'));
     const first = await waitFor('web running', () => node.running('web', 'main'));
 
+    const [sandbox] = await node.sandboxes();
+    const logDir = join(node.logsDir, `default_${node.podName('web')}_${sandbox!.metadata.uid}`);
+    assert.ok(existsSync(logDir), 'the pod has its log directory');
+
     await node.removeManifest('web.yaml');
     await waitFor('the sandbox removed', async () => (await node.sandboxes()).length === 0);
     assert.equal((await node.containers()).length, 0, 'containers are removed with the sandbox');
+    await waitFor('its log directory removed with it', () => !existsSync(logDir));
 
     await node.writeManifest('web.yaml', manifest('web'));
     const again = await waitFor('web running again', () => node.running('web', 'main'));

@@ -2,7 +2,7 @@
 // directory) and RemoveContainers. What is stopped is marked in the status cache first.
 import type { KillPod, RemoveContainers, StopContainer } from '../../core/model/actions.js';
 import type { ActionOutcome } from '../../core/model/events.js';
-import { podDirectory, podVolumesDirectory } from '../../core/runtime-spec.js';
+import { podDirectory, podLogDirectory, podVolumesDirectory } from '../../core/runtime-spec.js';
 import { containerFromStatus, observeContainer } from '../../runtime/cri/observations.js';
 import { CriError } from '../../cri-api/runtime-service.js';
 import { runPreStop } from '../hooks.js';
@@ -65,6 +65,10 @@ export async function killPod(deps: Effects, action: KillPod): Promise<ActionOut
       // pod's volumes directory: off before the directory goes.
       await deps.host.unmountUnder(podVolumesDirectory(deps.spec.rootDir, action.podUid));
       await deps.host.removeTree(podDirectory(deps.spec.rootDir, action.podUid));
+      // Its logs go with it, as the kubelet's garbage collection does: nothing reads a removed
+      // pod's logs, and a node that replaces pods for months would otherwise fill its disk.
+      const logs = podLogsOf(action.podFullName, action.podUid, deps.spec.podLogsDir);
+      if (logs) await deps.host.removeTree(logs);
     }
     deps.log.info(
       { pod: action.podFullName, reason: action.reason, sandboxes: action.sandboxIds.map(short) },
@@ -87,6 +91,16 @@ export async function killPod(deps: Effects, action: KillPod): Promise<ActionOut
 export async function removeContainers(deps: Effects, action: RemoveContainers): Promise<ActionOutcome> {
   for (const id of action.containerIds) await ignoreNotFound(deps.cri.removeContainer(id));
   return { removedContainerIds: action.containerIds };
+}
+
+/** The log directory of a pod known by its `namespace/name` (a pod with no sandbox has none). */
+function podLogsOf(podFullName: string, uid: string, podLogsDir: string): string | undefined {
+  const slash = podFullName.indexOf('/');
+  if (slash <= 0) return undefined;
+  return podLogDirectory(
+    { namespace: podFullName.slice(0, slash), name: podFullName.slice(slash + 1), uid },
+    podLogsDir,
+  );
 }
 
 async function ignoreNotFound(p: Promise<void>): Promise<void> {
