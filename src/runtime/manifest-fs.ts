@@ -71,7 +71,8 @@ export const nodeManifestFs: ManifestFsPort = {
   stat: async (file, maxBytes) => statEntry(file, maxBytes),
   read: async (file, maxBytes) => readEntry(file, maxBytes),
   watch(path, kind) {
-    return kind === 'dir' ? directoryEvents(path) : chokidarEvents(path);
+    if (kind === 'dir') return directoryEvents(path);
+    return kind === 'missing' ? missingEvents(path) : chokidarEvents(path);
   },
   settle: () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve))),
   writers: procWriters,
@@ -81,28 +82,49 @@ export const nodeManifestFs: ManifestFsPort = {
  * An existing directory: one inotify watch and nothing read per event, since the scan that follows
  * reads what it needs (chokidar would re-read and stat the whole directory on every event, which
  * costs milliseconds per event and a lot of CPU in a burst). A second watch, on the parent, sees
- * the path itself go, come back or be swapped (a symlink retargeted, a directory renamed over it);
- * the scan that follows finds a new directory and the source re-arms the watch there. Completes if
- * the watch breaks; the source re-arms it at the next scan.
+ * the path itself go, come back or be swapped (a symlink retargeted, a directory renamed over it).
+ *
+ * Completes, after an `unknown` event for the path, as soon as what it watches may no longer be
+ * the path: its name came, went or was replaced in the parent, or the directory watched was
+ * itself removed or moved (inotify's delete-self and move-self, which Node reports as a `rename`
+ * of the directory's own base name). The source then arms a new watch at the scan that follows,
+ * even when the directory now there has the same dev and inode as the old one (ext4 hands a
+ * removed directory's inode to the next mkdir at once, so no listing can tell them apart). The
+ * parent is watched first: a swap after that is seen there, and one before it happened before
+ * the directory watch was set up, which then watches the new directory. Completes too if the
+ * watch breaks, or cannot be set up (after an `unknown` event when the path is gone or no
+ * directory any more, so that a scan looks at what it is now).
  */
 function directoryEvents(path: string): Observable<WatchEvent> {
   return new Observable<WatchEvent>((subscriber) => {
+    const name = basename(path);
+    const replaced = (): void => {
+      if (subscriber.closed) return;
+      subscriber.next({ path, change: 'unknown' });
+      subscriber.complete();
+    };
+    const parent = parentEvents(path, replaced);
     let watcher: ReturnType<typeof inotifyWatch>;
     try {
       // Node's `rename` is inotify's create, delete and move; its `change` is modify and attrib.
-      watcher = inotifyWatch(path, { persistent: true }, (event, name) =>
-        subscriber.next(
-          name
-            ? { path: join(path, name.toString()), change: event === 'rename' ? 'entry' : 'content' }
-            : { path, change: 'unknown' },
-        ),
-      );
-    } catch {
+      // Events about the directory itself come with its own base name.
+      watcher = inotifyWatch(path, { persistent: true }, (event, changed) => {
+        if (subscriber.closed) return;
+        const entry = changed?.toString();
+        if (entry === undefined || entry === '') {
+          subscriber.next({ path, change: 'unknown' });
+          return;
+        }
+        subscriber.next({ path: join(path, entry), change: event === 'rename' ? 'entry' : 'content' });
+        if (event === 'rename' && entry === name) replaced();
+      });
+    } catch (err) {
+      parent?.close();
+      if (isNotFound(err)) subscriber.next({ path, change: 'unknown' });
       subscriber.complete();
       return;
     }
-    watcher.on('error', () => subscriber.complete());
-    const parent = parentEvents(path, () => subscriber.next({ path, change: 'unknown' }));
+    watcher.on('error', () => replaced());
     subscriber.next({ path, change: 'unknown' });
     return () => {
       watcher.close();
@@ -111,8 +133,15 @@ function directoryEvents(path: string): Observable<WatchEvent> {
   });
 }
 
-/** Calls `changed` when the name of `path` in its parent directory comes, goes or is replaced. */
-function parentEvents(path: string, changed: () => void): ReturnType<typeof inotifyWatch> | undefined {
+/**
+ * Calls `changed` when the name of `path` in its parent directory comes, goes or is replaced, and
+ * `broke` (by default nothing: the periodic rescan still sees the path change) if the watch breaks.
+ */
+function parentEvents(
+  path: string,
+  changed: () => void,
+  broke: () => void = () => undefined,
+): ReturnType<typeof inotifyWatch> | undefined {
   const parent = dirname(path);
   const name = basename(path);
   if (parent === path) return undefined;
@@ -120,8 +149,10 @@ function parentEvents(path: string, changed: () => void): ReturnType<typeof inot
     const watcher = inotifyWatch(parent, { persistent: true }, (_event, changedName) => {
       if (changedName?.toString() === name) changed();
     });
-    // Without it, the periodic rescan still sees the path change.
-    watcher.on('error', () => watcher.close());
+    watcher.on('error', () => {
+      watcher.close();
+      broke();
+    });
     return watcher;
   } catch {
     return undefined;
@@ -129,8 +160,27 @@ function parentEvents(path: string, changed: () => void): ReturnType<typeof inot
 }
 
 /**
- * A single manifest file, or a path that is not there yet: chokidar follows a file replaced by
- * rename and notices the path appear.
+ * A path that is not there: the watch on its parent sees it come, in place the moment this
+ * returns (chokidar, for a missing path, says it is ready before it watches the parent, and a
+ * directory made in between would be missed). Where the parent is not there either, chokidar,
+ * which notices the path appear whatever is missing of it.
+ */
+function missingEvents(path: string): Observable<WatchEvent> {
+  return new Observable<WatchEvent>((subscriber) => {
+    const parent = parentEvents(
+      path,
+      () => subscriber.next({ path, change: 'unknown' }),
+      () => subscriber.complete(),
+    );
+    if (parent === undefined) return chokidarEvents(path).subscribe(subscriber);
+    subscriber.next({ path, change: 'unknown' });
+    return () => parent.close();
+  });
+}
+
+/**
+ * A single manifest file, or a path that is not there and neither is its parent: chokidar follows
+ * a file replaced by rename and notices the path appear.
  */
 function chokidarEvents(path: string): Observable<WatchEvent> {
   return new Observable<WatchEvent>((subscriber) => {

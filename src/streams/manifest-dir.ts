@@ -9,7 +9,6 @@ import { basename, extname, join } from 'node:path';
 import {
   catchError,
   defer,
-  distinctUntilChanged,
   from,
   groupBy,
   map,
@@ -110,8 +109,11 @@ export function manifestDirectory(
     const recheck = new Subject<void>();
     // What the path is (directory, file, missing) decides how it is watched; every scan says. A
     // directory put in the place of the one watched (rm and mkdir, a symlink retargeted) is
-    // watched anew.
-    const pathKind = new Subject<{ kind: Listing['kind']; key: string }>();
+    // watched anew, and so is the path whenever its watch has ended (see watchDecision).
+    const arm = new Subject<{ kind: Listing['kind']; watch: ArmedWatch }>();
+    let armed: ArmedWatch | undefined;
+    /** Told when a watch that had said something ends: the scan it triggers arms the next one. */
+    const watchEnded = new Subject<void>();
     let synced = false;
     let lastScanError: string | undefined;
     const histories = new Map<string, FileHistory>();
@@ -142,7 +144,11 @@ export function manifestDirectory(
       const events: EventBody[] = [];
       const listedAfter = eventCount;
       const listing = await fs.list(options.path);
-      pathKind.next({ kind: listing.kind, key: listing.kind === 'dir' ? `dir ${listing.id}` : listing.kind });
+      const key = listing.kind === 'dir' ? `dir ${listing.id}` : listing.kind;
+      if (watchDecision(armed, key) === 'arm') {
+        armed = { key, ended: false };
+        arm.next({ kind: listing.kind, watch: armed });
+      }
       const skippedNow = new Set<string>();
       const skip = (file: string, why: string): void => {
         skippedNow.add(file);
@@ -265,13 +271,29 @@ export function manifestDirectory(
       return markScanParts(events);
     };
 
-    const fileEvents = pathKind.pipe(
-      distinctUntilChanged((a, b) => a.key === b.key),
-      switchMap(({ kind }) => fs.watch(options.path, kind)),
+    const fileEvents = arm.pipe(
+      switchMap(({ kind, watch }) => {
+        let said = false;
+        return fs.watch(options.path, kind).pipe(
+          tap({
+            next: () => (said = true),
+            // Ended by the port (the path's name changed in its parent, or the watch broke), not
+            // replaced by the next one: whatever it watched may no longer be the path, even when
+            // the directory there now has the same dev and inode (ext4 hands a removed
+            // directory's inode to the next mkdir at once). The next scan arms a new watch; one
+            // is triggered now unless the watch never said anything (it could not be set up at
+            // all), so that a watch that keeps failing costs no loop of scans.
+            complete: () => {
+              watch.ended = true;
+              if (said) watchEnded.next();
+            },
+          }),
+        );
+      }),
       tap(record),
       map((e) => e.path),
     );
-    return scanTriggers(fileEvents, recheck, options, scheduler).pipe(
+    return scanTriggers(merge(fileEvents, watchEnded.pipe(map(() => options.path))), recheck, options, scheduler).pipe(
       coalesceMap(() =>
         defer(scan).pipe(
           catchError((err: unknown) => {
@@ -285,6 +307,24 @@ export function manifestDirectory(
       mergeMap((events) => from(events)),
     );
   });
+}
+
+/** The watch the source set up last: for which listing of the path, and whether it has ended. */
+export interface ArmedWatch {
+  /** `dir <dev:ino>`, `file` or `missing`. */
+  readonly key: string;
+  ended: boolean;
+}
+
+/**
+ * Whether a scan whose listing says `key` arms a new watch: when none is armed, when the path is
+ * something else than what the armed one was set up for, or when the armed one has ended. An
+ * ended watch is re-armed even for the same key: a directory removed and made anew at once can
+ * have the same dev and inode, and the old watch saw the old one go and will never see a thing
+ * again.
+ */
+export function watchDecision(armed: ArmedWatch | undefined, key: string): 'arm' | 'keep' {
+  return armed === undefined || armed.key !== key || armed.ended ? 'arm' : 'keep';
 }
 
 /**

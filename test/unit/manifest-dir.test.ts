@@ -2,7 +2,7 @@
 // which changed files wait for their writers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asyncScheduler, Subject, take, toArray, firstValueFrom, type Observable } from 'rxjs';
+import { asyncScheduler, EMPTY, Subject, startWith, take, toArray, firstValueFrom, type Observable } from 'rxjs';
 import type { EventBody } from '../../src/core/model/events.js';
 import type { Listing, ManifestFsPort, WatchEvent } from '../../src/runtime/manifest-fs.js';
 import { manifestDirectory } from '../../src/streams/manifest-dir.js';
@@ -140,6 +140,91 @@ describe('manifest directory source', () => {
       'ManifestGone+',
       'ManifestGone',
     ]);
+  });
+
+  it('arms a new watch when the one on the directory ends, though the new directory has the same dev and inode', async () => {
+    // rm -r and mkdir at once: ext4 gives the new directory the old one's inode, so the listing
+    // looks the same; the old watch saw its directory go (the port ends it) and sees nothing more.
+    let names = ['back.yaml'];
+    const inodes = new Map<string, number>();
+    const stat = (file: string) => {
+      if (!inodes.has(file)) inodes.set(file, inodes.size + 1);
+      return { ino: inodes.get(file)!, size: 10, mtimeMs: 1 };
+    };
+    const nameOf = (file: string) => file.slice(file.lastIndexOf('/') + 1);
+    const watches: Subject<WatchEvent>[] = [];
+    const fs: ManifestFsPort = {
+      list: async () => ({ kind: 'dir', names: [...names], id: '8:42' }),
+      stat: async (file) => (names.includes(nameOf(file)) ? { kind: 'file', stat: stat(file) } : { kind: 'missing' }),
+      read: async (file) =>
+        names.includes(nameOf(file))
+          ? { kind: 'text', text: podYaml(nameOf(file).slice(0, -'.yaml'.length)), stat: stat(file) }
+          : { kind: 'missing' },
+      watch: () => {
+        const events = new Subject<WatchEvent>();
+        watches.push(events);
+        // As the port does: one event once the watch is in place.
+        return events.pipe(startWith<WatchEvent>({ path: '/m', change: 'unknown' }));
+      },
+      settle: async () => undefined,
+      writers: async () => new Set(),
+    };
+    const seen: string[] = [];
+    const sub = manifestDirectory(
+      fs,
+      { path: '/m', nodeName: 'node1', checkFrequencyMs: 600_000 },
+      asyncScheduler,
+    ).subscribe((e) => seen.push('origin' in e ? `${e.type} ${e.origin}` : e.type));
+    try {
+      await sleep(20);
+      assert.deepEqual(seen, ['ManifestRead /m/back.yaml', 'SourceSynced']);
+      assert.equal(watches.length, 1);
+
+      names = ['again.yaml'];
+      watches[0]!.next({ path: '/m', change: 'unknown' });
+      watches[0]!.complete();
+      await sleep(20);
+      assert.deepEqual(seen.slice(2), ['ManifestRead /m/again.yaml', 'ManifestGone /m/back.yaml']);
+      assert.equal(watches.length, 2, 'the same dev and inode, but the watch ended: a new one is armed');
+
+      // Only the new watch can tell of the next file.
+      names = ['again.yaml', 'more.yaml'];
+      watches[1]!.next({ path: '/m/more.yaml', change: 'entry' });
+      await sleep(20);
+      assert.deepEqual(seen.slice(4), ['ManifestRead /m/more.yaml']);
+      assert.equal(watches.length, 2, 'a live watch for the same directory is kept');
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('a watch that ends without a word (it could not be set up) is armed again at the next scan, not at once', async () => {
+    let armed = 0;
+    const events = new Subject<WatchEvent>();
+    const fs: ManifestFsPort = {
+      list: async () => ({ kind: 'dir', names: [], id: '1' }),
+      stat: async () => ({ kind: 'missing' }),
+      read: async () => ({ kind: 'missing' }),
+      watch: () => {
+        armed++;
+        return armed === 1 ? EMPTY : events;
+      },
+      settle: async () => undefined,
+      writers: async () => new Set(),
+    };
+    const sub = manifestDirectory(
+      fs,
+      { path: '/m', nodeName: 'node1', checkFrequencyMs: 50 },
+      asyncScheduler,
+    ).subscribe();
+    try {
+      await sleep(25);
+      assert.equal(armed, 1, 'no loop of scans while the watch cannot be set up');
+      await sleep(60);
+      assert.equal(armed, 2, 'the periodic rescan tries again');
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   describe('files being written', () => {
