@@ -1,4 +1,5 @@
 // Builders for the pure-core tests: pods, observations and events.
+import type { RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
 import type { Action } from '../../src/core/model/actions.js';
 import type { EventBody, LoggedEvent } from '../../src/core/model/events.js';
 import { step } from '../../src/core/reconcile.js';
@@ -97,4 +98,21 @@ export function stepAll(from: State, bodies: EventBody[], at: number): { state: 
     actions.push(...r.actions);
   });
   return { state, actions };
+}
+
+const GIB = 1024 ** 3;
+
+/** The runtime-spec options the pod-spec tests build with: node1, 4 CPUs and 8 GiB unless told. */
+export function specOptions(over: Partial<RuntimeSpecOptions> = {}): RuntimeSpecOptions {
+  return {
+    nodeName: NODE,
+    podLogsDir: '/var/log/pods',
+    rootDir: '/var/lib/staticlet',
+    clusterDNS: [],
+    clusterDomain: '',
+    hostDns: { servers: [], searches: [], options: [] },
+    nodeIP: '192.0.2.10',
+    nodeAllocatable: { cpuMilli: 4000, memoryBytes: 8 * GIB },
+    ...over,
+  };
 }

@@ -1,4 +1,5 @@
 // Environment: the downward API (fieldRef, resourceFieldRef) and $(VAR) expansion, as Kubernetes does them.
+import { specOptions } from '../support/fixtures.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
@@ -7,16 +8,7 @@ import { expand } from '../../src/core/spec/env.js';
 import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const GiB = 1024 ** 3;
-const opts: RuntimeSpecOptions = {
-  nodeName: 'node1',
-  podLogsDir: '/var/log/pods',
-  rootDir: '/var/lib/staticlet',
-  clusterDNS: [],
-  clusterDomain: '',
-  hostDns: { servers: [], searches: [], options: [] },
-  nodeIP: '192.0.2.10',
-  nodeAllocatable: { cpuMilli: 4000, memoryBytes: 8 * GiB },
-};
+const opts = specOptions();
 
 function read(yaml: string): StaticPod {
   const r = readManifest(yaml, { nodeName: 'node1', source: 'file', origin: '/m/env.yaml', seenAt: 0 });

@@ -1,25 +1,17 @@
 // requests/limits: quantities, the QoS class, and the CRI resources the kubelet would set (cgroup v1).
+import { specOptions } from '../support/fixtures.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
 import { containerOomScoreAdj, qosClass } from '../../src/core/qos.js';
 import { compare, milliValue, parseQuantity, value } from '../../src/core/quantity.js';
-import { containerConfig, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
+import { containerConfig } from '../../src/core/runtime-spec.js';
 import { linuxResources, milliCpuToQuota, milliCpuToShares } from '../../src/core/spec/resources.js';
 import type { StaticPod } from '../../src/core/model/static-pod.js';
 
 const GiB = 1024 ** 3;
-const opts: RuntimeSpecOptions = {
-  nodeName: 'node1',
-  podLogsDir: '/var/log/pods',
-  rootDir: '/var/lib/staticlet',
-  clusterDNS: [],
-  clusterDomain: '',
-  hostDns: { servers: [], searches: [], options: [] },
-  nodeIP: '192.0.2.10',
-  nodeAllocatable: { cpuMilli: 4000, memoryBytes: 8 * GiB },
-};
+const opts = specOptions();
 
 function podWith(
   containers: { requests?: Record<string, string | number>; limits?: Record<string, string | number> }[],

@@ -1,28 +1,14 @@
 // Security contexts and namespaces → CRI, as the kubelet sends them.
+import { specOptions } from '../support/fixtures.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
-import {
-  containerConfig,
-  ContainerConfigError,
-  needsImageUser,
-  sandboxConfig,
-  type RuntimeSpecOptions,
-} from '../../src/core/runtime-spec.js';
+import { containerConfig, ContainerConfigError, needsImageUser, sandboxConfig } from '../../src/core/runtime-spec.js';
 import { containerConfigToProto, sandboxConfigToProto } from '../../src/runtime/cri/convert.js';
 import type { StaticPod } from '../../src/core/model/static-pod.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../src/core/spec/security.js';
 
-const opts: RuntimeSpecOptions = {
-  nodeName: 'node1',
-  podLogsDir: '/var/log/pods',
-  rootDir: '/var/lib/staticlet',
-  clusterDNS: [],
-  clusterDomain: '',
-  hostDns: { servers: [], searches: [], options: [] },
-  nodeIP: '192.0.2.10',
-  nodeAllocatable: { cpuMilli: 2000, memoryBytes: 2 ** 33 },
-};
+const opts = specOptions({ nodeAllocatable: { cpuMilli: 2000, memoryBytes: 2 ** 33 } });
 
 function read(spec: string): StaticPod {
   const r = readManifest(`apiVersion: v1\nkind: Pod\nmetadata: {name: sec}\nspec:\n${spec}`, {

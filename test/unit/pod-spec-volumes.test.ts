@@ -1,5 +1,6 @@
 // Volumes: mounts (readOnly, subPath, mountPropagation), what the host prepares (hostPath type
 // checks, emptyDirs, memory emptyDir sizes, subPaths), and those host operations on a scratch dir.
+import { specOptions } from '../support/fixtures.js';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -7,22 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readManifest } from '../../src/core/manifest/read-manifest.js';
-import { containerConfig, type RuntimeSpecOptions } from '../../src/core/runtime-spec.js';
+import { containerConfig } from '../../src/core/runtime-spec.js';
 import { memoryEmptyDirSize } from '../../src/core/spec/volumes.js';
 import type { StaticPod } from '../../src/core/model/static-pod.js';
 import { checkHostPath, prepareEmptyDir, prepareSubPath } from '../../src/runtime/host.js';
 
 const GiB = 1024 ** 3;
-const opts: RuntimeSpecOptions = {
-  nodeName: 'node1',
-  podLogsDir: '/var/log/pods',
-  rootDir: '/var/lib/staticlet',
-  clusterDNS: [],
-  clusterDomain: '',
-  hostDns: { servers: [], searches: [], options: [] },
-  nodeIP: '192.0.2.10',
-  nodeAllocatable: { cpuMilli: 2000, memoryBytes: 8 * GiB },
-};
+const opts = specOptions({ nodeAllocatable: { cpuMilli: 2000, memoryBytes: 8 * GiB } });
 
 function read(yaml: string): StaticPod {
   const r = readManifest(yaml, { nodeName: 'node1', source: 'file', origin: '/m/vol.yaml', seenAt: 0 });
