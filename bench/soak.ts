@@ -6,6 +6,8 @@
 // exits 1 if the agent died or a check failed.
 //   npm run soak                      30 minutes, 100 pods
 //   npm run soak -- --minutes 5       shorter; --pods N; --quick: 1 minute, 10 pods
+//   npm run soak -- --heap-snapshots DIR   also V8 heap snapshots into DIR after the warm-up and
+//                                     at the end of the churn (compare them in Chrome DevTools)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     'sample-seconds': { type: 'string', default: '5' },
     'churn-seconds': { type: 'string', default: '3' },
     out: { type: 'string', default: join(REPO, 'bench/results') },
+    'heap-snapshots': { type: 'string' },
   },
 });
 const quick = values.quick!;
@@ -38,6 +41,7 @@ const churnMs = Number(values['churn-seconds']) * 1000;
 const warmUpMs = Math.min(5 * 60_000, minutes * 60_000 * 0.2);
 /** How long the node may take to converge once the churn stops, and once every pod is removed. */
 const checkMs = quick ? 60_000 : 180_000;
+const snapshotDir = values['heap-snapshots'];
 
 async function main(): Promise<number> {
   for (const [name, v] of Object.entries({ minutes, pods, sampleMs, churnMs }))
@@ -53,11 +57,16 @@ async function main(): Promise<number> {
   try {
     runtime = await freshRuntime();
     const heapFile = join(runtime.dir, 'soak-heap.json');
+    if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
     const eventLog = join(runtime.dir, 'soak-events.jsonl');
     agent = await Agent.create(runtime, {
       nodeName: 'soak',
       extra: [`--event-log=${eventLog}`],
-      nodeArgs: ['--import', pathToFileURL(join(REPO, 'dist/bench/soak/heap-probe.js')).href],
+      nodeArgs: [
+        '--import',
+        pathToFileURL(join(REPO, 'dist/bench/soak/heap-probe.js')).href,
+        ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
+      ],
       env: { STATICLET_SOAK_HEAP_FILE: heapFile },
     });
     await agent.start();
@@ -68,6 +77,7 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const endAt = t0 + minutes * 60_000;
     let nextSample = t0;
+    let snapshotted = false;
     log(`soak: ${pods} pods, ${minutes} min, a change every ${churnMs / 1000} s, a sample every ${sampleMs / 1000} s`);
     while (Date.now() < endAt) {
       if (!agent.alive) {
@@ -80,11 +90,16 @@ async function main(): Promise<number> {
         if (samples.length % 12 === 0)
           log(`soak: ${Math.round((Date.now() - t0) / 60_000)} min, ${line(samples.at(-1)!)}`);
       }
+      if (snapshotDir && !snapshotted && Date.now() - t0 >= warmUpMs) {
+        snapshotted = true;
+        log(`soak: heap snapshot ${await agent.heapSnapshot(snapshotDir)}`);
+      }
       // The first minute (or warm-up) without churn: every pod starts first.
       if (Date.now() - t0 > Math.min(60_000, warmUpMs)) await churn.step(Date.now());
       await sleep(churnMs);
     }
     if (!died) {
+      if (snapshotDir) log(`soak: heap snapshot ${await agent.heapSnapshot(snapshotDir)}`);
       log('soak: churn over; every manifest valid and present again');
       await churn.settle();
       checks.push({
@@ -104,7 +119,10 @@ async function main(): Promise<number> {
 }
 
 const line = (s: Sample) =>
-  `RSS ${(s.rssBytes / 2 ** 20).toFixed(1)} MiB, heap ${(s.heapUsedBytes / 2 ** 20).toFixed(1)} MiB, ${s.fds} fds, ${s.inotifyWatches} inotify watches, event log ${(s.eventLogBytes / 2 ** 20).toFixed(1)} MiB`;
+  `RSS ${mib(s.rssBytes)} MiB, heap ${mib(s.heapUsedBytes)}/${mib(s.heapTotalBytes)} MiB, external ${mib(s.externalBytes)} MiB, ` +
+  `${s.activeHandles} handles, ${s.activeTimers} timers, ${s.fds} fds, ${s.inotifyWatches} inotify watches, ` +
+  `event log ${mib(s.eventLogBytes)} MiB`;
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 async function report(
   started: Date,
@@ -124,8 +142,9 @@ async function report(
     '',
     `Slope: least squares over the samples after a warm-up of ${Math.round(warmUpMs / 1000)} s, fitted on means of ` +
       'consecutive batches (about 30), per hour; ± is its 95 % confidence bound (Student t). Flat: the bound holds ' +
-      'zero. The event log grows by design (every event is a line): its slope is its growth rate. Heap: ' +
-      'process.memoryUsage().heapUsed, written by a probe loaded with node --import (bench/soak/heap-probe.ts).',
+      'zero. The event log grows by design (every event is a line): its slope is its growth rate. Heap, external, ' +
+      'handles and timers: process.memoryUsage() and process.getActiveResourcesInfo(), written by a probe loaded ' +
+      'with node --import (bench/soak/heap-probe.ts).',
     '',
     '| metric | first | last | min | max | slope per hour | 95 % bound | verdict |',
     '|---|---|---|---|---|---|---|---|',

@@ -33,6 +33,7 @@ import { manifestDirectory } from './streams/manifest-dir.js';
 import { manifestUrl } from './streams/manifest-url.js';
 import { runtimeContainerEvents, runtimeExits, withoutExpectedExits } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
+import { heartbeat } from './streams/heartbeat.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
 import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
 import { ExpectedExits } from './runtime/expected-exits.js';
@@ -52,7 +53,15 @@ export interface AgentDeps {
   readonly runtimeName: string;
   readonly runtimeVersion: string;
   readonly agentVersion: string;
+  /** Read-only observers of every step (health, metrics, readiness), called after the event log. */
+  readonly watchers?: readonly StepWatcher[];
 }
+
+/** Sees each step of the loop as it comes out; must not throw and must not block. */
+export type StepWatcher = (step: LoopStep) => void;
+
+/** How often a Heartbeat event passes through the loop. */
+export const HEARTBEAT_PERIOD_MS = 5_000;
 
 export function configuredSources(options: AgentOptions): SourceKind[] {
   return [...(options.podManifestPath ? (['file'] as const) : []), ...(options.manifestUrl ? (['http'] as const) : [])];
@@ -144,6 +153,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     );
   }
 
+  sources.push(heartbeat(HEARTBEAT_PERIOD_MS, scheduler));
+
   // Probers watch the state the loop folds (a feedback edge, like the effects' results).
   const probePort = createProbePort(deps.cri);
   const state$ = new Subject<State>();
@@ -211,12 +222,14 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   await new Promise<void>((resolve, reject) => {
     loop$.subscribe({
       next: (s: LoopStep) => {
-        deps.eventLog?.write(s.event);
+        // Heartbeats are not history: replaying the log needs none of them.
+        if (s.event.type !== 'Heartbeat') deps.eventLog?.write(s.event);
         // The probers need the state a diff saw; a scan's burst has it at its last step.
         if (!s.deferred) state$.next(s.state);
         report(s);
         recorder?.record(s);
         for (const a of s.actions) log.debug({ action: a.kind, pod: a.podFullName, id: a.id }, 'action issued');
+        for (const watch of deps.watchers ?? []) watch(s);
       },
       error: reject,
       complete: resolve,

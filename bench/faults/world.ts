@@ -2,7 +2,7 @@
 // agent (bin/staticlet, built from the tree) that can be SIGKILLed and started again on the same
 // directories, crictl as the outside client, and the manifests the run writes.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -161,6 +161,28 @@ export class Agent {
     this.exit = new Promise((r) => proc.once('exit', r));
     await sleep(settleMs);
     if (!this.alive) throw new Error(`staticlet exited at start: ${this.stderr}`);
+  }
+
+  /**
+   * A V8 heap snapshot into `dir`, when the agent runs with --heapsnapshot-signal=SIGUSR2 and
+   * --diagnostic-dir=`dir`: Node writes it while the agent pauses; wait until a new file has
+   * stopped growing (or a minute).
+   */
+  async heapSnapshot(dir: string): Promise<string | undefined> {
+    if (!this.alive) return undefined;
+    const snapshots = async () => (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot'));
+    const before = new Set(await snapshots());
+    this.proc!.kill('SIGUSR2');
+    let last = -1;
+    for (let i = 0; i < 60; i++) {
+      await sleep(1_000);
+      const fresh = (await snapshots()).find((f) => !before.has(f));
+      if (!fresh) continue;
+      const size = (await stat(join(dir, fresh))).size;
+      if (size > 0 && size === last) return join(dir, fresh);
+      last = size;
+    }
+    return undefined;
   }
 
   /** SIGKILL, as a crash or the OOM killer would. */

@@ -1,14 +1,26 @@
 // Loaded into the agent's process by `npm run soak` (node --import, before dist/src/main.js) to
-// expose its V8 heap without an inspector or an endpoint: every 2 s it writes
-// process.memoryUsage() as one JSON object to $STATICLET_SOAK_HEAP_FILE (write, then rename). The
-// timer is unref'd, so it never keeps the agent alive; the agent itself is unchanged.
+// expose its V8 heap and its event loop's resources without an inspector or an endpoint: every 2 s
+// it writes process.memoryUsage() and the counts of active handles and timers
+// (process.getActiveResourcesInfo()) as one JSON object to $STATICLET_SOAK_HEAP_FILE (write, then
+// rename). The timer is unref'd, so it never keeps the agent alive; the agent itself is unchanged.
 import { renameSync, writeFileSync } from 'node:fs';
 
 const file = process.env['STATICLET_SOAK_HEAP_FILE'];
 
 function write(path: string): void {
   const m = process.memoryUsage();
-  const sample = { t: Date.now(), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  const resources = process.getActiveResourcesInfo();
+  // The probe's own interval is one of the timers; it is counted like any other (a constant).
+  const timers = resources.filter((r) => r === 'Timeout' || r === 'Immediate').length;
+  const sample = {
+    t: Date.now(),
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    handles: resources.length - timers,
+    timers,
+  };
   try {
     writeFileSync(`${path}.tmp`, JSON.stringify(sample));
     renameSync(`${path}.tmp`, path);

@@ -10,14 +10,33 @@ export interface Sample {
   rssBytes: number;
   /** From the heap probe; NaN when it has written nothing (yet). */
   heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers and other ArrayBuffers among it). */
+  externalBytes: number;
+  /** Active libuv handles and requests (sockets, watchers, child processes, fs requests). */
+  activeHandles: number;
+  activeTimers: number;
   fds: number;
   inotifyWatches: number;
   eventLogBytes: number;
 }
 
+/** What bench/soak/heap-probe.ts writes. */
+interface ProbeSample {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  handles: number;
+  timers: number;
+}
+
 export const METRICS = [
   { key: 'rssBytes', label: 'RSS (VmRSS)', unit: 'MiB', scale: 2 ** -20 },
   { key: 'heapUsedBytes', label: 'V8 heap used', unit: 'MiB', scale: 2 ** -20 },
+  { key: 'heapTotalBytes', label: 'V8 heap reserved', unit: 'MiB', scale: 2 ** -20 },
+  { key: 'externalBytes', label: 'external (Buffers)', unit: 'MiB', scale: 2 ** -20 },
+  { key: 'activeHandles', label: 'active handles', unit: '', scale: 1 },
+  { key: 'activeTimers', label: 'active timers', unit: '', scale: 1 },
   { key: 'fds', label: 'open file descriptors', unit: '', scale: 1 },
   { key: 'inotifyWatches', label: 'inotify watches', unit: '', scale: 1 },
   { key: 'eventLogBytes', label: 'event log size', unit: 'MiB', scale: 2 ** -20 },
@@ -37,11 +56,23 @@ export async function sample(pid: number, t: number, eventLog: string, heapFile:
     inotifyWatches += info.split('\n').filter((l) => l.startsWith('inotify wd:')).length;
   }
   const eventLogBytes = (await stat(eventLog).catch(() => ({ size: 0 }))).size;
-  const heap = await readFile(heapFile, 'utf8').then(
-    (text) => (JSON.parse(text) as { heapUsed: number }).heapUsed,
-    () => NaN,
+  const probe = await readFile(heapFile, 'utf8').then(
+    (text) => JSON.parse(text) as Partial<ProbeSample>,
+    () => ({}) as Partial<ProbeSample>,
   );
-  return { t, rssBytes, heapUsedBytes: heap, fds: fdNames.length, inotifyWatches, eventLogBytes };
+  const n = (v: number | undefined) => v ?? NaN;
+  return {
+    t,
+    rssBytes,
+    heapUsedBytes: n(probe.heapUsed),
+    heapTotalBytes: n(probe.heapTotal),
+    externalBytes: n(probe.external),
+    activeHandles: n(probe.handles),
+    activeTimers: n(probe.timers),
+    fds: fdNames.length,
+    inotifyWatches,
+    eventLogBytes,
+  };
 }
 
 export interface Trend {

@@ -119,6 +119,7 @@ function foldEvent(state: State, event: LoggedEvent): State {
     case 'NodeRegistered':
       return { ...s, api: { ...s.api, nodeUid: event.uid } };
     case 'TimerFired':
+    case 'Heartbeat':
       return s;
   }
 }

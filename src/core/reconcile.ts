@@ -18,7 +18,9 @@ export interface StepResult {
 
 export function step(state: State, event: LoggedEvent): StepResult {
   const folded = fold(state, event);
-  if ('more' in event && event.more) return { state: folded, actions: [], deferred: true };
+  // A heartbeat only proves the loop turns: no diff, so it costs nothing and decides nothing.
+  if (event.type === 'Heartbeat' || ('more' in event && event.more))
+    return { state: folded, actions: [], deferred: true };
   const { decisions, wakeAt, restartBases } = diff(folded);
   if (decisions.length === 0) return { state: folded, actions: [], ...(wakeAt !== undefined ? { wakeAt } : {}) };
 

@@ -30,6 +30,15 @@ describe('reconcile step', () => {
     assert.deepEqual(run([manifestRead(web), synced]).actions, []);
   });
 
+  it('passes a heartbeat through without a diff: no actions, and the armed wake-up is kept (deferred)', () => {
+    const web = staticPod('web');
+    const before = run([manifestRead(web), synced]).state;
+    const r = step(before, { type: 'Heartbeat', seq: 3, at: before.now + 5_000 });
+    assert.deepEqual(r.actions, []);
+    assert.equal(r.deferred, true);
+    assert.equal(r.state.origins, before.origins);
+  });
+
   it('starts a new pod: sandbox first, then its container', () => {
     const web = staticPod('web');
     const { actions } = run([manifestRead(web), relist([], [])]);

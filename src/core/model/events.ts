@@ -64,7 +64,10 @@ export type EventBody =
       message: string;
     }
   /** A wake-up the reconciler asked for (e.g. a back-off ended). */
-  | { type: 'TimerFired' };
+  | { type: 'TimerFired' }
+  /** A liveness tick. It changes nothing; that it came out of the loop at all is what the health
+   * check and systemd's watchdog watch (a loop that stops turning stops passing it on). */
+  | { type: 'Heartbeat' };
 
 /** What an effect learned by doing its action: facts newer than the last relist. */
 export interface ActionOutcome {
