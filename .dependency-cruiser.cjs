@@ -44,6 +44,19 @@ module.exports = {
       to: { path: npm('@kubernetes/client-node'), dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'kubernetes-client-loads-lazily',
+      severity: 'error',
+      comment:
+        "The Kubernetes client is most of the agent's memory and only needed with --kubeconfig: outside src/runtime/kube only its types are imported, and the folder's client modules only through import() (src/main.ts). types.ts and observations.ts are the folder's light face: client types only.",
+      // The core has its own, stricter rule (core-uses-kubernetes-types-only).
+      from: { path: '(^|/)src/', pathNot: ['(^|/)src/runtime/kube/(?!types\\.ts$|observations\\.ts$)', LAYER('core')] },
+      to: {
+        path: [npm('@kubernetes/client-node'), '(^|/)src/runtime/kube/'],
+        pathNot: '(^|/)src/runtime/kube/(types|observations)\\.ts$',
+        dependencyTypesNot: ['type-only', 'dynamic-import'],
+      },
+    },
+    {
       name: 'core-model-is-a-leaf',
       severity: 'error',
       comment:

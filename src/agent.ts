@@ -40,7 +40,6 @@ import { ExpectedExits } from './runtime/expected-exits.js';
 import { gateRuntimeCalls } from './runtime/cri/call-gate.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
-import { kubeconfigFiles } from './runtime/kube/client.js';
 
 export interface AgentDeps {
   readonly cri: CriRuntime;
@@ -176,7 +175,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       protectedPaths: [
         options.rootDir,
         ...(options.eventLog ? [options.eventLog] : []),
-        ...(options.kubeconfig ? kubeconfigFiles(options.kubeconfig) : []),
+        ...(deps.kube?.credentialFiles ?? []),
       ],
     },
     log,

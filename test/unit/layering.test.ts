@@ -111,6 +111,15 @@ const violations: { description: string; files: Record<string, string>; rule: st
     rule: 'cri-api-is-a-leaf',
   },
   {
+    description: 'the wiring imports the Kubernetes client statically (it must load only with --kubeconfig)',
+    files: {
+      'src/agent.ts': uses('./runtime/kube/client.js'),
+      'src/runtime/kube/client.ts':
+        "import { KubeConfig } from '@kubernetes/client-node';\nexport const x = KubeConfig;\n",
+    },
+    rule: 'kubernetes-client-loads-lazily',
+  },
+  {
     description: 'two modules import each other',
     files: {
       'src/core/diff.ts': "import { b } from './diff-mirrors.js';\nexport const a = () => b;\n",
@@ -129,6 +138,10 @@ const clean: Record<string, string> = {
   'src/loop.ts': "import { of } from 'rxjs';\nexport const y = of(1);\n",
   'src/agent.ts':
     uses('./effects/pod-actions.js') + "export * from './streams/relist.js';\nexport * from './loop.js';\n",
+  'src/runtime/kube/types.ts': "import type { V1Pod } from '@kubernetes/client-node';\nexport type P = V1Pod;\n",
+  'src/runtime/kube/client.ts': "import { KubeConfig } from '@kubernetes/client-node';\nexport const x = KubeConfig;\n",
+  'src/main.ts':
+    "import type { P } from './runtime/kube/types.js';\nexport const load = () => import('./runtime/kube/client.js');\nexport type Q = P;\n",
 };
 
 describe('layering rules', () => {

@@ -47,15 +47,9 @@ const DEFAULTS = {
 
 /**
  * The files a kubeconfig stands for: itself and, for its current context, the CA, the client
- * certificate and key (paths made absolute as the client reads them). None when it cannot be read.
+ * certificate and key (paths made absolute as the client reads them).
  */
-export function kubeconfigFiles(kubeconfigPath: string): string[] {
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(kubeconfigPath);
-  } catch {
-    return [kubeconfigPath];
-  }
+function kubeconfigFiles(kubeconfigPath: string, kc: KubeConfig): string[] {
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
   return [kubeconfigPath, cluster?.caFile, user?.certFile, user?.keyFile].filter((f): f is string => !!f);
@@ -68,7 +62,7 @@ export function createKubeApi(kubeconfigPath: string, options: KubeApiOptions = 
   if (!cluster) {
     throw new Error(`${kubeconfigPath}: no current cluster (check current-context)`);
   }
-  return new ClientNodeKubeApi(kc, cluster.server, options);
+  return new ClientNodeKubeApi(kc, cluster.server, kubeconfigFiles(kubeconfigPath, kc), options);
 }
 
 class ClientNodeKubeApi implements KubeApi, PodWatchClient {
@@ -81,6 +75,7 @@ class ClientNodeKubeApi implements KubeApi, PodWatchClient {
   constructor(
     readonly kubeConfig: KubeConfig,
     readonly server: string,
+    readonly credentialFiles: readonly string[],
     options: KubeApiOptions,
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);

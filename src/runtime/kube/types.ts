@@ -28,6 +28,9 @@ export type PodWatchEvent =
 export interface KubeApi {
   /** The API server's address, for logs. */
   readonly server: string;
+  /** The files the client reads its credentials from (kubeconfig, CA, client certificate and
+   * key): pods must not get them as writable mounts by accident. */
+  readonly credentialFiles: readonly string[];
 
   getNode(name: string): Promise<V1Node | undefined>;
   createNode(node: V1Node): Promise<V1Node>;
