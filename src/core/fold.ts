@@ -49,7 +49,7 @@ function foldEvent(state: State, event: LoggedEvent): State {
       const runtime = mergeRelist(s.runtime, event.startedAt, event.sandboxes, event.containers);
       const probes =
         s.probes.size === 0 ? s.probes : new Map([...s.probes].filter(([id]) => runtime.containers.has(id)));
-      return { ...s, runtime, probes };
+      return { ...s, runtime, probes, ...withoutGonePods(s, runtime) };
     }
     case 'ProbeChanged': {
       if (!s.runtime.containers.has(event.containerId)) return s;
@@ -202,6 +202,25 @@ export function failureKey(action: Action): string {
     case 'RefusePod':
       return stepKey.mirror(action.podFullName);
   }
+}
+
+/**
+ * The back-offs and step failures of pods that are no longer wanted, run or worked on, dropped at
+ * each relist: an edit gives a pod a new uid, so without this every edit of a crash-looping pod
+ * would leave its entries behind for the agent's lifetime.
+ */
+function withoutGonePods(s: State, runtime: RuntimeView): Pick<State, 'backoff' | 'failures'> {
+  if (s.backoff.size === 0 && s.failures.size === 0) return { backoff: s.backoff, failures: s.failures };
+  const live = new Set<string>();
+  for (const origin of s.origins.values()) for (const pod of origin.pods) live.add(pod.uid);
+  for (const sb of runtime.sandboxes.values()) live.add(sb.podUid);
+  for (const c of runtime.containers.values()) live.add(c.podUid);
+  for (const action of s.inFlight.values()) if ('podUid' in action) live.add(action.podUid);
+  // Keys are `<uid>/...`; mirror keys (`mirror/<pod>`) are the API's, cleared by their own steps.
+  const gone = (key: string) => !key.startsWith('mirror/') && !live.has(key.slice(0, key.indexOf('/')));
+  const prune = <V>(map: ReadonlyMap<string, V>) =>
+    [...map.keys()].some(gone) ? new Map([...map].filter(([key]) => !gone(key))) : map;
+  return { backoff: prune(s.backoff), failures: prune(s.failures) };
 }
 
 /** What a success clears: its own step's failures, and all of a pod's once the pod is gone. */

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Action } from '../../src/core/model/actions.js';
 import type { EventBody } from '../../src/core/model/events.js';
 import { step } from '../../src/core/reconcile.js';
-import { initialState, type State } from '../../src/core/model/state.js';
+import { initialState, type BackoffEntry, type State } from '../../src/core/model/state.js';
 import type { SourceKind } from '../../src/core/model/static-pod.js';
 import { container, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 
@@ -28,6 +28,29 @@ describe('reconcile step', () => {
   it('decides nothing before the first relist (it does not yet know what runs)', () => {
     const web = staticPod('web');
     assert.deepEqual(run([manifestRead(web), synced]).actions, []);
+  });
+
+  it("forgets a gone pod's back-offs and step failures at the relist, and keeps a wanted pod's", () => {
+    const web = staticPod('web');
+    const old = staticPod('web-old');
+    const from = run([manifestRead(web), synced]).state;
+    const entry: BackoffEntry = { delayMs: 20_000, lastUpdate: 1 };
+    const failure = { at: 1, count: 3, reason: 'RunContainerError', message: 'x' };
+    const seeded: State = {
+      ...from,
+      backoff: new Map([
+        [`${web.uid}/app`, entry],
+        [`${old.uid}/app`, entry],
+      ]),
+      failures: new Map([
+        [`${web.uid}/#sandbox`, failure],
+        [`${old.uid}/#sandbox`, failure],
+        ['mirror/kube-system/web-node', failure],
+      ]),
+    };
+    const { state } = run([relist([], [])], { from: seeded });
+    assert.deepEqual([...state.backoff.keys()], [`${web.uid}/app`]);
+    assert.deepEqual([...state.failures.keys()], [`${web.uid}/#sandbox`, 'mirror/kube-system/web-node']);
   });
 
   it('passes a heartbeat through without a diff: no actions, and the armed wake-up is kept (deferred)', () => {
