@@ -119,7 +119,7 @@ async function main(): Promise<number> {
 }
 
 const line = (s: Sample) =>
-  `RSS ${mib(s.rssBytes)} MiB, heap ${mib(s.heapUsedBytes)}/${mib(s.heapTotalBytes)} MiB, external ${mib(s.externalBytes)} MiB, ` +
+  `RSS ${mib(s.rssBytes)} MiB (malloc ${mib(s.mallocHeapBytes)}), heap ${mib(s.heapUsedBytes)}/${mib(s.heapTotalBytes)} MiB, external ${mib(s.externalBytes)} MiB, ` +
   `${s.activeHandles} handles, ${s.activeTimers} timers, ${s.fds} fds, ${s.inotifyWatches} inotify watches, ` +
   `event log ${mib(s.eventLogBytes)} MiB`;
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);

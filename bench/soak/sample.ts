@@ -8,6 +8,9 @@ export interface Sample {
   /** ms since the soak's start. */
   t: number;
   rssBytes: number;
+  /** Resident part of the [heap] mapping: glibc's main malloc arena (Buffers' backing stores,
+   * HTTP/2 and libuv allocations; not the V8 heap, which is mmap'd). */
+  mallocHeapBytes: number;
   /** From the heap probe; NaN when it has written nothing (yet). */
   heapUsedBytes: number;
   heapTotalBytes: number;
@@ -32,6 +35,7 @@ interface ProbeSample {
 
 export const METRICS = [
   { key: 'rssBytes', label: 'RSS (VmRSS)', unit: 'MiB', scale: 2 ** -20 },
+  { key: 'mallocHeapBytes', label: 'malloc heap ([heap] RSS)', unit: 'MiB', scale: 2 ** -20 },
   { key: 'heapUsedBytes', label: 'V8 heap used', unit: 'MiB', scale: 2 ** -20 },
   { key: 'heapTotalBytes', label: 'V8 heap reserved', unit: 'MiB', scale: 2 ** -20 },
   { key: 'externalBytes', label: 'external (Buffers)', unit: 'MiB', scale: 2 ** -20 },
@@ -47,6 +51,9 @@ export type MetricKey = (typeof METRICS)[number]['key'];
 export async function sample(pid: number, t: number, eventLog: string, heapFile: string): Promise<Sample> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rssBytes = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+  const smaps = await readFile(`/proc/${pid}/smaps`, 'utf8').catch(() => '');
+  const heapMapping = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps);
+  const mallocHeapBytes = heapMapping ? Number(heapMapping[1]) * 1024 : NaN;
   const fdNames = await readdir(`/proc/${pid}/fd`);
   let inotifyWatches = 0;
   for (const fd of fdNames) {
@@ -64,6 +71,7 @@ export async function sample(pid: number, t: number, eventLog: string, heapFile:
   return {
     t,
     rssBytes,
+    mallocHeapBytes,
     heapUsedBytes: n(probe.heapUsed),
     heapTotalBytes: n(probe.heapTotal),
     externalBytes: n(probe.external),
