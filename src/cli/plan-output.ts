@@ -51,15 +51,8 @@ export interface PlanJson {
   readonly nodeName: string;
   /** Whether the agent would change anything (plan exits 2 then). */
   readonly changes: boolean;
-  readonly entries: {
-    readonly action: PlanAction;
-    readonly pod?: string;
-    readonly uid?: string;
-    readonly origin?: string;
-    readonly replaces?: string;
-    readonly reasons: readonly string[];
-    readonly problems?: ProblemJson[];
-  }[];
+  /** A PlanEntry each, its problems in the form validate gives them. */
+  readonly entries: (Omit<PlanEntry, 'problems'> & { readonly problems?: ProblemJson[] })[];
   readonly summary: Record<PlanAction, number>;
 }
 

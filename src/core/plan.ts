@@ -86,7 +86,7 @@ export function describePlan(
     const problems = sb.origin ? state.origins.get(sb.origin)?.problems : undefined;
     if (problems) {
       // The fix over the kubelet: a running agent keeps the last valid version of a broken manifest.
-      const why = 'its manifest is invalid: the running agent keeps this last valid version';
+      const why = 'its manifest is invalid or cannot be read: the running agent keeps this last valid version';
       entries.push({
         action: 'keep',
         ...base,

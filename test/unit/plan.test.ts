@@ -134,6 +134,25 @@ describe('plan', () => {
     assert.ok(CHANGES.has('repair'));
   });
 
+  it('keeps the pods of a URL that cannot be fetched, and refuses the URL', () => {
+    const api = { ...staticPod('api'), source: 'http' as const, origin: 'http://127.0.0.1/pods' };
+    const down: EventBody = {
+      type: 'ManifestInvalid',
+      source: 'http',
+      origin: api.origin,
+      problems: [{ origin: api.origin, message: 'HTTP status 503' }],
+    };
+    const { state, actions } = planActions(['file', 'http'], [synced, down, relist([sandbox(api, 'sb')], [])], 1_000);
+    const entries = describePlan(state, actions, new Map());
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.reasons]),
+      [
+        ['keep', ['its manifest is invalid or cannot be read: the running agent keeps this last valid version']],
+        ['refuse', ['http://127.0.0.1/pods: HTTP status 503']],
+      ],
+    );
+  });
+
   it('decides nothing before the runtime is listed, as the agent', () => {
     const { actions } = planActions(['file'], [manifestRead(staticPod('web')), synced], 1_000);
     assert.deepEqual(actions, []);
