@@ -6,6 +6,8 @@ import { configuredSources, runAgent } from './agent.js';
 import { replay } from './core/replay.js';
 import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { runLogsCommand } from './cli/logs-command.js';
+import { runPlanCommand } from './cli/plan-command.js';
+import { runValidateCommand } from './cli/validate-command.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
@@ -46,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command.kind === 'logs') return runLogsCommand(command.args);
+  if (command.kind === 'validate') return runValidateCommand(command.args);
+  if (command.kind === 'plan') return runPlanCommand(command.args);
   if (command.kind === 'replay') {
     const runs = await readEventLog(command.file);
     for (const run of runs) {

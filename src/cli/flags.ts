@@ -35,6 +35,13 @@ export const USAGE = `Usage: staticlet [flags]            run static pods from a
        staticlet replay EVENT-LOG    print the actions the reconciler decides for a recorded event log
        staticlet logs POD [-c CONTAINER] [-p] [-f] [--tail=N] [--timestamps] [-n NAMESPACE] [--pod-logs-dir=DIR]
                                      print a static pod's container logs from its log files (staticlet logs --help)
+       staticlet validate [-o json] [--hostname-override=NAME] PATH...
+                                     check manifest files or directories as the agent reads them, no
+                                     runtime needed; exit 1 on any problem (staticlet validate --help)
+       staticlet plan [-o json] [flags]
+                                     print what the agent with these flags would do now (start, replace,
+                                     remove, repair, keep, refuse) without doing it; exit 0 when nothing
+                                     would change, 2 when something would (staticlet plan --help)
 
 Sources (at least one):
   --pod-manifest-path=DIR|FILE     manifest directory (or one file); .yaml, .yml, .json; dot-files ignored
@@ -75,11 +82,16 @@ export type ParsedCommand =
   | { kind: 'run'; options: AgentOptions; ignoredConfigFields: string[] }
   | { kind: 'replay'; file: string }
   | { kind: 'logs'; args: string[] }
+  | { kind: 'validate'; args: string[] }
+  | { kind: 'plan'; args: string[] }
   | { kind: 'help' }
   | { kind: 'version' };
 
 export async function parseCommand(argv: readonly string[]): Promise<ParsedCommand> {
   if (argv[0] === 'logs') return { kind: 'logs', args: argv.slice(1) };
+  // Their own arguments; plan's are the agent's flags (parsed again here, see plan-command.ts).
+  if (argv[0] === 'validate') return { kind: 'validate', args: argv.slice(1) };
+  if (argv[0] === 'plan') return { kind: 'plan', args: argv.slice(1) };
   if (argv[0] === 'replay') {
     if (argv.length !== 2 || argv[1]!.startsWith('-')) throw new UsageError('usage: staticlet replay EVENT-LOG');
     return { kind: 'replay', file: argv[1]! };

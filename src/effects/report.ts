@@ -1,15 +1,9 @@
 // Turns steps of the loop into log lines a person can act on: which file, which line, what is
 // wrong, and what the agent does about it.
 import { desiredPods } from '../core/desired.js';
-import type { ManifestProblem } from '../core/model/events.js';
+import { formatProblem } from '../core/manifest/format-problem.js';
 import type { LoopStep } from '../loop.js';
 import type { Logger } from '../runtime/logger.js';
-
-export function formatProblem(p: ManifestProblem): string {
-  const where =
-    p.line !== undefined ? `${p.origin}:${p.line}${p.column !== undefined ? `:${p.column}` : ''}` : p.origin;
-  return `${where}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
-}
 
 export function createReporter(log: Logger): (step: LoopStep) => void {
   let conflicts = new Set<string>();
