@@ -8,9 +8,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { ControlPlane } from '../support/control-plane.js';
-import { endpoint, manifest, REPO, sleep, TestNode, useTestNode, waitFor } from '../support/harness.js';
+import { endpoint, manifest, REPO, sleep, useTestNode, waitFor } from '../support/harness.js';
 
 /** The agent run to its exit, as users run it; resolves with the exit code and stderr. */
 function runToExit(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -107,14 +107,10 @@ describe('the Node registered on a real kube-apiserver', () => {
     await cp.stop();
   });
 
-  let node: TestNode;
+  const node = useTestNode();
   let kubeconfig = '';
   beforeEach(async () => {
-    node = await new TestNode().setup();
-    kubeconfig = await cp.nodeKubeconfig(node.nodeName);
-  });
-  afterEach(async () => {
-    await node.cleanup();
+    kubeconfig = await cp.nodeKubeconfig(node.nodeName); // after useTestNode's: the node name is new
   });
 
   const nodeJson = async (): Promise<NodeJson | undefined> => {
