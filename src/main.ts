@@ -67,10 +67,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const { options, ignoredConfigFields } = command;
+  const { options, ignoredConfigFields, unusedKubeletFlags } = command;
   const log = await createLogger({ level: options.logLevel });
   if (ignoredConfigFields.length > 0)
     log.info({ fields: ignoredConfigFields }, 'config fields that staticlet does not use');
+  if (unusedKubeletFlags.length > 0)
+    log.info({ flags: unusedKubeletFlags }, 'kubelet flags that staticlet does not use');
 
   const cri = createCriRuntime(options.containerRuntimeEndpoint);
   let runtime: { name: string; version: string };

@@ -2,8 +2,10 @@
 // matter to static pods are read; the others are accepted (a real kubelet config has many) and
 // listed once at start, so nobody thinks they took effect.
 import { readFile } from 'node:fs/promises';
+import type { V1Taint } from '@kubernetes/client-node';
 import { parseManifestText, formatFieldPath } from '../core/manifest/parse.js';
 import { parseDuration } from './duration.js';
+import { taintProblem } from './node-registration.js';
 
 export interface ConfigFileSettings {
   staticPodPath?: string;
@@ -15,6 +17,8 @@ export interface ConfigFileSettings {
   clusterDNS?: string[];
   clusterDomain?: string;
   podLogsDir?: string;
+  registerWithTaints?: V1Taint[];
+  registerNode?: boolean;
   /** Fields present in the file that staticlet does not use. */
   ignored: string[];
 }
@@ -31,6 +35,8 @@ const USED = new Set([
   'clusterDNS',
   'clusterDomain',
   'podLogsDir',
+  'registerWithTaints',
+  'registerNode',
 ]);
 
 export class ConfigError extends Error {
@@ -97,6 +103,12 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
       fail(['clusterDNS'], 'must be a list of IP addresses');
     out.clusterDNS = obj.clusterDNS as string[];
   }
+  if (obj.registerNode !== undefined && obj.registerNode !== null) {
+    if (typeof obj.registerNode !== 'boolean') fail(['registerNode'], 'must be true or false');
+    out.registerNode = obj.registerNode as boolean;
+  }
+  if (obj.registerWithTaints !== undefined && obj.registerWithTaints !== null)
+    out.registerWithTaints = taintList(obj.registerWithTaints, fail);
   if (obj.staticPodURLHeader !== undefined && obj.staticPodURLHeader !== null) {
     const h = obj.staticPodURLHeader;
     if (typeof h !== 'object' || Array.isArray(h))
@@ -110,4 +122,20 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
     out.staticPodURLHeader = headers;
   }
   return out;
+}
+
+/** registerWithTaints: a list of {key, value, effect}, checked like --register-with-taints. */
+function taintList(value: unknown, fail: (field: (string | number)[], message: string) => never): V1Taint[] {
+  if (!Array.isArray(value)) fail(['registerWithTaints'], 'must be a list of taints');
+  return (value as unknown[]).map((t, i) => {
+    if (t === null || typeof t !== 'object' || Array.isArray(t)) fail(['registerWithTaints', i], 'must be a taint');
+    const { key, value: v, effect, ...rest } = t as Record<string, unknown>;
+    const extra = Object.keys(rest)[0];
+    // timeAdded is the API server's to set; the kubelet refuses it too.
+    if (extra !== undefined) fail(['registerWithTaints', i, extra], 'is not a field staticlet can register');
+    const taint = { key, effect, ...(v === undefined || v === null || v === '' ? {} : { value: v }) };
+    const problem = taintProblem(taint);
+    if (problem) fail(['registerWithTaints', i], problem);
+    return taint as V1Taint;
+  });
 }

@@ -1,12 +1,17 @@
-// Command-line flags, kubelet-compatible where they overlap. Flags override the --config file.
+// Command-line flags. Every kubelet flag is accepted (kubelet-flags.ts) and read with the
+// kubelet's rules (flag-parser.ts); the ones below are those staticlet implements, its own included.
+// A kubelet flag given that is not below is "unused": named once at start. Flags override --config.
 import { hostname, networkInterfaces } from 'node:os';
-import { parseArgs } from 'node:util';
 import { isLooseDns1123Name } from '../core/names.js';
 import { ConfigError, readConfigFile, type ConfigFileSettings } from './config-file.js';
 import { parseDuration } from './duration.js';
+import { FlagSyntaxError, readFlags, type FlagValues, type ImplementedFlag } from './flag-values.js';
+import { KUBELET_VERSION } from './kubelet-flags.js';
+import { NodeRegistrationError, parseNodeLabels, parseTaints } from './node-registration.js';
 import { DEFAULTS, type AgentOptions } from './options.js';
+import { logLevelForVerbosity } from './verbosity.js';
 
-const FLAGS = {
+export const FLAGS = {
   'pod-manifest-path': { type: 'string' },
   'manifest-url': { type: 'string' },
   'manifest-url-header': { type: 'string', multiple: true },
@@ -27,9 +32,16 @@ const FLAGS = {
   kubeconfig: { type: 'string' },
   'node-ip': { type: 'string' },
   'log-level': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-} as const;
+  'node-labels': { type: 'string', multiple: true },
+  'register-with-taints': { type: 'string' },
+  'register-node': { type: 'boolean' },
+  v: { type: 'string' },
+  help: { type: 'boolean' },
+  // The kubelet's --version takes an optional value (--version=raw), hence a string.
+  version: { type: 'string' },
+} as const satisfies Record<string, ImplementedFlag>;
+
+type FlagName = keyof typeof FLAGS;
 
 export const USAGE = `Usage: staticlet [flags]            run static pods from a directory and/or a URL
        staticlet replay EVENT-LOG    print the actions the reconciler decides for a recorded event log
@@ -68,18 +80,28 @@ API server (optional):
   --kubeconfig=FILE                credentials of this node (system:node:<node>): register the Node and
                                    show each static pod as a mirror pod
   --node-ip=IP                     the node's address (default: its first non-loopback IPv4)
+  --node-labels=KEY=VALUE[,...]    labels the Node is registered with (repeatable; kubernetes.io and k8s.io
+                                   keys only where a node may set them, as with the kubelet)
+  --register-with-taints=KEY[=VALUE]:EFFECT[,...]   taints the Node is registered with, besides staticlet's
+                                   node.staticlet.io/static-pods-only:NoSchedule
+  --register-node=false            never create the Node: wait for it to exist (mirror pods wait too)
 
 Observability:
   --event-log=FILE                 append every event as a JSON line (replay it with 'staticlet replay')
-  --log-level=LEVEL                debug, info, warn, error (default info)
-  -h, --help, --version`;
+  --log-level=LEVEL                trace, debug, info, warn, error (default info)
+  -v, --v=N                        klog verbosity as a log level: 0-3 info, 4-5 debug, 6+ trace;
+                                   --log-level wins
+  -h, --help, --version
+
+Every other flag of the kubelet ${KUBELET_VERSION} is accepted, read with the kubelet's rules, and named once at
+start as unused (docs/flags.md). Any other flag is an error (exit 2).`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
 export type ParsedCommand =
-  | { kind: 'run'; options: AgentOptions; ignoredConfigFields: string[] }
+  | { kind: 'run'; options: AgentOptions; ignoredConfigFields: string[]; unusedKubeletFlags: string[] }
   | { kind: 'replay'; file: string }
   | { kind: 'logs'; args: string[] }
   | { kind: 'validate'; args: string[] }
@@ -96,20 +118,29 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     if (argv.length !== 2 || argv[1]!.startsWith('-')) throw new UsageError('usage: staticlet replay EVENT-LOG');
     return { kind: 'replay', file: argv[1]! };
   }
-  let values: Partial<Record<keyof typeof FLAGS, string | string[] | boolean>>;
-  let positionals: string[];
+  let read;
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: true }));
+    read = readFlags(argv, FLAGS);
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!);
+    if (err instanceof FlagSyntaxError) throw new UsageError(err.message);
+    throw err;
   }
+  const { values, positionals, unusedKubeletFlags } = read;
   if (values.help) return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.version !== undefined && values.version !== 'false') {
+    if (values.version === 'true' || values.version === 'raw') return { kind: 'version' };
+    throw new UsageError(`--version=${String(values.version)}: staticlet does not set a reported version`);
+  }
+  if (positionals.length > 0) {
+    const arg = positionals[0]!;
+    // `--register-node false` is the usual slip: a boolean flag never takes the next argument.
+    const hint = /^(true|false)$/i.test(arg) ? ' (a boolean flag takes its value after "=": --flag=false)' : '';
+    throw new UsageError(`unexpected argument "${arg}"${hint}`);
+  }
 
-  const flag = (name: keyof typeof FLAGS): string | undefined => values[name] as string | undefined;
-  const list = (name: keyof typeof FLAGS): string[] | undefined => values[name] as string[] | undefined;
-  const duration = (name: keyof typeof FLAGS): number | undefined => {
+  const flag = (name: FlagName): string | undefined => values[name] as string | undefined;
+  const list = (name: FlagName): string[] | undefined => values[name] as string[] | undefined;
+  const duration = (name: FlagName): number | undefined => {
     const text = flag(name);
     if (text === undefined) return undefined;
     const ms = parseDuration(text);
@@ -138,7 +169,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
         .map((s) => s.trim())
         .filter(Boolean)
     : (file.clusterDNS ?? []);
-  const count = (name: keyof typeof FLAGS, fallback: number): number => {
+  const count = (name: FlagName, fallback: number): number => {
     const text = flag(name);
     const n = text === undefined ? fallback : Number(text);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: must be a whole number of at least 1`);
@@ -146,7 +177,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
   };
   const maxParallelPods = count('max-parallel-pods', DEFAULTS.maxParallelPods);
   const maxParallelRuntimeCalls = count('max-parallel-runtime-calls', DEFAULTS.maxParallelRuntimeCalls);
-  const logLevel = flag('log-level') ?? DEFAULTS.logLevel;
+  const logLevel = flag('log-level') ?? verbosityLevel(flag('v')) ?? DEFAULTS.logLevel;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel))
     throw new UsageError(`--log-level: unknown level "${logLevel}"`);
 
@@ -194,8 +225,33 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     resolvConf: flag('resolv-conf') ?? DEFAULTS.resolvConf,
     ...(flag('kubeconfig') ? { kubeconfig: flag('kubeconfig')! } : {}),
     nodeIP: flag('node-ip') ?? defaultNodeIP(),
+    ...nodeRegistration(values, file),
   };
-  return { kind: 'run', options, ignoredConfigFields: file.ignored };
+  return { kind: 'run', options, ignoredConfigFields: file.ignored, unusedKubeletFlags };
+}
+
+function verbosityLevel(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const level = logLevelForVerbosity(v);
+  if (level instanceof Error) throw new UsageError(`--v: ${level.message}`);
+  return level;
+}
+
+function nodeRegistration(
+  values: FlagValues<FlagName>,
+  file: ConfigFileSettings,
+): Pick<AgentOptions, 'nodeLabels' | 'registerWithTaints' | 'registerNode'> {
+  try {
+    const taints = values['register-with-taints'] as string | undefined;
+    return {
+      nodeLabels: parseNodeLabels((values['node-labels'] as string[] | undefined) ?? []),
+      registerWithTaints: taints !== undefined ? parseTaints(taints) : (file.registerWithTaints ?? []),
+      registerNode: (values['register-node'] as boolean | undefined) ?? file.registerNode ?? true,
+    };
+  } catch (err) {
+    if (err instanceof NodeRegistrationError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** The kubelet's header syntax: `Name:value,Other:value`, the flag repeatable. */

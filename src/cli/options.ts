@@ -1,4 +1,6 @@
 // The agent's settings: defaults, then the KubeletConfiguration file (--config), then flags.
+import type { V1Taint } from '@kubernetes/client-node';
+
 export interface AgentOptions {
   readonly podManifestPath?: string;
   readonly manifestUrl?: string;
@@ -22,6 +24,12 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** The node's address (hostIP in pod statuses, InternalIP of the Node). */
   readonly nodeIP: string;
+  /** Labels the Node is created with (--node-labels), over the kubelet's own; never applied later. */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  /** Taints the Node is created with (--register-with-taints), besides staticlet's own. */
+  readonly registerWithTaints: readonly V1Taint[];
+  /** false (--register-node=false): never create the Node; mirror pods wait until someone else does. */
+  readonly registerNode: boolean;
 }
 
 export const DEFAULTS = {

@@ -1,7 +1,9 @@
 // The Node object and its liveness: registers the Node when absent (tainted so the scheduler sends
-// it no ordinary pods), renews its Lease every 10 s and its Ready condition every minute, so
-// `kubectl get nodes` tells the truth. Reports the Node's UID, which owns the mirror pods.
-import type { V1Node, V1NodeStatus } from '@kubernetes/client-node';
+// it no ordinary pods, with the labels and taints it was given), renews its Lease every 10 s and its
+// Ready condition every minute, so `kubectl get nodes` tells the truth. Reports the Node's UID,
+// which owns the mirror pods. With registerNode false it never creates the Node, like the kubelet
+// with --register-node=false: it waits for someone else to, and the mirror pods wait with it.
+import type { V1Node, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
 import { defer, EMPTY, exhaustMap, from, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import type { KubeApi } from '../runtime/kube/types.js';
@@ -12,6 +14,11 @@ export interface NodeHeartbeatOptions {
   readonly nodeIP: string;
   readonly agentVersion: string;
   readonly runtimeVersion: string;
+  /** Labels and taints the Node is created with; an existing Node is left as it is (as the kubelet does). */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly taints?: readonly V1Taint[];
+  /** false: never create the Node (default true). */
+  readonly registerNode?: boolean;
   readonly leaseRenewMs?: number;
   readonly statusUpdateMs?: number;
 }
@@ -36,6 +43,7 @@ export function nodeHeartbeat(
     let lastStatusAt = -Infinity;
     let lastError = '';
     let readySince: Date | undefined;
+    let waitingLogged = false;
     const renewEvery = options.leaseRenewMs ?? 10_000;
     const statusEvery = options.statusUpdateMs ?? 60_000;
 
@@ -45,8 +53,19 @@ export function nodeHeartbeat(
       try {
         if (nodeUid === undefined || now - lastStatusAt >= statusEvery) {
           const existing = await kube.getNode(options.nodeName);
+          if (!existing && options.registerNode === false) {
+            if (!waitingLogged)
+              log.info(
+                { node: options.nodeName },
+                'no Node object and --register-node=false: waiting for it to be created; mirror pods wait too',
+              );
+            waitingLogged = true;
+            return events;
+          }
           const node = existing ?? (await kube.createNode(nodeObject(options)));
           if (!existing) log.info({ node: options.nodeName }, 'node registered');
+          else if (waitingLogged) log.info({ node: options.nodeName }, 'Node object found');
+          waitingLogged = false;
           const uid = node.metadata?.uid;
           if (uid && uid !== nodeUid) {
             nodeUid = uid;
@@ -87,7 +106,11 @@ async function renewLease(kube: KubeApi, nodeName: string, now: Date): Promise<v
   await kube.replaceLease({ ...lease, spec: { ...lease.spec, ...spec } });
 }
 
-function nodeObject(options: NodeHeartbeatOptions): V1Node {
+/** The Node as registered: the kubelet's default labels (the given ones win), our taint and the given ones. */
+export function nodeObject(options: NodeHeartbeatOptions): V1Node {
+  const taints = (options.taints ?? []).filter(
+    (t) => !(t.key === STATIC_ONLY_TAINT.key && t.effect === STATIC_ONLY_TAINT.effect),
+  );
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -97,9 +120,10 @@ function nodeObject(options: NodeHeartbeatOptions): V1Node {
         'kubernetes.io/hostname': options.nodeName,
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+        ...options.labels,
       },
     },
-    spec: { taints: [{ ...STATIC_ONLY_TAINT }] },
+    spec: { taints: [{ ...STATIC_ONLY_TAINT }, ...taints.map((t) => ({ ...t }))] },
   };
 }
 
