@@ -106,11 +106,11 @@ export class TestNode {
 
   /**
    * `prefix`: a command the agent runs under, e.g. `['setpriv', '--bounding-set=-dac_override']`
-   * (root without the capability to read any file).
+   * (root without the capability to read any file). `env`: variables added to the agent's.
    */
   startAgent(
     extraArgs: string[] = [],
-    opts: { manifests?: string | null; prefix?: string[] } = {},
+    opts: { manifests?: string | null; prefix?: string[]; env?: Record<string, string> } = {},
   ): Promise<AgentProcess> {
     // The built agent through its launcher, as users run it; else the sources through tsx.
     const built = existsSync(join(REPO, 'dist/src/main.js'));
@@ -130,7 +130,7 @@ export class TestNode {
         '--log-level=debug',
         ...extraArgs,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO },
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env: { ...process.env, ...opts.env } },
     );
     const logs: string[] = [];
     const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
