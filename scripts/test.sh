@@ -12,7 +12,8 @@ cd "$STATICLET_ROOT"
 
 [[ $(id -u) -eq 0 ]] || die "the integration tests run containers: run as root"
 
-ensure_apt_packages containerd runc containernetworking-plugins busybox-static iptables iproute2
+# systemd: systemd-notify and systemd-analyze; python3 holds the notify socket in the tests.
+ensure_apt_packages containerd runc containernetworking-plugins busybox-static iptables iproute2 systemd python3
 ensure_node_modules
 log "type-checking and building"
 npm run --silent build

@@ -2,7 +2,7 @@
 // staticlet: runs Kubernetes static pods on a CRI runtime.
 import { readFileSync } from 'node:fs';
 import { Subject } from 'rxjs';
-import { configuredSources, runAgent } from './agent.js';
+import { configuredSources, HEARTBEAT_PERIOD_MS, runAgent } from './agent.js';
 import { replay } from './core/replay.js';
 import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { runLogsCommand } from './cli/logs-command.js';
@@ -12,6 +12,8 @@ import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
 import type { KubeApi } from './runtime/kube/types.js';
+import { createSystemdNotifier, takeNotifyEnvironment } from './runtime/systemd-notify.js';
+import { systemdWatcher } from './effects/systemd-watcher.js';
 
 /** How long a shutdown may wait for CRI calls in flight before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -68,7 +70,10 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const { options, ignoredConfigFields, unusedKubeletFlags } = command;
+  // Taken out of the environment first, so that nothing the agent runs inherits it.
+  const notifyEnvironment = takeNotifyEnvironment(process.env, process.pid);
   const log = await createLogger({ level: options.logLevel });
+  const systemd = notifyEnvironment && createSystemdNotifier(notifyEnvironment, { pid: process.pid, log });
   if (ignoredConfigFields.length > 0)
     log.info({ fields: ignoredConfigFields }, 'config fields that staticlet does not use');
   if (unusedKubeletFlags.length > 0)
@@ -110,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
     process.once(signal, () => {
       // Static pods outlive their agent, as with the kubelet: stopping the agent stops no pod.
       log.info({ signal }, 'stopping; pods keep running');
+      systemd?.notify({ STOPPING: '1', STATUS: 'stopping; pods keep running' });
       stop.next();
       setTimeout(() => {
         log.warn('runtime calls still in flight after the shutdown grace period; exiting anyway');
@@ -146,9 +152,13 @@ async function main(argv: string[]): Promise<number> {
       runtimeName: runtime.name,
       runtimeVersion: runtime.version,
       agentVersion: packageVersion(),
+      ...(systemd
+        ? { watchers: [systemdWatcher(systemd, { heartbeatPeriodMs: HEARTBEAT_PERIOD_MS, now: Date.now })] }
+        : {}),
     },
     stop,
   );
+  await systemd?.flush();
   await eventLog?.close();
   kube?.close();
   cri.close();

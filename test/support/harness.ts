@@ -106,16 +106,17 @@ export class TestNode {
 
   /**
    * `prefix`: a command the agent runs under, e.g. `['setpriv', '--bounding-set=-dac_override']`
-   * (root without the capability to read any file).
+   * (root without the capability to read any file). `env`: variables added to the agent's.
+   * `launcher`: another launcher than the checkout's, e.g. an installed `staticlet`.
    */
   startAgent(
     extraArgs: string[] = [],
-    opts: { manifests?: string | null; prefix?: string[] } = {},
+    opts: { manifests?: string | null; prefix?: string[]; env?: Record<string, string>; launcher?: string } = {},
   ): Promise<AgentProcess> {
     // The built agent through its launcher, as users run it; else the sources through tsx.
-    const built = existsSync(join(REPO, 'dist/src/main.js'));
+    const built = opts.launcher !== undefined || existsSync(join(REPO, 'dist/src/main.js'));
     const manifests = opts.manifests === undefined ? this.manifests : opts.manifests;
-    const command = built ? join(REPO, 'bin/staticlet') : process.execPath;
+    const command = opts.launcher ?? (built ? join(REPO, 'bin/staticlet') : process.execPath);
     const [program, ...prefixArgs] = [...(opts.prefix ?? []), command];
     const proc = spawn(
       program!,
@@ -130,7 +131,7 @@ export class TestNode {
         '--log-level=debug',
         ...extraArgs,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO },
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env: { ...process.env, ...opts.env } },
     );
     const logs: string[] = [];
     const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
