@@ -6,9 +6,11 @@ import { configuredSources, runAgent } from './agent.js';
 import { replay } from './core/replay.js';
 import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { runLogsCommand } from './cli/logs-command.js';
+import { runStatusCommand } from './cli/status-command.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
+import { openEndpoint } from './serving/endpoint.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
 /** How long a shutdown may wait for CRI calls in flight before the process exits anyway. */
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command.kind === 'logs') return runLogsCommand(command.args);
+  if (command.kind === 'status') return runStatusCommand(command.args);
   if (command.kind === 'replay') {
     const runs = await readEventLog(command.file);
     for (const run of runs) {
@@ -130,6 +133,14 @@ async function main(argv: string[]): Promise<number> {
     { node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl },
     'staticlet started',
   );
+  // Up before the loop starts, so a supervisor sees the agent from its first step on.
+  const endpoint = options.healthz
+    ? openEndpoint({
+        address: options.healthz,
+        log,
+        statusContext: { nodeIP: options.nodeIP, runtimeName: runtime.name },
+      })
+    : undefined;
   await runAgent(
     options,
     {
@@ -140,9 +151,10 @@ async function main(argv: string[]): Promise<number> {
       runtimeName: runtime.name,
       runtimeVersion: runtime.version,
       agentVersion: packageVersion(),
+      watchers: endpoint ? [endpoint.watcher] : [],
     },
     stop,
-  );
+  ).finally(() => endpoint?.close());
   await eventLog?.close();
   kube?.close();
   cri.close();

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { isLooseDns1123Name } from '../core/names.js';
 import { ConfigError, readConfigFile, type ConfigFileSettings } from './config-file.js';
 import { parseDuration } from './duration.js';
+import { HEALTHZ_DEFAULTS, healthzAddress } from './healthz-address.js';
 import { DEFAULTS, type AgentOptions } from './options.js';
 
 const FLAGS = {
@@ -27,6 +28,8 @@ const FLAGS = {
   kubeconfig: { type: 'string' },
   'node-ip': { type: 'string' },
   'log-level': { type: 'string' },
+  'healthz-bind-address': { type: 'string' },
+  'healthz-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -35,6 +38,8 @@ export const USAGE = `Usage: staticlet [flags]            run static pods from a
        staticlet replay EVENT-LOG    print the actions the reconciler decides for a recorded event log
        staticlet logs POD [-c CONTAINER] [-p] [-f] [--tail=N] [--timestamps] [-n NAMESPACE] [--pod-logs-dir=DIR]
                                      print a static pod's container logs from its log files (staticlet logs --help)
+       staticlet status [--healthz-bind-address=ADDR] [--healthz-port=N] [--config=FILE]
+                                     ask the running agent for its pods and manifest problems (staticlet status --help)
 
 Sources (at least one):
   --pod-manifest-path=DIR|FILE     manifest directory (or one file); .yaml, .yml, .json; dot-files ignored
@@ -63,6 +68,9 @@ API server (optional):
   --node-ip=IP                     the node's address (default: its first non-loopback IPv4)
 
 Observability:
+  --healthz-bind-address=ADDR      where /healthz, /readyz, /pods (and /metrics) are served: an IP address
+                                   (default ${HEALTHZ_DEFAULTS.bindAddress}) or unix:///PATH for a unix socket
+  --healthz-port=N                 their TCP port (default ${HEALTHZ_DEFAULTS.port}); 0 turns the endpoint off
   --event-log=FILE                 append every event as a JSON line (replay it with 'staticlet replay')
   --log-level=LEVEL                debug, info, warn, error (default info)
   -h, --help, --version`;
@@ -75,11 +83,13 @@ export type ParsedCommand =
   | { kind: 'run'; options: AgentOptions; ignoredConfigFields: string[] }
   | { kind: 'replay'; file: string }
   | { kind: 'logs'; args: string[] }
+  | { kind: 'status'; args: string[] }
   | { kind: 'help' }
   | { kind: 'version' };
 
 export async function parseCommand(argv: readonly string[]): Promise<ParsedCommand> {
   if (argv[0] === 'logs') return { kind: 'logs', args: argv.slice(1) };
+  if (argv[0] === 'status') return { kind: 'status', args: argv.slice(1) };
   if (argv[0] === 'replay') {
     if (argv.length !== 2 || argv[1]!.startsWith('-')) throw new UsageError('usage: staticlet replay EVENT-LOG');
     return { kind: 'replay', file: argv[1]! };
@@ -155,6 +165,8 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
   }
+  const healthz = healthzAddress({ bindAddress: flag('healthz-bind-address'), port: flag('healthz-port') }, file);
+  if (healthz instanceof Error) throw new UsageError(healthz.message);
   const nodeName = nodeNameFrom(flag('hostname-override'));
   if (!isLooseDns1123Name(nodeName))
     throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
@@ -182,6 +194,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     resolvConf: flag('resolv-conf') ?? DEFAULTS.resolvConf,
     ...(flag('kubeconfig') ? { kubeconfig: flag('kubeconfig')! } : {}),
     nodeIP: flag('node-ip') ?? defaultNodeIP(),
+    ...(healthz ? { healthz } : {}),
   };
   return { kind: 'run', options, ignoredConfigFields: file.ignored };
 }

@@ -1,4 +1,6 @@
 // The agent's settings: defaults, then the KubeletConfiguration file (--config), then flags.
+import type { EndpointAddress } from '../runtime/http/endpoint-address.js';
+
 export interface AgentOptions {
   readonly podManifestPath?: string;
   readonly manifestUrl?: string;
@@ -22,6 +24,8 @@ export interface AgentOptions {
   readonly kubeconfig?: string;
   /** The node's address (hostIP in pod statuses, InternalIP of the Node). */
   readonly nodeIP: string;
+  /** Where /healthz, /readyz, /pods are served; absent when turned off (--healthz-port=0). */
+  readonly healthz?: EndpointAddress;
 }
 
 export const DEFAULTS = {
