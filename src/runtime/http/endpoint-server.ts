@@ -38,6 +38,8 @@ export interface EndpointServerOptions {
   readonly onListenError?: (err: Error) => void;
   /** A handler that threw: answered 500, reported here. */
   readonly onHandlerError?: (path: string, err: unknown) => void;
+  /** Default LISTEN_RETRY_MS. */
+  readonly listenRetryMs?: number;
 }
 
 export interface EndpointServer {
@@ -82,8 +84,7 @@ export function startEndpointServer(options: EndpointServerOptions): EndpointSer
   const failed = (err: Error): void => {
     options.onListenError?.(err);
     if (closed) return;
-    retry = setTimeout(() => void listen(), LISTEN_RETRY_MS);
-    retry.unref();
+    retry = setTimeout(() => void listen(), options.listenRetryMs ?? LISTEN_RETRY_MS);
   };
   server.on('error', (err) => {
     if (!listening) failed(err);
