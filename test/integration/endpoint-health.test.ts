@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { endpoint, manifest, useTestNode, waitFor } from '../support/harness.js';
-import { freePort, get, RuntimeProxy, staticlet } from '../support/endpoint.js';
+import { answerWith, freePort, get, RuntimeProxy, staticlet } from '../support/endpoint.js';
 
 describe('the health endpoint', () => {
   const node = useTestNode();
@@ -29,14 +29,7 @@ describe('the health endpoint', () => {
       assert.match(verbose.body, /healthz check passed\n$/);
 
       await proxy.cut();
-      const down = await waitFor(
-        '/healthz failing on the runtime',
-        async () => {
-          const a = await get(port, '/healthz');
-          return a.status === 500 && a;
-        },
-        60_000,
-      );
+      const down = await answerWith(port, '/healthz', 500);
       assert.match(down.body, /^\[-\]runtime failed: container runtime unavailable: .+$/m);
       assert.match(down.body, /^\[\+\]syncloop ok$/m, 'the loop itself still turns');
       assert.match(down.body, /healthz check failed\n$/);
@@ -70,15 +63,7 @@ describe('the health endpoint', () => {
     agent.proc.kill('SIGUSR2');
     await agent.waitForLog(/"held":true/);
     // The heartbeat no longer passes through the loop: after four periods (20 s) it is stale.
-    const wedged = await waitFor(
-      '/healthz failing on the sync loop',
-      async () => {
-        const a = await get(port, '/healthz');
-        return a.status === 500 && a;
-      },
-      90_000,
-      1_000,
-    );
+    const wedged = await answerWith(port, '/healthz', 500, 90_000);
     assert.match(wedged.body, /^\[-\]syncloop failed: no heartbeat through the loop for [\d.]+s \(limit 20s\)$/m);
     assert.match(wedged.body, /^\[\+\]runtime ok$/m);
     assert.equal((await get(port, '/healthz/syncloop')).status, 500);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { REPO } from './harness.js';
+import { REPO, waitFor } from './harness.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -25,6 +25,19 @@ export interface Answer {
 export async function get(port: number, path: string): Promise<Answer> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
   return { status: res.status, body: await res.text() };
+}
+
+/** The first answer of `path` that has `status`, polled until `timeoutMs`. */
+export function answerWith(port: number, path: string, status: number, timeoutMs = 60_000): Promise<Answer> {
+  return waitFor(
+    `${path} answering ${status}`,
+    async () => {
+      const a = await get(port, path);
+      return a.status === status && a;
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 export interface CommandResult {

@@ -11,6 +11,7 @@ import { getFromEndpoint } from '../../src/runtime/http/endpoint-client.js';
 import type { EndpointAddress } from '../../src/runtime/http/endpoint-address.js';
 import { startEndpointServer, text, type EndpointRoutes } from '../../src/runtime/http/endpoint-server.js';
 import { LoopView } from '../../src/serving/loop-view.js';
+import { freePort } from '../support/endpoint.js';
 import type { LoopStep } from '../../src/loop.js';
 import { initialState } from '../../src/core/model/state.js';
 
@@ -41,14 +42,6 @@ function raw(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 function listening(address: EndpointAddress, extra: Partial<Parameters<typeof startEndpointServer>[0]> = {}) {
