@@ -68,7 +68,7 @@ API server (optional):
   --node-ip=IP                     the node's address (default: its first non-loopback IPv4)
 
 Observability:
-  --healthz-bind-address=ADDR      where /healthz, /readyz, /pods (and /metrics) are served: an IP address
+  --healthz-bind-address=ADDR      where /healthz, /readyz and /pods are served: an IP address
                                    (default ${HEALTHZ_DEFAULTS.bindAddress}) or unix:///PATH for a unix socket
   --healthz-port=N                 their TCP port (default ${HEALTHZ_DEFAULTS.port}); 0 turns the endpoint off
   --event-log=FILE                 append every event as a JSON line (replay it with 'staticlet replay')
