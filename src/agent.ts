@@ -34,6 +34,7 @@ import { manifestUrl } from './streams/manifest-url.js';
 import { runtimeContainerEvents, runtimeExits, withoutExpectedExits } from './streams/runtime-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
 import { heartbeat } from './streams/heartbeat.js';
+import { holdOnSignal } from './streams/fault-hold.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
 import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
 import { ExpectedExits } from './runtime/expected-exits.js';
@@ -196,7 +197,9 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
       scheduler.now(),
       kube ? { nodeIP: options.nodeIP, runtimeName: deps.runtimeName } : undefined,
     ),
-    inputs: merge(...sources),
+    inputs: merge(...sources).pipe(
+      holdOnSignal(process.env, (held) => log.warn({ held }, 'fault injection: loop inputs held or released')),
+    ),
     // Runtime work and API work run side by side: an API server that is down never delays a pod.
     effects: (actions$: Observable<Action>) =>
       actions$.pipe(

@@ -8,9 +8,11 @@ import { parseCommand, USAGE, UsageError } from './cli/flags.js';
 import { runLogsCommand } from './cli/logs-command.js';
 import { runPlanCommand } from './cli/plan-command.js';
 import { runValidateCommand } from './cli/validate-command.js';
+import { runStatusCommand } from './cli/status-command.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
+import { openEndpoint } from './serving/endpoint.js';
 import type { KubeApi } from './runtime/kube/types.js';
 import { createSystemdNotifier, takeNotifyEnvironment } from './runtime/systemd-notify.js';
 import { systemdWatcher } from './effects/systemd-watcher.js';
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
   if (command.kind === 'logs') return runLogsCommand(command.args);
   if (command.kind === 'validate') return runValidateCommand(command.args);
   if (command.kind === 'plan') return runPlanCommand(command.args);
+  if (command.kind === 'status') return runStatusCommand(command.args);
   if (command.kind === 'replay') {
     const runs = await readEventLog(command.file);
     for (const run of runs) {
@@ -142,6 +145,14 @@ async function main(argv: string[]): Promise<number> {
     { node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl },
     'staticlet started',
   );
+  // Up before the loop starts, so a supervisor sees the agent from its first step on.
+  const endpoint = options.healthz
+    ? openEndpoint({
+        address: options.healthz,
+        log,
+        statusContext: { nodeIP: options.nodeIP, runtimeName: runtime.name },
+      })
+    : undefined;
   await runAgent(
     options,
     {
@@ -152,12 +163,13 @@ async function main(argv: string[]): Promise<number> {
       runtimeName: runtime.name,
       runtimeVersion: runtime.version,
       agentVersion: packageVersion(),
-      ...(systemd
-        ? { watchers: [systemdWatcher(systemd, { heartbeatPeriodMs: HEARTBEAT_PERIOD_MS, now: Date.now })] }
-        : {}),
+      watchers: [
+        ...(endpoint ? [endpoint.watcher] : []),
+        ...(systemd ? [systemdWatcher(systemd, { heartbeatPeriodMs: HEARTBEAT_PERIOD_MS, now: Date.now })] : []),
+      ],
     },
     stop,
-  );
+  ).finally(() => endpoint?.close());
   await systemd?.flush();
   await eventLog?.close();
   kube?.close();

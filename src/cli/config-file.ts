@@ -19,6 +19,8 @@ export interface ConfigFileSettings {
   podLogsDir?: string;
   registerWithTaints?: V1Taint[];
   registerNode?: boolean;
+  healthzBindAddress?: string;
+  healthzPort?: number;
   /** Fields present in the file that staticlet does not use. */
   ignored: string[];
 }
@@ -37,6 +39,8 @@ const USED = new Set([
   'podLogsDir',
   'registerWithTaints',
   'registerNode',
+  'healthzBindAddress',
+  'healthzPort',
 ]);
 
 export class ConfigError extends Error {
@@ -96,6 +100,12 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
   set('containerRuntimeEndpoint', str('containerRuntimeEndpoint'));
   set('clusterDomain', str('clusterDomain'));
   set('podLogsDir', str('podLogsDir'));
+  set('healthzBindAddress', str('healthzBindAddress'));
+  if (obj.healthzPort !== undefined && obj.healthzPort !== null) {
+    if (typeof obj.healthzPort !== 'number' || !Number.isInteger(obj.healthzPort))
+      fail(['healthzPort'], 'must be a whole number (0 turns the endpoint off)');
+    out.healthzPort = obj.healthzPort as number;
+  }
   set('fileCheckFrequencyMs', duration('fileCheckFrequency'));
   set('httpCheckFrequencyMs', duration('httpCheckFrequency'));
   if (obj.clusterDNS !== undefined && obj.clusterDNS !== null) {

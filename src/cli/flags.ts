@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { FlagSyntaxError, readFlags, type FlagValues, type ImplementedFlag } from './flag-values.js';
 import { KUBELET_VERSION } from './kubelet-flags.js';
 import { NodeRegistrationError, parseNodeLabels, parseTaints } from './node-registration.js';
+import { HEALTHZ_DEFAULTS, healthzAddress } from './healthz-address.js';
 import { DEFAULTS, type AgentOptions } from './options.js';
 import { logLevelForVerbosity } from './verbosity.js';
 
@@ -32,6 +33,8 @@ export const FLAGS = {
   kubeconfig: { type: 'string' },
   'node-ip': { type: 'string' },
   'log-level': { type: 'string' },
+  'healthz-bind-address': { type: 'string' },
+  'healthz-port': { type: 'string' },
   'node-labels': { type: 'string', multiple: true },
   'register-with-taints': { type: 'string' },
   'register-node': { type: 'boolean' },
@@ -54,6 +57,8 @@ export const USAGE = `Usage: staticlet [flags]            run static pods from a
                                      print what the agent with these flags would do now (start, replace,
                                      remove, repair, keep, refuse) without doing it; exit 0 when nothing
                                      would change, 2 when something would (staticlet plan --help)
+       staticlet status [--healthz-bind-address=ADDR] [--healthz-port=N] [--config=FILE]
+                                     ask the running agent for its pods and manifest problems (staticlet status --help)
 
 Sources (at least one):
   --pod-manifest-path=DIR|FILE     manifest directory (or one file); .yaml, .yml, .json; dot-files ignored
@@ -87,6 +92,9 @@ API server (optional):
   --register-node=false            never create the Node: wait for it to exist (mirror pods wait too)
 
 Observability:
+  --healthz-bind-address=ADDR      where /healthz, /readyz and /pods are served: an IP address
+                                   (default ${HEALTHZ_DEFAULTS.bindAddress}) or unix:///PATH for a unix socket
+  --healthz-port=N                 their TCP port (default ${HEALTHZ_DEFAULTS.port}); 0 turns the endpoint off
   --event-log=FILE                 append every event as a JSON line (replay it with 'staticlet replay')
   --log-level=LEVEL                trace, debug, info, warn, error (default info)
   -v, --v=N                        klog verbosity as a log level: 0-3 info, 4-5 debug, 6+ trace;
@@ -106,6 +114,7 @@ export type ParsedCommand =
   | { kind: 'logs'; args: string[] }
   | { kind: 'validate'; args: string[] }
   | { kind: 'plan'; args: string[] }
+  | { kind: 'status'; args: string[] }
   | { kind: 'help' }
   | { kind: 'version' };
 
@@ -114,6 +123,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
   // Their own arguments; plan's are the agent's flags (parsed again here, see plan-command.ts).
   if (argv[0] === 'validate') return { kind: 'validate', args: argv.slice(1) };
   if (argv[0] === 'plan') return { kind: 'plan', args: argv.slice(1) };
+  if (argv[0] === 'status') return { kind: 'status', args: argv.slice(1) };
   if (argv[0] === 'replay') {
     if (argv.length !== 2 || argv[1]!.startsWith('-')) throw new UsageError('usage: staticlet replay EVENT-LOG');
     return { kind: 'replay', file: argv[1]! };
@@ -198,6 +208,8 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new UsageError(`--manifest-url: only http and https URLs are supported, got ${url.protocol}`);
   }
+  const healthz = healthzAddress({ bindAddress: flag('healthz-bind-address'), port: flag('healthz-port') }, file);
+  if (healthz instanceof Error) throw new UsageError(healthz.message);
   const nodeName = nodeNameFrom(flag('hostname-override'));
   if (!isLooseDns1123Name(nodeName))
     throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
@@ -226,6 +238,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     ...(flag('kubeconfig') ? { kubeconfig: flag('kubeconfig')! } : {}),
     nodeIP: flag('node-ip') ?? defaultNodeIP(),
     ...nodeRegistration(values, file),
+    ...(healthz ? { healthz } : {}),
   };
   return { kind: 'run', options, ignoredConfigFields: file.ignored, unusedKubeletFlags };
 }

@@ -1,5 +1,6 @@
 // The agent's settings: defaults, then the KubeletConfiguration file (--config), then flags.
 import type { V1Taint } from '@kubernetes/client-node';
+import type { EndpointAddress } from '../runtime/http/endpoint-address.js';
 
 export interface AgentOptions {
   readonly podManifestPath?: string;
@@ -30,6 +31,8 @@ export interface AgentOptions {
   readonly registerWithTaints: readonly V1Taint[];
   /** false (--register-node=false): never create the Node; mirror pods wait until someone else does. */
   readonly registerNode: boolean;
+  /** Where /healthz, /readyz, /pods are served; absent when turned off (--healthz-port=0). */
+  readonly healthz?: EndpointAddress;
 }
 
 export const DEFAULTS = {

@@ -107,11 +107,19 @@ export class TestNode {
   /**
    * `prefix`: a command the agent runs under, e.g. `['setpriv', '--bounding-set=-dac_override']`
    * (root without the capability to read any file). `env`: variables added to the agent's.
-   * `launcher`: another launcher than the checkout's, e.g. an installed `staticlet`.
+   * `launcher`: another launcher than the checkout's, e.g. an installed `staticlet`. `endpoint`: the
+   * test sets up the local endpoint itself (in a --config file); otherwise it is off unless a
+   * --healthz-* flag is given.
    */
   startAgent(
     extraArgs: string[] = [],
-    opts: { manifests?: string | null; prefix?: string[]; env?: Record<string, string>; launcher?: string } = {},
+    opts: {
+      manifests?: string | null;
+      prefix?: string[];
+      env?: Record<string, string>;
+      launcher?: string;
+      endpoint?: boolean;
+    } = {},
   ): Promise<AgentProcess> {
     // The built agent through its launcher, as users run it; else the sources through tsx.
     const built = opts.launcher !== undefined || existsSync(join(REPO, 'dist/src/main.js'));
@@ -129,6 +137,8 @@ export class TestNode {
         `--pod-logs-dir=${this.logsDir}`,
         `--root-dir=${this.rootDir}`,
         '--log-level=debug',
+        // The local endpoint is off unless a test sets it up: agents side by side share no port.
+        ...(opts.endpoint || extraArgs.some((a) => a.startsWith('--healthz-')) ? [] : ['--healthz-port=0']),
         ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env: { ...process.env, ...opts.env } },
