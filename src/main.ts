@@ -9,6 +9,7 @@ import { runLogsCommand } from './cli/logs-command.js';
 import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
+import { createAgentMetrics } from './runtime/metrics/agent-metrics.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
 /** How long a shutdown may wait for CRI calls in flight before the process exits anyway. */
@@ -126,6 +127,9 @@ async function main(argv: string[]): Promise<number> {
     log.info({ server: kube!.server, node: options.nodeName }, 'mirroring static pods into the API server');
   }
 
+  // The agent counts into these; `metrics.handler` answers GET /metrics on the local server.
+  const metrics = createAgentMetrics();
+
   log.info(
     { node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl },
     'staticlet started',
@@ -140,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
       runtimeName: runtime.name,
       runtimeVersion: runtime.version,
       agentVersion: packageVersion(),
+      metrics,
     },
     stop,
   );
