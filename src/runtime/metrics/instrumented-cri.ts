@@ -46,11 +46,10 @@ export function instrumentRuntimeCalls(cri: CriRuntime, m: RuntimeOperationMetri
   const wrapped: Partial<Record<keyof CriRuntime, unknown>> = {};
   for (const method of Object.keys(OPERATION_TYPES) as UnaryMethod[]) {
     const operation = OPERATION_TYPES[method];
-    const call = (cri[method] as AnyCall).bind(cri);
     wrapped[method] = async (...args: unknown[]) => {
       const startedAt = performance.now();
       try {
-        const result = await call(...args);
+        const result = await (cri[method] as AnyCall).apply(cri, args);
         record(operation, startedAt, false);
         return result;
       } catch (err) {
