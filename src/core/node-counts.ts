@@ -53,7 +53,10 @@ export function backoffsInForce(state: State): Record<BackoffKind, number> {
   for (const [key, entry] of state.backoff) {
     const c = latest.get(key);
     if (c?.state !== 'exited') continue;
-    if (restartAllowedAt(entry, c.finishedAt ?? c.observedAt, state.now) !== undefined) crashLoop++;
+    const finishedAt = c.finishedAt ?? c.observedAt;
+    // An entry dated by this very exit was set when its restart was issued: nothing waits.
+    if (entry.lastUpdate === finishedAt) continue;
+    if (restartAllowedAt(entry, finishedAt, state.now) !== undefined) crashLoop++;
   }
   let failedStep = 0;
   for (const [key, failure] of state.failures) {

@@ -97,6 +97,7 @@ describe('agent metrics from the loop', () => {
       1,
     );
     assert.equal(metricValue(m, 'staticlet_backoffs', { kind: 'failed-step' }), 1);
+    assert.equal(metricValue(m, 'staticlet_backoffs', { kind: 'crash-loop' }), 0, 'its restart was issued');
     assert.equal(metricValue(m, 'kubelet_pod_start_duration_seconds'), 1, 'a restart is no pod start');
 
     // Its retry (10 s later) runs, and the relist is the first to see that container exit: it
