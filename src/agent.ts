@@ -38,7 +38,8 @@ import { holdOnSignal } from './streams/fault-hold.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
 import { RuntimeStatusCache } from './runtime/cri/status-cache.js';
 import { ExpectedExits } from './runtime/expected-exits.js';
-import { gateRuntimeCalls } from './runtime/cri/call-gate.js';
+import { CallGate, gateRuntimeCalls } from './runtime/cri/call-gate.js';
+import type { AgentMetrics } from './runtime/metrics/agent-metrics.js';
 import { mirrorWatch } from './streams/mirror-watch.js';
 import type { KubeApi } from './runtime/kube/types.js';
 
@@ -55,6 +56,8 @@ export interface AgentDeps {
   readonly agentVersion: string;
   /** Read-only observers of every step (health, metrics, readiness), called after the event log. */
   readonly watchers?: readonly StepWatcher[];
+  /** When given, the agent counts into it: its CRI calls, relists, probes, sources and steps. */
+  readonly metrics?: AgentMetrics;
 }
 
 /** Sees each step of the loop as it comes out; must not throw and must not block. */
@@ -70,7 +73,10 @@ export function configuredSources(options: AgentOptions): SourceKind[] {
 /** Runs the agent until `stop` emits; resolves when the loop has wound down. */
 export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Observable<unknown>): Promise<void> {
   const scheduler = deps.scheduler ?? asyncScheduler;
-  const { log } = deps;
+  const { log, metrics } = deps;
+  // Every runtime call is counted and timed below the call gate, so a duration is the runtime's.
+  const cri = metrics ? metrics.instrumentCri(deps.cri) : deps.cri;
+  const eventLog = metrics && deps.eventLog ? metrics.countEventLog(deps.eventLog) : deps.eventLog;
   const hostDns = await readHostDns(options.resolvConf);
 
   const sources: Observable<EventBody>[] = [];
@@ -83,11 +89,13 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
           nodeName: options.nodeName,
           checkFrequencyMs: options.fileCheckFrequencyMs,
           onSkipped: (file, why) => log.info({ file }, `not a manifest, skipped: ${why}`),
-          onScanError: (err) =>
+          onScanError: (err) => {
+            metrics?.sourceFailed('file');
             log.error(
               { err: (err as Error).message, path: options.podManifestPath },
               'manifest directory scan failed; retrying',
-            ),
+            );
+          },
         },
         scheduler,
       ),
@@ -96,7 +104,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   if (options.manifestUrl) {
     sources.push(
       manifestUrl(
-        nodeHttp,
+        metrics ? metrics.instrumentHttp(nodeHttp) : nodeHttp,
         {
           url: options.manifestUrl,
           headers: options.manifestUrlHeaders,
@@ -116,19 +124,20 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   const expectedExits = new ExpectedExits();
   // One subscription to the runtime's events: its exits go to the loop, and it all triggers
   // relists, except the exits of what the effects stop themselves.
-  const signals$ = runtimeContainerEvents(deps.cri, options.containerRuntimeEndpoint, (kind, why) =>
+  const signals$ = runtimeContainerEvents(cri, options.containerRuntimeEndpoint, (kind, why) =>
     log.info({ events: kind }, why),
   ).pipe(withoutExpectedExits(expectedExits), share());
   sources.push(runtimeExits(signals$));
   sources.push(
     runtimeRelist(
-      deps.cri,
+      cri,
       {
         nodeName: options.nodeName,
         intervalMs: options.relistPeriodMs,
         terminationMessage: readTerminationMessage,
         cache: statusCache,
         expectedExits,
+        ...(metrics ? { onRelisted: (ms: number) => metrics.relisted(ms) } : {}),
       },
       scheduler,
       signals$,
@@ -159,13 +168,16 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   sources.push(heartbeat(HEARTBEAT_PERIOD_MS, scheduler));
 
   // Probers watch the state the loop folds (a feedback edge, like the effects' results).
-  const probePort = createProbePort(deps.cri);
+  const probePort = createProbePort(cri);
   const state$ = new Subject<State>();
-  sources.push(probers(state$, probePort, scheduler));
+  sources.push(probers(state$, probePort, scheduler, metrics && ((t, kind, ok) => metrics.probed(t, kind, ok))));
+
+  const gate = new CallGate(options.maxParallelRuntimeCalls);
+  metrics?.watchGate(gate);
 
   const runtimeEffects = podActions({
     // Only the effects' calls are gated: the relist and the probes only read.
-    cri: gateRuntimeCalls(deps.cri, options.maxParallelRuntimeCalls),
+    cri: gateRuntimeCalls(cri, gate),
     host: nodeHost,
     spec: {
       nodeName: options.nodeName,
@@ -228,12 +240,13 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
     loop$.subscribe({
       next: (s: LoopStep) => {
         // Heartbeats are not history: replaying the log needs none of them.
-        if (s.event.type !== 'Heartbeat') deps.eventLog?.write(s.event);
+        if (s.event.type !== 'Heartbeat') eventLog?.write(s.event);
         // The probers need the state a diff saw; a scan's burst has it at its last step.
         if (!s.deferred) state$.next(s.state);
         report(s);
         recorder?.record(s);
         for (const a of s.actions) log.debug({ action: a.kind, pod: a.podFullName, id: a.id }, 'action issued');
+        metrics?.watcher(s);
         for (const watch of deps.watchers ?? []) watch(s);
       },
       error: reject,

@@ -13,6 +13,7 @@ import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
 import { openEndpoint } from './serving/endpoint.js';
+import { createAgentMetrics } from './runtime/metrics/agent-metrics.js';
 import type { KubeApi } from './runtime/kube/types.js';
 import { createSystemdNotifier, takeNotifyEnvironment } from './runtime/systemd-notify.js';
 import { systemdWatcher } from './effects/systemd-watcher.js';
@@ -141,6 +142,9 @@ async function main(argv: string[]): Promise<number> {
     log.info({ server: kube!.server, node: options.nodeName }, 'mirroring static pods into the API server');
   }
 
+  // The agent counts into these only when the local endpoint is there to serve them (GET /metrics).
+  const metrics = options.healthz ? createAgentMetrics() : undefined;
+
   log.info(
     { node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl },
     'staticlet started',
@@ -151,6 +155,7 @@ async function main(argv: string[]): Promise<number> {
         address: options.healthz,
         log,
         statusContext: { nodeIP: options.nodeIP, runtimeName: runtime.name },
+        ...(metrics ? { metrics: metrics.handler } : {}),
       })
     : undefined;
   await runAgent(
@@ -167,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
         ...(endpoint ? [endpoint.watcher] : []),
         ...(systemd ? [systemdWatcher(systemd, { heartbeatPeriodMs: HEARTBEAT_PERIOD_MS, now: Date.now })] : []),
       ],
+      ...(metrics ? { metrics } : {}),
     },
     stop,
   ).finally(() => endpoint?.close());

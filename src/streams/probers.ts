@@ -16,18 +16,27 @@ import {
   scan,
   take,
   takeWhile,
+  tap,
   timer,
   type SchedulerLike,
 } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import { countProbe, INITIAL_COUNTER, probeTargets } from '../core/probes.js';
-import type { ProbeSpec, ProbeTarget } from '../core/model/probes.js';
+import type { ProbeKind, ProbeSpec, ProbeTarget } from '../core/model/probes.js';
 import type { State } from '../core/model/state.js';
 import type { ProbeOutcome, ProbePort } from '../runtime/probe-port.js';
 
 type ProbeEvent = Extract<EventBody, { type: 'ProbeChanged' }>;
 
-export function probers(state$: Observable<State>, port: ProbePort, scheduler: SchedulerLike): Observable<EventBody> {
+/** Told of every probe run and its result (the metrics count them); verdicts are still events. */
+export type ProbeRunObserver = (target: ProbeTarget, kind: ProbeKind, success: boolean) => void;
+
+export function probers(
+  state$: Observable<State>,
+  port: ProbePort,
+  scheduler: SchedulerLike,
+  onRun?: ProbeRunObserver,
+): Observable<EventBody> {
   return new Observable<EventBody>((subscriber) => {
     const running = new Map<string, { unsubscribe(): void; key: string }>();
     const sub = state$
@@ -55,7 +64,7 @@ export function probers(state$: Observable<State>, port: ProbePort, scheduler: S
           }
           for (const t of targets) {
             if (running.has(t.containerId)) continue;
-            const s = probeContainer(t, port, scheduler).subscribe({ next: (e) => subscriber.next(e) });
+            const s = probeContainer(t, port, scheduler, onRun).subscribe({ next: (e) => subscriber.next(e) });
             running.set(t.containerId, { unsubscribe: () => s.unsubscribe(), key: targetKey(t) });
           }
         },
@@ -77,20 +86,25 @@ function targetsKey(ts: readonly ProbeTarget[]): string {
   return ts.map(targetKey).join(',');
 }
 
-export function probeContainer(target: ProbeTarget, port: ProbePort, scheduler: SchedulerLike): Observable<ProbeEvent> {
+export function probeContainer(
+  target: ProbeTarget,
+  port: ProbePort,
+  scheduler: SchedulerLike,
+  onRun?: ProbeRunObserver,
+): Observable<ProbeEvent> {
   const startup = target.probes.find((p) => p.kind === 'startup');
   const others = target.probes.filter((p) => p.kind !== 'startup');
   const rest = () =>
     merge(
       ...others.map((spec) =>
-        verdicts(target, spec, port, scheduler).pipe(
+        verdicts(target, spec, port, scheduler, onRun).pipe(
           // A failed liveness verdict ends that probe: the container is about to be restarted.
           takeWhile((e) => spec.kind !== 'liveness' || e.ok, true),
         ),
       ),
     );
   if (!startup) return rest();
-  return verdicts(target, startup, port, scheduler).pipe(
+  return verdicts(target, startup, port, scheduler, onRun).pipe(
     take(1),
     mergeMap((e) => (e.ok ? concat(of(e), rest()) : of(e))),
   );
@@ -101,10 +115,12 @@ function verdicts(
   spec: ProbeSpec,
   port: ProbePort,
   scheduler: SchedulerLike,
+  onRun?: ProbeRunObserver,
 ): Observable<ProbeEvent> {
   const firstAt = target.startedAt + spec.initialDelayMs;
   return timer(Math.max(0, firstAt - scheduler.now()), spec.periodMs, scheduler).pipe(
     exhaustMap(() => defer(() => runProbe(spec, target, port))),
+    tap((outcome) => onRun?.(target, spec.kind, outcome.success)),
     scan((acc, outcome) => ({ counter: countProbe(acc.counter, outcome.success, spec), outcome }), {
       counter: INITIAL_COUNTER,
       outcome: { success: false, message: '' } as ProbeOutcome,

@@ -32,6 +32,11 @@ export class CallGate {
     return { inFlight: this.inFlight, waiting: PRIORITIES.reduce((n, p) => n + this.waiting[p].length, 0) };
   }
 
+  /** Calls waiting in one queue, for the metrics. */
+  waitingIn(priority: Priority): number {
+    return this.waiting[priority].length;
+  }
+
   async run<T>(priority: Priority, call: () => Promise<T>): Promise<T> {
     if (this.inFlight < this.limit) this.inFlight++;
     else await new Promise<void>((admit) => this.waiting[priority].push(admit));
@@ -48,15 +53,16 @@ export class CallGate {
 }
 
 /**
- * `cri` with its heavy calls admitted through a gate of `limit` places. When a hundred pods go at
+ * `cri` with its heavy calls admitted through a gate of `limit` places (or through `limit`, a gate
+ * the caller made, to watch its load). When a hundred pods go at
  * once, every sandbox is stopped before the first is removed, so the last pod stops as soon as
  * the runtime can stop them all. StopContainer is not
  * gated: it waits out the container's grace period (up to minutes) while the runtime does nothing,
  * and must never hold a place that a start is waiting for. Reads (status, list) are cheap for the
  * runtime and never wait.
  */
-export function gateRuntimeCalls(cri: CriRuntime, limit: number): CriRuntime {
-  const gate = new CallGate(limit);
+export function gateRuntimeCalls(cri: CriRuntime, limit: number | CallGate): CriRuntime {
+  const gate = typeof limit === 'number' ? new CallGate(limit) : limit;
   // Every other method is `cri`'s own, reached through the prototype.
   return Object.assign(Object.create(cri) as CriRuntime, {
     runPodSandbox: (config, handler) => gate.run('begin', () => cri.runPodSandbox(config, handler)),
