@@ -144,6 +144,8 @@ export class Agent {
       `--hostname-override=${this.nodeName}`,
       `--root-dir=${this.rootDir}`,
       `--pod-logs-dir=${this.logsDir}`,
+      // The local endpoint (and its metrics) on, as by default, on a socket of its own.
+      `--healthz-bind-address=unix://${join(this.dir, 'healthz.sock')}`,
       '--log-level=warn',
       ...(this.opts.extra ?? []),
     ];

@@ -141,6 +141,9 @@ export async function startStaticlet(
       `--hostname-override=${nodeName}`,
       `--root-dir=${join(dir, 'root')}`,
       `--pod-logs-dir=${join(dir, 'logs')}`,
+      // The local endpoint (and its metrics) on, as by default, but on a socket of its own: the
+      // kubelet of a paired run wants port 10248.
+      `--healthz-bind-address=unix://${join(dir, 'healthz.sock')}`,
       '--log-level=warn',
       ...extra,
     ],

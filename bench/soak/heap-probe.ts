@@ -1,9 +1,10 @@
 // Loaded into the agent's process by `npm run soak` (node --import, before dist/src/main.js) to
-// expose its V8 heap and its event loop's resources without an inspector or an endpoint: every 2 s
+// expose its V8 heap (code apart) and its event loop's resources without an inspector or an endpoint: every 2 s
 // it writes process.memoryUsage() and the counts of active handles and timers
 // (process.getActiveResourcesInfo()) as one JSON object to $STATICLET_SOAK_HEAP_FILE (write, then
 // rename). The timer is unref'd, so it never keeps the agent alive; the agent itself is unchanged.
 import { renameSync, writeFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const file = process.env['STATICLET_SOAK_HEAP_FILE'];
 
@@ -16,6 +17,9 @@ function write(path: string): void {
     t: Date.now(),
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
+    // Compiled code grows for a long while as V8 optimises more of the program: told apart from
+    // the objects the agent keeps, which are what a leak would grow.
+    codeUsed: getHeapSpaceStatistics().find((s) => s.space_name === 'code_space')?.space_used_size ?? 0,
     external: m.external,
     arrayBuffers: m.arrayBuffers,
     handles: resources.length - timers,

@@ -13,6 +13,9 @@ export interface Sample {
   mallocHeapBytes: number;
   /** From the heap probe; NaN when it has written nothing (yet). */
   heapUsedBytes: number;
+  /** heapUsed less V8's code space: the objects the agent keeps. */
+  heapObjectsBytes: number;
+  heapCodeBytes: number;
   heapTotalBytes: number;
   /** Memory outside the V8 heap held by JS objects (Buffers and other ArrayBuffers among it). */
   externalBytes: number;
@@ -28,6 +31,7 @@ export interface Sample {
 interface ProbeSample {
   heapUsed: number;
   heapTotal: number;
+  codeUsed: number;
   external: number;
   handles: number;
   timers: number;
@@ -37,6 +41,8 @@ export const METRICS = [
   { key: 'rssBytes', label: 'RSS (VmRSS)', unit: 'MiB', scale: 2 ** -20 },
   { key: 'mallocHeapBytes', label: 'malloc heap ([heap] RSS)', unit: 'MiB', scale: 2 ** -20 },
   { key: 'heapUsedBytes', label: 'V8 heap used', unit: 'MiB', scale: 2 ** -20 },
+  { key: 'heapObjectsBytes', label: 'V8 heap used, code excluded', unit: 'MiB', scale: 2 ** -20 },
+  { key: 'heapCodeBytes', label: 'V8 code space used', unit: 'MiB', scale: 2 ** -20 },
   { key: 'heapTotalBytes', label: 'V8 heap reserved', unit: 'MiB', scale: 2 ** -20 },
   { key: 'externalBytes', label: 'external (Buffers)', unit: 'MiB', scale: 2 ** -20 },
   { key: 'activeHandles', label: 'active handles', unit: '', scale: 1 },
@@ -73,6 +79,8 @@ export async function sample(pid: number, t: number, eventLog: string, heapFile:
     rssBytes,
     mallocHeapBytes,
     heapUsedBytes: n(probe.heapUsed),
+    heapObjectsBytes: n(probe.heapUsed) - n(probe.codeUsed),
+    heapCodeBytes: n(probe.codeUsed),
     heapTotalBytes: n(probe.heapTotal),
     externalBytes: n(probe.external),
     activeHandles: n(probe.handles),

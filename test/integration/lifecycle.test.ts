@@ -170,7 +170,7 @@ describe('static pods from a manifest directory', () => {
       { encoding: 'utf8' },
     );
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /^staticlet: Unknown option '--no-such-flag'/);
+    assert.match(bad.stderr, /^staticlet: unknown flag: --no-such-flag\n/);
   });
 
   it('a missing manifest directory is an empty one, picked up when it appears', async () => {
