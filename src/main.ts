@@ -107,7 +107,6 @@ async function main(argv: string[]): Promise<number> {
   const eventLog = options.eventLog
     ? openEventLog(options.eventLog, {
         staticlet: 'event-log',
-        version: 1,
         nodeName: options.nodeName,
         configuredSources: configuredSources(options),
         startedAt: new Date().toISOString(),

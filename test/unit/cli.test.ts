@@ -1,6 +1,6 @@
 // Flags, the --config file, durations, resolv.conf, and the event log replay.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { parseDuration } from '../../src/cli/duration.js';
 import { replay } from '../../src/core/replay.js';
 import { parseResolvConf } from '../../src/runtime/host.js';
 import { openEventLog, readEventLog } from '../../src/runtime/event-log.js';
-import { logged, manifestRead, relist, staticPod } from '../support/fixtures.js';
+import { container, logged, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 
 async function run(args: string[]) {
   const cmd = await parseCommand(args);
@@ -145,7 +145,6 @@ describe('event log', () => {
     );
     const writer = openEventLog(file, {
       staticlet: 'event-log',
-      version: 1,
       nodeName: 'node1',
       configuredSources: ['file'],
       startedAt: 'now',
@@ -158,5 +157,64 @@ describe('event log', () => {
     const { steps } = replay(recorded!.header.configuredSources, recorded!.events);
     const actions = steps.flatMap((s) => s.actions.map((a) => [s.event.seq, a.kind, a.podUid]));
     assert.deepEqual(actions, [[2, 'CreateSandbox', web.uid]]);
+  });
+
+  it('writes a relist as its change since the one before, and reads back every relist whole', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'events.jsonl');
+    const [a, b, c] = [staticPod('a'), staticPod('b'), staticPod('c')];
+    const at = (ms: number) => ({ observedAt: ms });
+    const listing = (ms: number, exited = false) => ({
+      sandboxes: [sandbox(a, 'sa', at(ms)), sandbox(b, 'sb', at(ms))],
+      containers: [
+        container(a, 'ca', 'sa', 'main', at(ms)),
+        container(b, 'cb', 'sb', 'main', { ...at(ms), ...(exited ? { state: 'exited', exitCode: 1 } : {}) }),
+      ],
+    });
+    const l = (ms: number, exited = false) => relist(listing(ms).sandboxes, listing(ms, exited).containers, ms);
+    const events = logged(
+      [
+        l(1_000),
+        l(2_000), // the same again: only its time
+        l(3_000, true), // one container exited
+        relist([sandbox(b, 'sb', at(4_000)), sandbox(c, 'sc', at(4_000))], [], 4_000), // gone and added
+        relist([sandbox(c, 'sc', at(5_000)), sandbox(b, 'sb', at(5_000))], [], 5_000), // another order: the order, and no item
+        relist([sandbox(c, 'sc', at(5_500)), sandbox(b, 'sb', at(6_000))], [], 6_000), // learned earlier: kept as is
+        manifestRead(a),
+        l(7_000),
+      ],
+      1_000,
+      1_000,
+    );
+    const writer = openEventLog(file, {
+      staticlet: 'event-log',
+      nodeName: 'n',
+      configuredSources: ['file'],
+      startedAt: 'now',
+    });
+    for (const e of events) writer.write(e);
+    await writer.close();
+
+    const [recorded] = await readEventLog(file);
+    assert.equal(recorded!.header.version, 2);
+    assert.deepEqual(recorded!.events, JSON.parse(JSON.stringify(events)));
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(1);
+    assert.ok(!lines[1]!.includes('"sa"'), `an unchanged relist names no item: ${lines[1]}`);
+    assert.ok(lines[2]!.includes('"cb"') && !lines[2]!.includes('"ca"'), `only the changed container: ${lines[2]}`);
+    assert.ok(lines[4]!.includes('"order":[1,0]') && !lines[4]!.includes('"sc"'), `only the order: ${lines[4]}`);
+  });
+
+  it('reads version 1 logs, and refuses a version it does not know', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const header = { staticlet: 'event-log', nodeName: 'n', configuredSources: ['file'], startedAt: 'now' };
+    const event = { ...relist([], [], 5), seq: 1, at: 5 };
+    const v1 = join(dir, 'v1.jsonl');
+    await writeFile(v1, [{ ...header, version: 1 }, event].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    assert.deepEqual((await readEventLog(v1))[0]!.events, [event]);
+    const v9 = join(dir, 'v9.jsonl');
+    await writeFile(v9, JSON.stringify({ ...header, version: 9 }) + '\n');
+    await assert.rejects(readEventLog(v9), /event log version 9, this staticlet reads 1 and 2/);
   });
 });

@@ -84,7 +84,6 @@ describe('manifest URL headers are never quoted', () => {
 describe('event log file', () => {
   const header = {
     staticlet: 'event-log',
-    version: 1,
     nodeName: 'n',
     configuredSources: ['file'],
     startedAt: 'now',
