@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { parseCommand, parseHeaders, UsageError } from '../../src/cli/flags.js';
 import { parseDuration } from '../../src/cli/duration.js';
 import { replay } from '../../src/core/replay.js';
 import { parseResolvConf } from '../../src/runtime/host.js';
-import { openEventLog, readEventLog } from '../../src/runtime/event-log.js';
+import { openEventLog, readEventLog, type EventLogHeader } from '../../src/runtime/event-log.js';
 import { container, logged, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 
 async function run(args: string[]) {
@@ -133,22 +133,28 @@ cgroupDriver: systemd
 });
 
 describe('event log', () => {
-  it('records events and replays them through the core to the same actions', async (t) => {
+  const header: Omit<EventLogHeader, 'version'> = {
+    staticlet: 'event-log',
+    nodeName: 'node1',
+    configuredSources: ['file'],
+    startedAt: 'now',
+  };
+  /** A directory removed when the test ends. */
+  const scratchDir = async (t: TestContext) => {
     const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
-    const file = join(dir, 'events.jsonl');
+    return dir;
+  };
+
+  it('records events and replays them through the core to the same actions', async (t) => {
+    const file = join(await scratchDir(t), 'events.jsonl');
     const web = staticPod('web');
     const events = logged(
       [manifestRead(web), relist([], [], 5), { type: 'SourceSynced', source: 'file', sourceId: '/m' }],
       1_000,
       10,
     );
-    const writer = openEventLog(file, {
-      staticlet: 'event-log',
-      nodeName: 'node1',
-      configuredSources: ['file'],
-      startedAt: 'now',
-    });
+    const writer = openEventLog(file, header);
     for (const e of events) writer.write(e);
     await writer.close();
 
@@ -160,9 +166,7 @@ describe('event log', () => {
   });
 
   it('writes a relist as its change since the one before, and reads back every relist whole', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const file = join(dir, 'events.jsonl');
+    const file = join(await scratchDir(t), 'events.jsonl');
     const [a, b, c] = [staticPod('a'), staticPod('b'), staticPod('c')];
     const at = (ms: number) => ({ observedAt: ms });
     const listing = (ms: number, exited = false) => ({
@@ -187,12 +191,7 @@ describe('event log', () => {
       1_000,
       1_000,
     );
-    const writer = openEventLog(file, {
-      staticlet: 'event-log',
-      nodeName: 'n',
-      configuredSources: ['file'],
-      startedAt: 'now',
-    });
+    const writer = openEventLog(file, header);
     for (const e of events) writer.write(e);
     await writer.close();
 
@@ -206,9 +205,7 @@ describe('event log', () => {
   });
 
   it('reads version 1 logs, and refuses a version it does not know', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'staticlet-log-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    const header = { staticlet: 'event-log', nodeName: 'n', configuredSources: ['file'], startedAt: 'now' };
+    const dir = await scratchDir(t);
     const event = { ...relist([], [], 5), seq: 1, at: 5 };
     const v1 = join(dir, 'v1.jsonl');
     await writeFile(v1, [{ ...header, version: 1 }, event].map((l) => JSON.stringify(l)).join('\n') + '\n');
