@@ -15,6 +15,23 @@ export function runningPodCount(state: State): number {
   return uids.size;
 }
 
+/** Desired pods every container of which is running (what `systemctl status` calls running). */
+export function fullyRunningPodCount(state: State): number {
+  const runningByPod = new Map<string, Set<string>>();
+  for (const c of state.runtime.containers.values()) {
+    if (c.state !== 'running') continue;
+    const names = runningByPod.get(c.podUid) ?? new Set<string>();
+    names.add(c.name);
+    runningByPod.set(c.podUid, names);
+  }
+  let running = 0;
+  for (const pod of desiredPods(state).pods.values()) {
+    const names = runningByPod.get(pod.uid);
+    if (names && (pod.pod.spec?.containers ?? []).every((c) => names.has(c.name))) running += 1;
+  }
+  return running;
+}
+
 /** Our containers on the runtime, by state (every state present, zero where none). */
 export function containersByState(state: State): Record<ContainerRunState, number> {
   const counts: Record<ContainerRunState, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
@@ -91,6 +108,13 @@ export interface ProblemCount {
   readonly source: SourceKind;
   readonly reason: ProblemReason;
   readonly count: number;
+}
+
+/** How many problems the manifests whose latest content cannot be run have, in all. */
+export function manifestProblemTotal(state: State): number {
+  let n = 0;
+  for (const origin of state.origins.values()) n += origin.problems?.length ?? 0;
+  return n;
 }
 
 /** The problems of the manifests whose latest content cannot be run, by source and reason. */

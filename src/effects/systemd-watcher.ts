@@ -1,8 +1,8 @@
 // What systemd hears from the loop (Type=notify): READY=1 at the first full sync
 // (src/core/first-sync.ts), WATCHDOG=1 from the loop's own heartbeat, STATUS= with the pod counts
 // (`systemctl status staticlet`). A step watcher: it reads the steps, never changes them.
-import { desiredPods } from '../core/desired.js';
 import { firstSyncDone, firstSyncPending } from '../core/first-sync.js';
+import { desiredPodCount, fullyRunningPodCount, manifestProblemTotal } from '../core/node-counts.js';
 import type { State } from '../core/model/state.js';
 import type { LoopStep } from '../loop.js';
 import type { SystemdNotifier } from '../runtime/systemd-notify.js';
@@ -46,22 +46,7 @@ export function systemdWatcher(notifier: SystemdNotifier, options: SystemdWatche
 
 /** `3 static pods, 2 running; 1 manifest problem`: running means every container of it runs. */
 export function podCounts(state: State): string {
-  const runningByPod = new Map<string, Set<string>>();
-  for (const c of state.runtime.containers.values()) {
-    if (c.state !== 'running') continue;
-    const names = runningByPod.get(c.podUid) ?? new Set<string>();
-    names.add(c.name);
-    runningByPod.set(c.podUid, names);
-  }
-  let desired = 0;
-  let running = 0;
-  for (const pod of desiredPods(state).pods.values()) {
-    desired += 1;
-    const names = runningByPod.get(pod.uid);
-    if (names && (pod.pod.spec?.containers ?? []).every((c) => names.has(c.name))) running += 1;
-  }
-  let problems = 0;
-  for (const origin of state.origins.values()) if (origin.problems) problems += origin.problems.length;
+  const problems = manifestProblemTotal(state);
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return `${plural(desired, 'static pod')}, ${running} running${problems > 0 ? `; ${plural(problems, 'manifest problem')}` : ''}`;
+  return `${plural(desiredPodCount(state), 'static pod')}, ${fullyRunningPodCount(state)} running${problems > 0 ? `; ${plural(problems, 'manifest problem')}` : ''}`;
 }
