@@ -124,8 +124,12 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   const expectedExits = new ExpectedExits();
   // One subscription to the runtime's events: its exits go to the loop, and it all triggers
   // relists, except the exits of what the effects stop themselves.
-  const signals$ = runtimeContainerEvents(cri, options.containerRuntimeEndpoint, (kind, why) =>
-    log.info({ events: kind }, why),
+  const signals$ = runtimeContainerEvents(
+    cri,
+    options.containerRuntimeEndpoint,
+    (kind, why) => log.info({ events: kind }, why),
+    (why, retryInMs) => log.warn({ retryInMs }, `container event ${why}: subscribing again, the relist goes on`),
+    scheduler,
   ).pipe(withoutExpectedExits(expectedExits), share());
   sources.push(runtimeExits(signals$));
   sources.push(

@@ -235,6 +235,7 @@ export function containerEventFromProto(v: unknown): ContainerEvent | undefined 
     eventType,
     createdAt: int64(o, 'createdAt'),
     podSandboxId: str(asObj(o?.['podSandboxStatus']), 'id'),
+    containersStatuses: listOf(o, 'containersStatuses').map(containerStatusFromProto),
   };
 }
 
