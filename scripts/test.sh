@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one: installs what is missing (apt packages,
-# node modules, crictl, kube-apiserver and etcd, the upstream CRI proto), starts a private containerd with the test images,
-# runs the unit and integration tests in one node test run, and cleans up even when a test fails.
+# node modules, crictl, kube-apiserver and etcd, containerd 2.x and its runc, the upstream CRI
+# proto), then for each runtime of the matrix starts a private containerd with the test images and
+# runs the tests on it, and cleans up even when a test fails. A failure on any runtime fails the
+# run; the summary at the end names the runtime.
 #
 # Usage: scripts/test.sh [TEST-FILE...]   (default: every test under test/unit and test/integration)
+#
+# Env:
+#   STATICLET_TEST_RUNTIMES  comma-separated, in order (default: containerd1,containerd2):
+#                            containerd1 = Debian's containerd 1.6, containerd2 = containerd 2.x
+#                            built by scripts/containerd2/build.sh. The unit tests run on the first
+#                            only (they touch no runtime); the integration tests on each.
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -13,7 +21,9 @@ cd "$STATICLET_ROOT"
 [[ $(id -u) -eq 0 ]] || die "the integration tests run containers: run as root"
 
 # systemd: systemd-notify and systemd-analyze; python3 holds the notify socket in the tests.
-ensure_apt_packages containerd runc containernetworking-plugins busybox-static iptables iproute2 systemd python3
+# libseccomp-dev and gcc: runc for containerd 2.x is built with cgo and seccomp.
+ensure_apt_packages containerd runc containernetworking-plugins busybox-static iptables iproute2 systemd python3 \
+  libseccomp-dev gcc
 ensure_node_modules
 log "type-checking and building"
 npm run --silent build
@@ -30,20 +40,60 @@ STATICLET_CRICTL="$(bash scripts/tools.sh crictl)"
 STATICLET_CRI_API_PROTO="$(bash scripts/tools.sh cri-api-proto)"
 export STATICLET_CRICTL STATICLET_CRI_API_PROTO
 
-run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
-cleanup() {
-  bash scripts/containerd.sh stop "$run_dir" || true
-}
-trap cleanup EXIT
-bash scripts/containerd.sh start "$run_dir"
-bash scripts/images.sh "$run_dir/containerd.sock"
-export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock"
-
 if [[ $# -gt 0 ]]; then
   files=("$@")
 else
   files=(test/unit/*.test.ts test/integration/*.test.ts)
 fi
-log "running ${#files[@]} test files"
-# One file at a time: the integration tests share one containerd and the machine has 2 cores.
-node --import tsx --test --test-concurrency=1 "${files[@]}"
+unit=() integration=()
+for f in "${files[@]}"; do
+  case "$f" in
+  test/unit/* | ./test/unit/*) unit+=("$f") ;;
+  *) integration+=("$f") ;;
+  esac
+done
+
+IFS=, read -r -a runtimes <<<"${STATICLET_TEST_RUNTIMES:-containerd1,containerd2}"
+((${#runtimes[@]} > 0)) || die "STATICLET_TEST_RUNTIMES is empty"
+for runtime in "${runtimes[@]}"; do
+  case "$runtime" in
+  containerd1) ;;
+  # Built before any test runs (cached; minutes the first time), not in the middle of the matrix.
+  containerd2) ((${#integration[@]} == 0)) || bash scripts/containerd2/build.sh >/dev/null ;;
+  *) die "unknown runtime '$runtime' in STATICLET_TEST_RUNTIMES (want containerd1, containerd2)" ;;
+  esac
+done
+
+run_dir=""
+cleanup() {
+  if [[ -n "$run_dir" ]]; then bash scripts/containerd.sh stop "$run_dir" || true; fi
+}
+trap cleanup EXIT
+
+failed=() summary=()
+for i in "${!runtimes[@]}"; do
+  runtime="${runtimes[$i]}"
+  these=("${integration[@]}")
+  ((i > 0)) || these=("${unit[@]}" "${integration[@]}")
+  ((${#these[@]} > 0)) || continue
+  run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
+  STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$run_dir"
+  bash scripts/images.sh "$run_dir/containerd.sock"
+  # The runtime's name for tests that differ by it, and its directory for those that restart it.
+  export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$run_dir"
+  export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock"
+  log "[$runtime] running ${#these[@]} test files"
+  started=$SECONDS
+  # One file at a time: the integration tests share one containerd and the machine has 2 cores.
+  if node --import tsx --test --test-concurrency=1 "${these[@]}"; then
+    summary+=("$runtime: passed (${#these[@]} files, $((SECONDS - started)) s)")
+  else
+    failed+=("$runtime")
+    summary+=("$runtime: FAILED (${#these[@]} files, $((SECONDS - started)) s)")
+  fi
+  bash scripts/containerd.sh stop "$run_dir" || true
+  run_dir=""
+done
+
+for line in "${summary[@]}"; do log "$line"; done
+((${#failed[@]} == 0)) || die "tests failed on: ${failed[*]}"
