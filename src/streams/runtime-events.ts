@@ -1,8 +1,9 @@
 // Source of runtime signals: container events, so an exit is seen at once instead of at the next
-// relist. The CRI's own stream (GetContainerEvents) where the runtime has it (containerd 2.x);
-// else containerd's events service on the same socket (containerd 1.6 answers Unimplemented to
-// the CRI call); else nothing, and the periodic relist alone observes the runtime. A stream that
-// breaks or ends is subscribed again with back-off; the relist goes on meanwhile.
+// relist. The CRI's own stream (GetContainerEvents) where the runtime has it (containerd 2.x); else containerd's
+// events service on the same socket (containerd 1.6 answers Unimplemented to the CRI call); else
+// nothing, and the periodic relist alone observes the runtime. A stream that breaks or ends is
+// re-subscribed with back-off; its health (up once it has held for STREAM_SETTLE_MS, down when it
+// breaks) comes out too, for the relist's pace (relist-ticks.ts).
 import * as grpc from '@grpc/grpc-js';
 import {
   asyncScheduler,
@@ -12,7 +13,6 @@ import {
   filter,
   map,
   Observable,
-  repeat,
   retry,
   timer,
   type MonoTypeOperatorFunction,
@@ -32,15 +32,30 @@ export type EventSourceKind = 'cri' | 'containerd' | 'none';
  * statuses do). */
 export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
+  /** Not an event but the stream's health: `up` once a subscription has held, `down` when it broke. */
+  readonly stream?: 'up' | 'down';
 }
 
-/** A CRI stream counts as up once it has stayed open this long without an error (or brought an
- * event): the runtime sends nothing, not even headers, before its first event, while a runtime
- * without the call refuses it at once. */
-export const CRI_STREAM_SETTLE_MS = 1000;
+/** A subscription that has neither failed nor ended this long is up: a runtime without the call,
+ * or with no socket, answers at once (and one with it sends nothing, not even headers, before its
+ * first event). */
+export const STREAM_SETTLE_MS = 1_000;
 /** Wait before subscribing again after a break: doubling from the first to the last, and from the
- * first again once a stream is up. */
+ * first again once a stream was up. */
 export const RESUBSCRIBE_BACKOFF_MS = { first: 1000, max: 30_000 } as const;
+
+/** Whether the event stream is up, from the signals. */
+export function streamHealth(signals: Observable<RuntimeSignal>): Observable<boolean> {
+  return signals.pipe(
+    filter((s) => s.stream !== undefined),
+    map((s) => s.stream === 'up'),
+  );
+}
+
+/** The signals that are events (each asks for a relist), without the health ones. */
+export function runtimeEvents(signals: Observable<RuntimeSignal>): Observable<RuntimeSignal> {
+  return signals.pipe(filter((s) => s.stream === undefined));
+}
 
 /** The exits the signals carry, as events for the loop: a restart need not wait for a relist. */
 export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<EventBody> {
@@ -60,92 +75,139 @@ export function withoutExpectedExits(
 }
 
 /**
- * The runtime's container events as signals. `onChoice` is told the source each time a
- * subscription takes (so again after every reconnection); `onBreak` each time a stream fails or
- * ends, with the wait before the next try.
+ * The runtime's container events as signals, with the stream's health. `onChoice` is told the
+ * source each time a subscription takes (so again after every reconnection: the CRI's once its
+ * stream is up); `onBreak` each time a stream fails or ends, with the wait before the next try.
  */
 export function runtimeContainerEvents(
   cri: CriRuntime,
   endpoint: string,
   onChoice: (kind: EventSourceKind, why: string) => void,
-  onBreak: (why: string, retryInMs: number) => void = () => undefined,
   scheduler: SchedulerLike = asyncScheduler,
+  onBreak: (why: string, retryInMs: number) => void = () => undefined,
 ): Observable<RuntimeSignal> {
-  return defer(() => {
-    let failures = 0;
-    let relistOnly = false;
-    const up = (kind: EventSourceKind, why: string): void => {
-      failures = 0;
-      onChoice(kind, why);
-    };
-    const again = (why: string): Observable<number> => {
-      if (relistOnly) return EMPTY; // nothing to subscribe to: done
-      const ms = Math.min(RESUBSCRIBE_BACKOFF_MS.first * 2 ** failures, RESUBSCRIBE_BACKOFF_MS.max);
-      failures++;
-      onBreak(why, ms);
-      return timer(ms, scheduler);
-    };
-
-    const containerdEvents = containerdTaskEvents(endpoint).pipe(
-      map(signalOfTask),
-      catchError((cerr: grpc.ServiceError) => {
-        if (cerr.code === grpc.status.UNIMPLEMENTED) {
-          relistOnly = true;
-          onChoice('none', 'the runtime has no container event stream: relisting only');
-          return EMPTY;
-        }
-        throw cerr;
-      }),
-      (events) =>
-        new Observable<RuntimeSignal>((subscriber) => {
-          up(
-            'containerd',
-            'the CRI has no GetContainerEvents: using containerd task events, with the relist as a safety net',
-          );
-          return events.subscribe(subscriber);
-        }),
-    );
-
-    return criSignals(cri, scheduler, () =>
-      up('cri', 'the runtime streams container events (CRI GetContainerEvents), with the relist as a safety net'),
-    ).pipe(
-      catchError((err: { code?: string }) => {
-        if (err.code !== 'UNIMPLEMENTED') throw err;
-        return containerdEvents;
-      }),
-      retry({ delay: (err: unknown) => again(`stream failed: ${messageOf(err)}`) }),
-      repeat({ delay: () => again('stream ended') }),
-    );
-  });
-}
-
-/** GetContainerEvents as signals; `onUp` once the stream is seen to work (see CRI_STREAM_SETTLE_MS). */
-function criSignals(cri: CriRuntime, scheduler: SchedulerLike, onUp: () => void): Observable<RuntimeSignal> {
-  return new Observable<RuntimeSignal>((subscriber) => {
-    let isUp = false;
-    const markUp = (): void => {
-      if (isUp) return;
-      isUp = true;
-      onUp();
-    };
-    const settled = scheduler.schedule(markUp, CRI_STREAM_SETTLE_MS);
+  const criEvents = new Observable<RuntimeSignal>((subscriber) => {
     const sub = cri.containerEvents().subscribe({
-      next: (event) => {
-        markUp();
-        subscriber.next(signalOfCriEvent(event));
-      },
+      next: (event) => subscriber.next(signalOfCriEvent(event)),
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
+    return () => sub.unsubscribe();
+  });
+  const resubscribe = retry<RuntimeSignal>({
+    delay: (err: unknown, n) => {
+      const ms = Math.min(RESUBSCRIBE_BACKOFF_MS.first * 2 ** (n - 1), RESUBSCRIBE_BACKOFF_MS.max);
+      onBreak(messageOf(err), ms);
+      return timer(ms, scheduler);
+    },
+    resetOnSuccess: true,
+  });
+
+  return defer(() => {
+    // Set when the runtime has no stream at all: then the end is the end, not a break.
+    let none = false;
+    // Set when the CRI has no stream and containerd's task events stand in (they report themselves).
+    let fellBack = false;
+    const attempt = subscribeOnce(cri, endpoint, onChoice, criEvents, {
+      onNone: () => (none = true),
+      onFallback: () => (fellBack = true),
+    });
+    const onUp = () => {
+      if (!fellBack)
+        onChoice(
+          'cri',
+          'the runtime streams container events (CRI GetContainerEvents), with the relist as a safety net',
+        );
+    };
+    return withHealth(attempt, () => none, scheduler, onUp);
+  }).pipe(resubscribe);
+}
+
+/** One subscription: the CRI's stream, else containerd's task events, else nothing. */
+function subscribeOnce(
+  cri: CriRuntime,
+  endpoint: string,
+  onChoice: (kind: EventSourceKind, why: string) => void,
+  criEvents: Observable<RuntimeSignal>,
+  told: { onNone: () => void; onFallback: () => void },
+): Observable<RuntimeSignal> {
+  return criEvents.pipe(
+    catchError((err: { code?: string; message?: string }) => {
+      if (err.code !== 'UNIMPLEMENTED') throw err;
+      told.onFallback();
+      return containerdTaskEvents(endpoint).pipe(
+        // An exec's end (an exec probe's, every period) changes nothing the relist would see.
+        filter((e) => e.exit?.mainProcess !== false),
+        map(signalOfTask),
+        catchError((cerr: grpc.ServiceError) => {
+          if (cerr.code === grpc.status.UNIMPLEMENTED) {
+            told.onNone();
+            onChoice('none', 'the runtime has no container event stream: relisting only');
+            return EMPTY;
+          }
+          throw cerr;
+        }),
+        (events) =>
+          new Observable<RuntimeSignal>((subscriber) => {
+            onChoice(
+              'containerd',
+              'the CRI has no GetContainerEvents: using containerd task events, with the relist as a safety net',
+            );
+            return events.subscribe(subscriber);
+          }),
+      );
+    }),
+  );
+}
+
+/**
+ * A subscription's signals with its health: `up` once it has held for STREAM_SETTLE_MS (or sooner,
+ * with its first event), `down` when it fails or ends after that. An end is a break (errored, so
+ * the retry re-subscribes) unless the runtime has no stream at all (`noStream`).
+ */
+function withHealth(
+  source: Observable<RuntimeSignal>,
+  noStream: () => boolean,
+  scheduler: SchedulerLike,
+  onUp: () => void,
+): Observable<RuntimeSignal> {
+  return new Observable<RuntimeSignal>((subscriber) => {
+    let up = false;
+    const goUp = () => {
+      if (up) return;
+      up = true;
+      settle.unsubscribe();
+      onUp();
+      subscriber.next({ stream: 'up' });
+    };
+    const settle = scheduler.schedule(goUp, STREAM_SETTLE_MS);
+    const broke = (err: unknown) => {
+      settle.unsubscribe();
+      if (up) subscriber.next({ stream: 'down' });
+      subscriber.error(err);
+    };
+    const sub = source.subscribe({
+      next: (signal) => {
+        goUp();
+        subscriber.next(signal);
+      },
+      error: broke,
+      complete: () => {
+        if (noStream()) {
+          settle.unsubscribe();
+          subscriber.complete();
+        } else broke(new Error('the runtime event stream ended'));
+      },
+    });
     return () => {
-      settled.unsubscribe();
+      settle.unsubscribe();
       sub.unsubscribe();
     };
   });
 }
 
 /** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries
- * (a sandbox's stop, or an event without statuses, only says "look again"). */
+ * (a sandbox's stop, or an event without the container's exited status, only says "look again"). */
 export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
   if (e.eventType !== 'CONTAINER_STOPPED_EVENT') return {};
   const status = e.containersStatuses.find((c) => c.id === e.containerId);
@@ -160,8 +222,7 @@ export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
   };
 }
 
-/** A containerd task event as a signal: an exit's facts only for the container's main process
- * (an exec's exit, a probe's say, is not the container's). */
+/** A containerd task event as a signal: an exit's facts for the container's main process. */
 function signalOfTask(e: TaskEvent): RuntimeSignal {
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;

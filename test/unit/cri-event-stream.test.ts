@@ -8,8 +8,9 @@ import { VirtualTimeScheduler, type Subscription } from 'rxjs';
 import { CriError, type ContainerEventStream, type CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { ContainerEvent, ContainerStatus } from '../../src/cri-api/messages.js';
 import {
-  CRI_STREAM_SETTLE_MS,
+  STREAM_SETTLE_MS,
   runtimeContainerEvents,
+  runtimeEvents,
   signalOfCriEvent,
   type RuntimeSignal,
 } from '../../src/streams/runtime-events.js';
@@ -111,9 +112,11 @@ describe('CRI event stream subscription', () => {
       cri,
       'unix:///nowhere.sock',
       (kind) => chosen.push([scheduler.now(), kind]),
-      (_why, retryInMs) => breaks.push(retryInMs),
       scheduler,
-    ).subscribe({ next: (s) => signals.push(s), error: (err) => assert.fail(`the signals failed: ${err}`) });
+      (_why, retryInMs) => breaks.push(retryInMs),
+    )
+      .pipe(runtimeEvents)
+      .subscribe({ next: (s) => signals.push(s), error: (err) => assert.fail(`the signals failed: ${err}`) });
     scheduler.flush();
     sub.unsubscribe();
 
@@ -125,8 +128,8 @@ describe('CRI event stream subscription', () => {
     assert.deepEqual(opened, [0, 1000, 3000, 7000, 13_000, 17_000]);
     assert.deepEqual(chosen, [
       [7100, 'cri'], // its first event shows it up
-      [13_000 + CRI_STREAM_SETTLE_MS, 'cri'], // open without an error for the settle time
-      [17_000 + CRI_STREAM_SETTLE_MS, 'cri'],
+      [13_000 + STREAM_SETTLE_MS, 'cri'], // open without an error for the settle time
+      [17_000 + STREAM_SETTLE_MS, 'cri'],
     ]);
     assert.deepEqual(signals, [{ exit: { containerId: 'c1', exitCode: 2 } }]);
   });
@@ -135,7 +138,7 @@ describe('CRI event stream subscription', () => {
     const scheduler = new VirtualTimeScheduler();
     const { cri } = scriptedRuntime(scheduler, [
       { end: { at: 0, error: unavailable } },
-      { end: { at: CRI_STREAM_SETTLE_MS - 1, error: unavailable } },
+      { end: { at: STREAM_SETTLE_MS - 1, error: unavailable } },
       { end: { at: 0, error: unavailable } },
     ]);
     const chosen: string[] = [];
@@ -145,11 +148,11 @@ describe('CRI event stream subscription', () => {
       cri,
       'unix:///nowhere.sock',
       (kind) => chosen.push(kind),
+      scheduler,
       (_why, ms) => {
         breaks.push(ms);
         if (breaks.length === 3) unsubscribe(); // stop before the fourth attempt, which would stay open
       },
-      scheduler,
     ).subscribe();
     unsubscribe = () => sub.unsubscribe();
     scheduler.flush();
