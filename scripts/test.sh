@@ -77,8 +77,14 @@ for i in "${!runtimes[@]}"; do
   ((i > 0)) || these=("${unit[@]}" "${integration[@]}")
   ((${#these[@]} > 0)) || continue
   run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
-  STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$run_dir"
-  bash scripts/images.sh "$run_dir/containerd.sock"
+  if ! STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$run_dir" ||
+    ! bash scripts/images.sh "$run_dir/containerd.sock"; then
+    failed+=("$runtime")
+    summary+=("$runtime: FAILED (its containerd or the test images did not start)")
+    bash scripts/containerd.sh stop "$run_dir" || true
+    run_dir=""
+    continue
+  fi
   # The runtime's name for tests that differ by it, and its directory for those that restart it.
   export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$run_dir"
   export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock"
