@@ -15,7 +15,8 @@ import type { CriRuntime } from '../cri-api/runtime-service.js';
 import { findRoute, serveEndpointRequest, text, type EndpointRoutes } from '../runtime/http/endpoint-server.js';
 import type { KubeApi } from '../runtime/kube/types.js';
 import { authenticator } from '../runtime/kubelet-api/authn.js';
-import { authorizer, type AuthorizationMode } from '../runtime/kubelet-api/authz.js';
+import { authorizer } from '../runtime/kubelet-api/authz.js';
+import type { KubeletApiSettings } from '../runtime/kubelet-api/settings.js';
 import { readNodeFigures } from '../runtime/kubelet-api/node-figures.js';
 import type { KubeletApiRoutes } from '../runtime/kubelet-api/routes.js';
 import { startKubeletApiServer } from '../runtime/kubelet-api/server.js';
@@ -24,22 +25,7 @@ import type { Logger } from '../runtime/logger.js';
 import { endpointRoutes, type MetricsAnswer } from './endpoint.js';
 import { LoopView } from './loop-view.js';
 
-export interface KubeletApiSettings {
-  readonly address: string;
-  readonly port: number;
-  readonly tlsCertFile?: string;
-  readonly tlsPrivateKeyFile?: string;
-  readonly certDir: string;
-  /** Ask the cluster for the serving certificate (needs the API server). */
-  readonly rotateServerCertificates: boolean;
-  readonly clientCAFile?: string;
-  readonly authenticationTokenWebhook: boolean;
-  readonly authenticationTokenWebhookCacheTtlMs: number;
-  readonly anonymousAuth: boolean;
-  readonly authorizationMode: AuthorizationMode;
-  readonly authorizationWebhookCacheAuthorizedTtlMs: number;
-  readonly authorizationWebhookCacheUnauthorizedTtlMs: number;
-}
+export type { KubeletApiSettings };
 
 export interface KubeletApiOptions {
   readonly settings: KubeletApiSettings;
