@@ -13,7 +13,7 @@ export const RENEW_AT_FRACTION = { min: 0.7, max: 0.9 } as const;
 export function renewalTime(notBefore: number, notAfter: number, random: number): number {
   const lifetime = Math.max(0, notAfter - notBefore);
   const fraction = RENEW_AT_FRACTION.min + (RENEW_AT_FRACTION.max - RENEW_AT_FRACTION.min) * clamp01(random);
-  return notBefore + Math.floor(lifetime * fraction);
+  return notBefore + Math.round(lifetime * fraction);
 }
 
 /** Whether a certificate that is valid until `notAfter` still has a use at `now`. */
