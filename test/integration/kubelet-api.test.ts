@@ -224,6 +224,26 @@ describe('kubelet API', () => {
       assert.equal(admitted.status, 200, `${path}: ${admitted.body}`);
     }
     assert.equal((await direct('/no-such-path', admin)).status, 404);
+
+    // An upgrade (as exec, attach and port-forward ask) is admitted the same way, before any route.
+    const upgrade = (path: string, token?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: NODE_IP, port, rejectUnauthorized: false }, () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: ${NODE_IP}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
+              (token ? `Authorization: Bearer ${token}\r\n` : '') +
+              '\r\n',
+          );
+        });
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (c: string) => (answer += c));
+        socket.once('end', () => resolve(answer.split('\r\n', 1)[0] ?? ''));
+        socket.once('error', reject);
+      });
+    assert.equal(await upgrade('/exec/default/web/main?command=true'), 'HTTP/1.1 401 Unauthorized');
+    assert.equal(await upgrade('/exec/default/web/main?command=true', viewer), 'HTTP/1.1 403 Forbidden');
+    assert.equal(await upgrade('/no-such-path', admin), 'HTTP/1.1 404 Not Found');
   });
 
   it('renews the certificate before it expires: a new CSR, and the new certificate served', async () => {
