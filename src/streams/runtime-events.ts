@@ -106,6 +106,8 @@ function subscribeOnce(
     catchError((err: { code?: string; message?: string }) => {
       if (err.code !== 'UNIMPLEMENTED') throw err;
       return containerdTaskEvents(endpoint).pipe(
+        // An exec's end (an exec probe's, every period) changes nothing the relist would see.
+        filter((e) => e.exit?.mainProcess !== false),
         map(signalOfTask),
         catchError((cerr: grpc.ServiceError) => {
           if (cerr.code === grpc.status.UNIMPLEMENTED) {
@@ -172,8 +174,7 @@ function withHealth(
   });
 }
 
-/** A containerd task event as a signal: an exit's facts only for the container's main process
- * (an exec's exit, a probe's say, is not the container's). */
+/** A containerd task event as a signal: an exit's facts for the container's main process. */
 function signalOfTask(e: TaskEvent): RuntimeSignal {
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;
