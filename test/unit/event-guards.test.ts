@@ -3,7 +3,7 @@
 // duplicate or late exit, an exit of an attempt already replaced, and a restart racing a relist.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Observable, delay, map, merge, of, timer } from 'rxjs';
+import { type Observable, delay, map, merge, of, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Action } from '../../src/core/model/actions.js';
 import type { EventBody } from '../../src/core/model/events.js';

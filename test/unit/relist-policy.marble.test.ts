@@ -4,7 +4,7 @@
 // runtimeContainerEvents: up once a subscription holds, down when it breaks or ends, re-subscribed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NEVER, Observable, takeUntil, timer } from 'rxjs';
+import { NEVER, type Observable, takeUntil, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import { relistTicks, type RelistReason } from '../../src/streams/relist-ticks.js';
