@@ -29,6 +29,8 @@ export type EventSourceKind = 'cri' | 'containerd' | 'none';
  * where the stream carries them (containerd's TaskExit does; our CRI subset does not). */
 export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
+  /** A container (or a sandbox's pause container) was removed: its id, where the stream says. */
+  readonly deleted?: string;
   /** Not an event but the stream's health: `up` once a subscription has held, `down` when it broke. */
   readonly stream?: 'up' | 'down';
 }
@@ -59,12 +61,16 @@ export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<Eve
   );
 }
 
-/** Signals less the exits of what the agent itself stops (see ExpectedExits): those exits are the
- * agent's own doing, reported by its action's result, so they need neither a relist nor a step. */
+/** Signals less the exits and removals of what the agent itself stops (see ExpectedExits): those
+ * are the agent's own doing, reported by its action's result, so they need neither a relist nor a
+ * step. */
 export function withoutExpectedExits(
   expected: Pick<ExpectedExits, 'isExpected'>,
 ): MonoTypeOperatorFunction<RuntimeSignal> {
-  return filter((signal) => signal.exit === undefined || !expected.isExpected(signal.exit.containerId));
+  return filter((signal) => {
+    const id = signal.exit?.containerId ?? signal.deleted;
+    return id === undefined || !expected.isExpected(id);
+  });
 }
 
 export function runtimeContainerEvents(
@@ -176,6 +182,7 @@ function withHealth(
 
 /** A containerd task event as a signal: an exit's facts for the container's main process. */
 function signalOfTask(e: TaskEvent): RuntimeSignal {
+  if (e.topic === '/containers/delete') return { deleted: e.containerId };
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;
   return {

@@ -56,6 +56,17 @@ describe('the relist as a safety net (containerd task events)', () => {
     assert.equal(metricValue(m, 'staticlet_container_exits_total', { seen_by: 'event' }) - exitsBefore, 1);
     assert.equal(metricValue(m, 'staticlet_relist_missed_changes_total'), 0, 'the events told it all');
     assert.equal(metricValue(m, 'kubelet_running_containers', { container_state: 'running' }), 1);
+
+    // The old container removed behind its back: its deletion event asks for the relist that
+    // sees it gone (the safety net would take 60 s, past this wait).
+    await waitFor('the old container known exited', async () =>
+      metricValue(await scrape(), 'kubelet_running_containers', { container_state: 'exited' }) === 1 ? true : undefined,
+    );
+    await node.cri.removeContainer(c.id);
+    await waitFor('its removal seen', async () =>
+      metricValue(await scrape(), 'kubelet_running_containers', { container_state: 'exited' }) === 0 ? true : undefined,
+    );
+    assert.equal(metricValue(await scrape(), 'staticlet_relist_missed_changes_total'), 0);
   });
 
   it('with the events lost while the stream is up, the safety-net relist repairs and counts what they missed', async () => {
