@@ -5,7 +5,7 @@
 #
 # Usage: scripts/relist-rate.sh [--pods N] [--seconds S] [--checkout DIR] [-- AGENT-FLAGS...]
 # Prints one line: pods, window, list_containers calls/min, list_podsandbox calls/min, relists/min,
-# mean relist ms, agent CPU ms/min.
+# mean relist ms, agent CPU ms/min, and the changes the safety net found that events missed (all run).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -70,18 +70,18 @@ read_all() {
   echo "$(metric kubelet_runtime_operations_total 'operation_type="list_containers"') \
 $(metric kubelet_runtime_operations_total 'operation_type="list_podsandbox"') \
 $(metric kubelet_pleg_relist_duration_seconds_count '') $(metric kubelet_pleg_relist_duration_seconds_sum '') \
-$(metric process_cpu_seconds_total '')"
+$(metric process_cpu_seconds_total '') $(metric staticlet_relist_missed_changes_total '')"
 }
-read -r lc0 ls0 rc0 rs0 cpu0 <<<"$(read_all)"
+read -r lc0 ls0 rc0 rs0 cpu0 _ <<<"$(read_all)"
 sleep "$seconds"
-read -r lc1 ls1 rc1 rs1 cpu1 <<<"$(read_all)"
-python3 - "$pods" "$seconds" "$lc0" "$lc1" "$ls0" "$ls1" "$rc0" "$rc1" "$rs0" "$rs1" "$cpu0" "$cpu1" <<'PY'
+read -r lc1 ls1 rc1 rs1 cpu1 missed <<<"$(read_all)"
+python3 - "$pods" "$seconds" "$lc0" "$lc1" "$ls0" "$ls1" "$rc0" "$rc1" "$rs0" "$rs1" "$cpu0" "$cpu1" "$missed" <<'PY'
 import sys
-pods, secs, lc0, lc1, ls0, ls1, rc0, rc1, rs0, rs1, c0, c1 = sys.argv[1:]
+pods, secs, lc0, lc1, ls0, ls1, rc0, rc1, rs0, rs1, c0, c1, missed = sys.argv[1:]
 per_min = lambda a, b: (float(b) - float(a)) * 60 / float(secs)
 n = float(rc1) - float(rc0)
 mean = (float(rs1) - float(rs0)) * 1000 / n if n else float('nan')
 print(f"pods={pods} window={secs}s list_containers/min={per_min(lc0, lc1):.1f} "
       f"list_podsandbox/min={per_min(ls0, ls1):.1f} relists/min={per_min(rc0, rc1):.1f} "
-      f"relist_mean_ms={mean:.2f} agent_cpu_ms/min={per_min(c0, c1) * 1000:.0f}")
+      f"relist_mean_ms={mean:.2f} agent_cpu_ms/min={per_min(c0, c1) * 1000:.0f} missed={float(missed):.0f}")
 PY
