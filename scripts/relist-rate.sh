@@ -3,7 +3,9 @@
 # N pods running and nothing changing. On a private containerd (1.6 here, whose task events are
 # the agent's event stream), the agent of a checkout given (default: this one).
 #
-# Usage: scripts/relist-rate.sh [--pods N] [--seconds S] [--checkout DIR] [-- AGENT-FLAGS...]
+# Usage: scripts/relist-rate.sh [--pods N] [--seconds S] [--checkout DIR] [--churn-every S] [-- AGENT-FLAGS...]
+# --churn-every S: during the window, stop one pod's container from outside (crictl) every S
+# seconds, so the events have something to tell and the safety net something to miss.
 # Prints one line: pods, window, list_containers calls/min, list_podsandbox calls/min, relists/min,
 # mean relist ms, agent CPU ms/min, and the changes the safety net found that events missed (all run).
 set -euo pipefail
@@ -14,11 +16,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 pods=50
 seconds=60
 checkout="$STATICLET_ROOT"
+churn=''
 while [[ $# -gt 0 ]]; do
   case "$1" in
   --pods) pods="$2"; shift 2 ;;
   --seconds) seconds="$2"; shift 2 ;;
   --checkout) checkout="$(cd "$2" && pwd)"; shift 2 ;;
+  --churn-every) churn="$2"; shift 2 ;;
   --) shift; break ;;
   *) die "unknown argument: $1" ;;
   esac
@@ -73,7 +77,23 @@ $(metric kubelet_pleg_relist_duration_seconds_count '') $(metric kubelet_pleg_re
 $(metric process_cpu_seconds_total '') $(metric staticlet_relist_missed_changes_total '')"
 }
 read -r lc0 ls0 rc0 rs0 cpu0 _ <<<"$(read_all)"
-sleep "$seconds"
+if [[ -n "$churn" ]]; then
+  crictl="$(bash "$STATICLET_ROOT/scripts/tools.sh" crictl)"
+  stops=0
+  end=$((SECONDS + seconds))
+  while ((SECONDS < end)); do
+    id="$("$crictl" --runtime-endpoint "unix://$dir/ctr/containerd.sock" ps -q --state running \
+      --label "io.kubernetes.pod.name=p$((RANDOM % pods + 1))-rate-$$" | head -1)"
+    [[ -n "$id" ]] && "$crictl" --runtime-endpoint "unix://$dir/ctr/containerd.sock" stop --timeout 0 "$id" >/dev/null &&
+      stops=$((stops + 1))
+    sleep "$churn"
+  done
+  echo "churn: $stops containers stopped from outside"
+  echo "exits seen first by: $(metric staticlet_container_exits_total 'seen_by="event"') event," \
+    "$(metric staticlet_container_exits_total 'seen_by="relist"') relist"
+else
+  sleep "$seconds"
+fi
 read -r lc1 ls1 rc1 rs1 cpu1 missed <<<"$(read_all)"
 python3 - "$pods" "$seconds" "$lc0" "$lc1" "$ls0" "$ls1" "$rc0" "$rc1" "$rs0" "$rs1" "$cpu0" "$cpu1" "$missed" <<'PY'
 import sys
