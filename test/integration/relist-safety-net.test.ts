@@ -36,7 +36,9 @@ describe('the relist as a safety net (containerd task events)', () => {
     );
 
   it('with the events up, relists rarely; a container killed behind its back is restarted through its event', async () => {
-    await node.writeManifest('web.yaml', manifest('web'));
+    // An exec probe every second: its execs' ends are task exits too, and must not ask for relists.
+    const probe = '      readinessProbe:\n        exec:\n          command: ["true"]\n        periodSeconds: 1\n';
+    await node.writeManifest('web.yaml', manifest('web', { extraContainer: probe }));
     const { agent, scrape } = await agentWithMetrics();
     const c = await waitFor('web running', () => node.running('web', 'main'));
     await agent.waitForLog(/runtime event stream up/);
@@ -48,6 +50,8 @@ describe('the relist as a safety net (containerd task events)', () => {
     await sleep(5_000);
     const during = listCalls(await scrape()) - before;
     assert.ok(during <= 1, `${during} ListContainers calls in 5 s with the events up (the fast relist makes ~5)`);
+    const probes = metricValue(await scrape(), 'prober_probe_total', { probe_type: 'Readiness' });
+    assert.ok(probes >= 5, `the exec probe ran (${probes} times)`);
 
     const exitsBefore = metricValue(await scrape(), 'staticlet_container_exits_total', { seen_by: 'event' });
     await node.cri.stopContainer(c.id, 0); // another client stops it: not the agent's doing
