@@ -90,7 +90,8 @@ Node and runtime:
   --pod-logs-dir=DIR               root of the pods' log directories (default ${DEFAULTS.podLogsDir})
   --root-dir=DIR                   state directory, emptyDir volumes (default ${DEFAULTS.rootDir})
   --resolv-conf=FILE               the node's resolver config for dnsPolicy Default (default /etc/resolv.conf)
-  --relist-period=DUR              how often the runtime is relisted (default 1s)
+  --relist-period=DUR              how often the runtime is relisted without an event stream
+                                   (default 1s; with one, a safety net every 60 × this)
   --max-parallel-pods=N            pods worked on at once (default ${DEFAULTS.maxParallelPods})
   --max-parallel-runtime-calls=N   sandbox/container starts, stops and removals in flight at once
                                    (default ${DEFAULTS.maxParallelRuntimeCalls}); pods under way go first

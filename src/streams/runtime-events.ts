@@ -1,10 +1,23 @@
 // Source of runtime signals: container events, so an exit is seen at once instead of at the next
 // relist. The CRI's own stream (GetContainerEvents) where the runtime has it; else containerd's
 // events service on the same socket (containerd 1.6 answers Unimplemented to the CRI call); else
-// nothing, and the periodic relist alone observes the runtime. A stream that breaks is
-// re-subscribed with back-off.
+// nothing, and the periodic relist alone observes the runtime. A stream that breaks or ends is
+// re-subscribed with back-off; its health (up once it has held for STREAM_SETTLE_MS, down when it
+// breaks) comes out too, for the relist's pace (relist-ticks.ts).
 import * as grpc from '@grpc/grpc-js';
-import { catchError, EMPTY, filter, map, Observable, retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
+import {
+  asyncScheduler,
+  catchError,
+  defer,
+  EMPTY,
+  filter,
+  map,
+  Observable,
+  retry,
+  timer,
+  type MonoTypeOperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
 import type { ExpectedExits } from '../runtime/expected-exits.js';
@@ -16,6 +29,27 @@ export type EventSourceKind = 'cri' | 'containerd' | 'none';
  * where the stream carries them (containerd's TaskExit does; our CRI subset does not). */
 export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
+  /** A container (or a sandbox's pause container) was removed: its id, where the stream says. */
+  readonly deleted?: string;
+  /** Not an event but the stream's health: `up` once a subscription has held, `down` when it broke. */
+  readonly stream?: 'up' | 'down';
+}
+
+/** A subscription that has neither failed nor ended this long is up: a runtime without the call,
+ * or with no socket, answers at once. */
+export const STREAM_SETTLE_MS = 1_000;
+
+/** Whether the event stream is up, from the signals. */
+export function streamHealth(signals: Observable<RuntimeSignal>): Observable<boolean> {
+  return signals.pipe(
+    filter((s) => s.stream !== undefined),
+    map((s) => s.stream === 'up'),
+  );
+}
+
+/** The signals that are events (each asks for a relist), without the health ones. */
+export function runtimeEvents(signals: Observable<RuntimeSignal>): Observable<RuntimeSignal> {
+  return signals.pipe(filter((s) => s.stream === undefined));
 }
 
 /** The exits the signals carry, as events for the loop: a restart need not wait for a relist. */
@@ -27,18 +61,23 @@ export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<Eve
   );
 }
 
-/** Signals less the exits of what the agent itself stops (see ExpectedExits): those exits are the
- * agent's own doing, reported by its action's result, so they need neither a relist nor a step. */
+/** Signals less the exits and removals of what the agent itself stops (see ExpectedExits): those
+ * are the agent's own doing, reported by its action's result, so they need neither a relist nor a
+ * step. */
 export function withoutExpectedExits(
   expected: Pick<ExpectedExits, 'isExpected'>,
 ): MonoTypeOperatorFunction<RuntimeSignal> {
-  return filter((signal) => signal.exit === undefined || !expected.isExpected(signal.exit.containerId));
+  return filter((signal) => {
+    const id = signal.exit?.containerId ?? signal.deleted;
+    return id === undefined || !expected.isExpected(id);
+  });
 }
 
 export function runtimeContainerEvents(
   cri: CriRuntime,
   endpoint: string,
   onChoice: (kind: EventSourceKind, why: string) => void,
+  scheduler: SchedulerLike = asyncScheduler,
 ): Observable<RuntimeSignal> {
   const criEvents = new Observable<RuntimeSignal>((subscriber) => {
     const sub = cri.containerEvents().subscribe({
@@ -49,17 +88,36 @@ export function runtimeContainerEvents(
     return () => sub.unsubscribe();
   });
   const resubscribe = retry<RuntimeSignal>({
-    delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000)),
+    delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000), scheduler),
     resetOnSuccess: true,
   });
 
+  return defer(() => {
+    // Set when the runtime has no stream at all: then the end is the end, not a break.
+    let none = false;
+    const attempt = subscribeOnce(cri, endpoint, onChoice, criEvents, () => (none = true));
+    return withHealth(attempt, () => none, scheduler);
+  }).pipe(resubscribe);
+}
+
+/** One subscription: the CRI's stream, else containerd's task events, else nothing. */
+function subscribeOnce(
+  cri: CriRuntime,
+  endpoint: string,
+  onChoice: (kind: EventSourceKind, why: string) => void,
+  criEvents: Observable<RuntimeSignal>,
+  onNone: () => void,
+): Observable<RuntimeSignal> {
   return criEvents.pipe(
     catchError((err: { code?: string; message?: string }) => {
       if (err.code !== 'UNIMPLEMENTED') throw err;
       return containerdTaskEvents(endpoint).pipe(
+        // An exec's end (an exec probe's, every period) changes nothing the relist would see.
+        filter((e) => e.exit?.mainProcess !== false),
         map(signalOfTask),
         catchError((cerr: grpc.ServiceError) => {
           if (cerr.code === grpc.status.UNIMPLEMENTED) {
+            onNone();
             onChoice('none', 'the runtime has no container event stream: relisting only');
             return EMPTY;
           }
@@ -75,13 +133,56 @@ export function runtimeContainerEvents(
           }),
       );
     }),
-    resubscribe,
   );
 }
 
-/** A containerd task event as a signal: an exit's facts only for the container's main process
- * (an exec's exit, a probe's say, is not the container's). */
+/**
+ * A subscription's signals with its health: `up` once it has held for STREAM_SETTLE_MS (or sooner,
+ * with its first event), `down` when it fails or ends after that. An end is a break (errored, so
+ * the retry re-subscribes) unless the runtime has no stream at all (`noStream`).
+ */
+function withHealth(
+  source: Observable<RuntimeSignal>,
+  noStream: () => boolean,
+  scheduler: SchedulerLike,
+): Observable<RuntimeSignal> {
+  return new Observable<RuntimeSignal>((subscriber) => {
+    let up = false;
+    const goUp = () => {
+      if (up) return;
+      up = true;
+      settle.unsubscribe();
+      subscriber.next({ stream: 'up' });
+    };
+    const settle = scheduler.schedule(goUp, STREAM_SETTLE_MS);
+    const broke = (err: unknown) => {
+      settle.unsubscribe();
+      if (up) subscriber.next({ stream: 'down' });
+      subscriber.error(err);
+    };
+    const sub = source.subscribe({
+      next: (signal) => {
+        goUp();
+        subscriber.next(signal);
+      },
+      error: broke,
+      complete: () => {
+        if (noStream()) {
+          settle.unsubscribe();
+          subscriber.complete();
+        } else broke(new Error('the runtime event stream ended'));
+      },
+    });
+    return () => {
+      settle.unsubscribe();
+      sub.unsubscribe();
+    };
+  });
+}
+
+/** A containerd task event as a signal: an exit's facts for the container's main process. */
 function signalOfTask(e: TaskEvent): RuntimeSignal {
+  if (e.topic === '/containers/delete') return { deleted: e.containerId };
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;
   return {
