@@ -190,6 +190,7 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
           labels: options.nodeLabels,
           taints: options.registerWithTaints,
           registerNode: options.registerNode,
+          ...(options.kubeletApi ? { kubeletPort: options.kubeletApi.port } : {}),
         },
         scheduler,
         log,

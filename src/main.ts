@@ -13,6 +13,8 @@ import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
 import { openEndpoint } from './serving/endpoint.js';
+import { openKubeletApi, type KubeletApi } from './serving/kubelet-api.js';
+import type { KubeletApiRoutes } from './runtime/kubelet-api/routes.js';
 import { createAgentMetrics } from './runtime/metrics/agent-metrics.js';
 import type { KubeApi } from './runtime/kube/types.js';
 import { createSystemdNotifier, takeNotifyEnvironment } from './runtime/systemd-notify.js';
@@ -141,8 +143,8 @@ async function main(argv: string[]): Promise<number> {
     log.info({ server: kube!.server, node: options.nodeName }, 'mirroring static pods into the API server');
   }
 
-  // The agent counts into these only when the local endpoint is there to serve them (GET /metrics).
-  const metrics = options.healthz ? createAgentMetrics() : undefined;
+  // The agent counts into these only when an endpoint is there to serve them (GET /metrics).
+  const metrics = options.healthz || options.kubeletApi ? createAgentMetrics() : undefined;
 
   log.info(
     { node: options.nodeName, manifests: options.podManifestPath, url: options.manifestUrl },
@@ -157,6 +159,33 @@ async function main(argv: string[]): Promise<number> {
         ...(metrics ? { metrics: metrics.handler } : {}),
       })
     : undefined;
+  // The kubelet API's route sets besides the agent's own (logs, exec, attach, port-forward).
+  const kubeletApiRoutes: KubeletApiRoutes[] = [];
+  let kubeletApi: KubeletApi | undefined;
+  if (options.kubeletApi) {
+    try {
+      kubeletApi = await openKubeletApi({
+        settings: options.kubeletApi,
+        nodeName: options.nodeName,
+        nodeAddresses: [options.nodeIP],
+        rootDir: options.rootDir,
+        cri,
+        ...(kube ? { kube } : {}),
+        log,
+        statusContext: { nodeIP: options.nodeIP, runtimeName: runtime.name },
+        ...(metrics ? { metrics: metrics.handler } : {}),
+        routes: kubeletApiRoutes,
+      });
+    } catch (err) {
+      process.stderr.write(
+        `staticlet: the kubelet API (--port ${options.kubeletApi.port}): ${(err as Error).message}\n`,
+      );
+      await endpoint?.close();
+      kube?.close();
+      cri.close();
+      return 2;
+    }
+  }
   await runAgent(
     options,
     {
@@ -169,12 +198,13 @@ async function main(argv: string[]): Promise<number> {
       agentVersion: packageVersion(),
       watchers: [
         ...(endpoint ? [endpoint.watcher] : []),
+        ...(kubeletApi ? [kubeletApi.watcher] : []),
         ...(systemd ? [systemdWatcher(systemd, { heartbeatPeriodMs: HEARTBEAT_PERIOD_MS, now: Date.now })] : []),
       ],
       ...(metrics ? { metrics } : {}),
     },
     stop,
-  ).finally(() => endpoint?.close());
+  ).finally(() => Promise.all([endpoint?.close(), kubeletApi?.close()]));
   await systemd?.flush();
   await eventLog?.close();
   kube?.close();

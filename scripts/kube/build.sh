@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Build a real kube-apiserver, kubelet and etcd from the Go module proxy and print
+# Build a real kube-apiserver, kube-controller-manager, kubelet and etcd from the Go module proxy and print
 # the directory that holds them (stdout: that path only; progress goes to stderr).
 #
-# Usage: scripts/kube/build.sh [kube-apiserver|kubelet|etcd|all]   (default: all)
+# Usage: scripts/kube/build.sh [kube-apiserver|kube-controller-manager|kubelet|etcd|all]   (default: all)
 #
 # Env:
 #   STATICLET_CACHE         cache root (default /var/cache/staticlet)
@@ -25,13 +25,13 @@ die() { log "error: $*"; exit 1; }
 
 target="${1:-all}"
 case "$target" in
-  kube-apiserver | kubelet | etcd) wanted=("$target") ;;
-  all) wanted=(kube-apiserver kubelet etcd) ;;
+  kube-apiserver | kube-controller-manager | kubelet | etcd) wanted=("$target") ;;
+  all) wanted=(kube-apiserver kube-controller-manager kubelet etcd) ;;
   -h | --help)
-    echo "usage: $0 [kube-apiserver|kubelet|etcd|all]" >&2
+    echo "usage: $0 [kube-apiserver|kube-controller-manager|kubelet|etcd|all]" >&2
     exit 0
     ;;
-  *) die "unknown target '$target' (want kube-apiserver, kubelet, etcd or all)" ;;
+  *) die "unknown target '$target' (want kube-apiserver, kube-controller-manager, kubelet, etcd or all)" ;;
 esac
 [[ "$KUBE_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || die "bad STATICLET_KUBE_VERSION '$KUBE_VERSION'"
 KUBE_MINOR="${BASH_REMATCH[1]}"
@@ -105,6 +105,7 @@ start=$(date +%s)
     echo
     echo "tool ("
     echo "	k8s.io/kubernetes/cmd/kube-apiserver"
+    echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
     echo "	k8s.io/kubernetes/cmd/kubelet"
     echo "	go.etcd.io/etcd/server/v3"
     echo ")"
@@ -133,6 +134,7 @@ start=$(date +%s)
     fi
     case "$b" in
       kube-apiserver) pkg=k8s.io/kubernetes/cmd/kube-apiserver ldflags="$kube_ldflags" ;;
+      kube-controller-manager) pkg=k8s.io/kubernetes/cmd/kube-controller-manager ldflags="$kube_ldflags" ;;
       kubelet) pkg=k8s.io/kubernetes/cmd/kubelet ldflags="$kube_ldflags" ;;
       # etcd's server module root is the etcd main package (etcdmain.Main).
       etcd)

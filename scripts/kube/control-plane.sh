@@ -9,6 +9,8 @@
 #   control-plane.sh start-apiserver DIR        start it again on the same port, wait for /readyz
 #   control-plane.sh restart-apiserver DIR      both of the above
 #   control-plane.sh node-kubeconfig DIR NODE   write DIR/node-NODE.kubeconfig, print its path
+#   control-plane.sh start-signer DIR DURATION  start kube-controller-manager with only the CSR
+#                                               signer (csrsigning, our CA), certificates valid DURATION
 #
 # DIR holds everything: pki/, etcd/ (data), *.log, *.pid, admin.kubeconfig and
 # control-plane.env (ports, URL, paths as KEY=VALUE lines; `start` prints it too).
@@ -17,6 +19,8 @@
 #   STATICLET_KUBE_BIN   directory with kube-apiserver and etcd (default: built or
 #                        reused by scripts/kube/build.sh)
 #   STATICLET_CP_TIMEOUT seconds to wait for /readyz (default 60)
+#   STATICLET_CP_APISERVER_FLAGS  more kube-apiserver flags, space-separated, at `start` (kept in
+#                        DIR/apiserver-extra.flags for restarts); the word @PKI@ is DIR/pki
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -311,6 +315,43 @@ ended_status() {
 
 # ---------------------------------------------------------------- kube-apiserver
 
+# The extra flags of `start`, saved for the restarts.
+EXTRA_APISERVER_FLAGS=()
+load_extra_flags() {
+  [[ -f "$D/apiserver-extra.flags" ]] || return 0
+  read -r -a EXTRA_APISERVER_FLAGS <"$D/apiserver-extra.flags"
+  EXTRA_APISERVER_FLAGS=("${EXTRA_APISERVER_FLAGS[@]//@PKI@/$D/pki}")
+}
+
+# ---------------------------------------------------------------- kube-controller-manager (CSR signer only)
+
+start_signer() {
+  local duration="$1" i
+  [[ "$duration" =~ ^[0-9]+[smh]$ ]] || die "bad signing duration '$duration' (e.g. 150s, 1h)"
+  if live_pid kube-controller-manager >/dev/null; then
+    log "kube-controller-manager already running"
+    return 0
+  fi
+  local kbin
+  kbin="$(sed -n 's/^KUBE_BIN=//p' "$(ENVF)")"
+  [[ -x "$kbin/kube-controller-manager" ]] || kbin="$("$HERE/build.sh" kube-controller-manager)"
+  log "starting kube-controller-manager (csrsigning only, certificates valid $duration)"
+  # Signs approved CSRs of the kubernetes.io/* signers with our CA; serves nothing (--secure-port=0).
+  launch kube-controller-manager "$kbin/kube-controller-manager" \
+    --kubeconfig="$D/admin.kubeconfig" \
+    --controllers=csrsigning \
+    --cluster-signing-cert-file="$D/pki/ca.crt" --cluster-signing-key-file="$D/pki/ca.key" \
+    --cluster-signing-duration="$duration" \
+    --leader-elect=false --secure-port=0 --profiling=false
+  for ((i = 0; i < 20; i++)); do
+    sleep 0.1
+    live_pid kube-controller-manager >/dev/null || {
+      tail_logs kube-controller-manager
+      die "kube-controller-manager exited at once"
+    }
+  done
+}
+
 apiserver_ready() {
   local out
   out="$(kubectl --kubeconfig "$D/admin.kubeconfig" --request-timeout=3s get --raw /readyz 2>/dev/null)" || return 1
@@ -341,7 +382,8 @@ start_apiserver() {
       --kubelet-client-key="$D/pki/apiserver-kubelet-client.key" \
       --allow-privileged=true \
       --profiling=false \
-      --endpoint-reconciler-type=none
+      --endpoint-reconciler-type=none \
+      "${EXTRA_APISERVER_FLAGS[@]}"
     # (reconciler "none": Endpoints refuse the loopback advertise address, and the
     # default "lease" reconciler logs that error every 10 s.)
   fi
@@ -403,6 +445,8 @@ case "$cmd" in
     fi
     set_urls
     save_env
+    printf '%s\n' "${STATICLET_CP_APISERVER_FLAGS:-}" >"$D/apiserver-extra.flags"
+    load_extra_flags
     write_kubeconfig "$D/admin.kubeconfig" admin "$D/pki/admin.crt" "$D/pki/admin.key"
     t0=$SECONDS
     if ! start_etcd || ! start_apiserver; then
@@ -414,8 +458,13 @@ case "$cmd" in
     cat "$(ENVF)"
     ;;
   stop)
+    stop_one kube-controller-manager
     stop_one kube-apiserver
     stop_one etcd
+    ;;
+  start-signer)
+    load_env
+    start_signer "${3:-}"
     ;;
   status)
     live_pid etcd >/dev/null && live_pid kube-apiserver >/dev/null
@@ -428,6 +477,7 @@ case "$cmd" in
     KBIN="$(sed -n 's/^KUBE_BIN=//p' "$(ENVF)")"
     [[ -x "$KBIN/kube-apiserver" ]] || bins
     live_pid etcd >/dev/null || die "etcd is not running in $D (use start)"
+    load_extra_flags
     [[ "$cmd" == start-apiserver ]] || stop_one kube-apiserver
     t0=$SECONDS
     if ! start_apiserver; then

@@ -21,6 +21,19 @@ export interface ConfigFileSettings {
   registerNode?: boolean;
   healthzBindAddress?: string;
   healthzPort?: number;
+  /** The kubelet API (see cli/kubelet-api-settings.ts). */
+  port?: number;
+  address?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  serverTLSBootstrap?: boolean;
+  clientCAFile?: string;
+  authenticationWebhookEnabled?: boolean;
+  authenticationWebhookCacheTtlMs?: number;
+  anonymousAuthEnabled?: boolean;
+  authorizationMode?: string;
+  authorizationWebhookCacheAuthorizedTtlMs?: number;
+  authorizationWebhookCacheUnauthorizedTtlMs?: number;
   /** Fields present in the file that staticlet does not use. */
   ignored: string[];
 }
@@ -41,6 +54,13 @@ const USED = new Set([
   'registerNode',
   'healthzBindAddress',
   'healthzPort',
+  'port',
+  'address',
+  'tlsCertFile',
+  'tlsPrivateKeyFile',
+  'serverTLSBootstrap',
+  'authentication',
+  'authorization',
 ]);
 
 export class ConfigError extends Error {
@@ -106,6 +126,19 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
       fail(['healthzPort'], 'must be a whole number (0 turns the endpoint off)');
     out.healthzPort = obj.healthzPort as number;
   }
+  set('address', str('address'));
+  set('tlsCertFile', str('tlsCertFile'));
+  set('tlsPrivateKeyFile', str('tlsPrivateKeyFile'));
+  if (obj.port !== undefined && obj.port !== null) {
+    if (typeof obj.port !== 'number' || !Number.isInteger(obj.port) || obj.port < 0 || obj.port > 65535)
+      fail(['port'], 'must be a port number (0 turns the kubelet API off)');
+    out.port = obj.port as number;
+  }
+  if (obj.serverTLSBootstrap !== undefined && obj.serverTLSBootstrap !== null) {
+    if (typeof obj.serverTLSBootstrap !== 'boolean') fail(['serverTLSBootstrap'], 'must be true or false');
+    out.serverTLSBootstrap = obj.serverTLSBootstrap as boolean;
+  }
+  readAuthSections(obj, out, fail);
   set('fileCheckFrequencyMs', duration('fileCheckFrequency'));
   set('httpCheckFrequencyMs', duration('httpCheckFrequency'));
   if (obj.clusterDNS !== undefined && obj.clusterDNS !== null) {
@@ -148,4 +181,46 @@ function taintList(value: unknown, fail: (field: (string | number)[], message: s
     if (problem) fail(['registerWithTaints', i], problem);
     return taint as V1Taint;
   });
+}
+
+type Fail = (field: (string | number)[], message: string) => never;
+
+/**
+ * authentication: {x509: {clientCAFile}, webhook: {enabled, cacheTTL}, anonymous: {enabled}} and
+ * authorization: {mode, webhook: {cacheAuthorizedTTL, cacheUnauthorizedTTL}}, as the kubelet's.
+ */
+function readAuthSections(obj: Record<string, unknown>, out: ConfigFileSettings, fail: Fail): void {
+  const section = (path: string[]): Record<string, unknown> | undefined => {
+    let v: unknown = obj;
+    for (const key of path) {
+      if (v === undefined || v === null) return undefined;
+      v = (v as Record<string, unknown>)[key];
+    }
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) fail(path, 'must be a mapping');
+    return v as Record<string, unknown>;
+  };
+  const field = <T>(path: string[], key: string, type: 'string' | 'boolean'): T | undefined => {
+    const v = section(path)?.[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== type) fail([...path, key], type === 'boolean' ? 'must be true or false' : 'must be a string');
+    return v as T;
+  };
+  const duration = (path: string[], key: string): number | undefined => {
+    const text = field<string>(path, key, 'string');
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms instanceof Error) fail([...path, key], ms.message);
+    return ms as number;
+  };
+  const put = <K extends keyof ConfigFileSettings>(key: K, value: ConfigFileSettings[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  put('clientCAFile', field<string>(['authentication', 'x509'], 'clientCAFile', 'string'));
+  put('authenticationWebhookEnabled', field<boolean>(['authentication', 'webhook'], 'enabled', 'boolean'));
+  put('authenticationWebhookCacheTtlMs', duration(['authentication', 'webhook'], 'cacheTTL'));
+  put('anonymousAuthEnabled', field<boolean>(['authentication', 'anonymous'], 'enabled', 'boolean'));
+  put('authorizationMode', field<string>(['authorization'], 'mode', 'string'));
+  put('authorizationWebhookCacheAuthorizedTtlMs', duration(['authorization', 'webhook'], 'cacheAuthorizedTTL'));
+  put('authorizationWebhookCacheUnauthorizedTtlMs', duration(['authorization', 'webhook'], 'cacheUnauthorizedTTL'));
 }

@@ -9,6 +9,7 @@ import { FlagSyntaxError, readFlags, type FlagValues, type ImplementedFlag } fro
 import { KUBELET_VERSION } from './kubelet-flags.js';
 import { NodeRegistrationError, parseNodeLabels, parseTaints } from './node-registration.js';
 import { HEALTHZ_DEFAULTS, healthzAddress } from './healthz-address.js';
+import { KUBELET_API_DEFAULTS, kubeletApiSettings } from './kubelet-api-settings.js';
 import { DEFAULTS, type AgentOptions } from './options.js';
 import { logLevelForVerbosity } from './verbosity.js';
 
@@ -38,6 +39,19 @@ export const FLAGS = {
   'node-labels': { type: 'string', multiple: true },
   'register-with-taints': { type: 'string' },
   'register-node': { type: 'boolean' },
+  port: { type: 'string' },
+  address: { type: 'string' },
+  'tls-cert-file': { type: 'string' },
+  'tls-private-key-file': { type: 'string' },
+  'cert-dir': { type: 'string' },
+  'rotate-server-certificates': { type: 'boolean' },
+  'client-ca-file': { type: 'string' },
+  'authentication-token-webhook': { type: 'boolean' },
+  'authentication-token-webhook-cache-ttl': { type: 'string' },
+  'anonymous-auth': { type: 'boolean' },
+  'authorization-mode': { type: 'string' },
+  'authorization-webhook-cache-authorized-ttl': { type: 'string' },
+  'authorization-webhook-cache-unauthorized-ttl': { type: 'string' },
   v: { type: 'string' },
   help: { type: 'boolean' },
   // The kubelet's --version takes an optional value (--version=raw), hence a string.
@@ -76,7 +90,8 @@ Node and runtime:
   --pod-logs-dir=DIR               root of the pods' log directories (default ${DEFAULTS.podLogsDir})
   --root-dir=DIR                   state directory, emptyDir volumes (default ${DEFAULTS.rootDir})
   --resolv-conf=FILE               the node's resolver config for dnsPolicy Default (default /etc/resolv.conf)
-  --relist-period=DUR              how often the runtime is relisted (default 1s)
+  --relist-period=DUR              how often the runtime is relisted without an event stream
+                                   (default 1s; with one, a safety net every 60 × this)
   --max-parallel-pods=N            pods worked on at once (default ${DEFAULTS.maxParallelPods})
   --max-parallel-runtime-calls=N   sandbox/container starts, stops and removals in flight at once
                                    (default ${DEFAULTS.maxParallelRuntimeCalls}); pods under way go first
@@ -90,6 +105,22 @@ API server (optional):
   --register-with-taints=KEY[=VALUE]:EFFECT[,...]   taints the Node is registered with, besides staticlet's
                                    node.staticlet.io/static-pods-only:NoSchedule
   --register-node=false            never create the Node: wait for it to exist (mirror pods wait too)
+
+The node's API for the cluster (HTTPS; served with --kubeconfig or --tls-cert-file; docs/operations.md):
+  --port=N                         its port (default ${KUBELET_API_DEFAULTS.port}); 0 turns it off
+  --address=IP                     where it listens (default ${KUBELET_API_DEFAULTS.address})
+  --tls-cert-file=FILE, --tls-private-key-file=FILE
+                                   its certificate; without them one is asked of the cluster (a CSR for
+                                   kubernetes.io/kubelet-serving, renewed before expiry), self-signed until then
+  --cert-dir=DIR                   where those certificates are kept (default ROOT-DIR/pki)
+  --rotate-server-certificates=false   never ask the cluster: self-signed (default true with --kubeconfig)
+  --client-ca-file=FILE            CA bundle that client certificates are verified against
+  --authentication-token-webhook=BOOL   bearer tokens checked by TokenReview (default: with --kubeconfig)
+  --authentication-token-webhook-cache-ttl=DUR   (default 2m)
+  --anonymous-auth=BOOL            serve requests without credentials as system:anonymous (default false)
+  --authorization-mode=MODE        Webhook (SubjectAccessReview; default with --kubeconfig) or AlwaysAllow
+  --authorization-webhook-cache-authorized-ttl=DUR, --authorization-webhook-cache-unauthorized-ttl=DUR
+                                   (defaults 5m, 30s)
 
 Observability:
   --healthz-bind-address=ADDR      where /healthz, /readyz and /pods are served: an IP address
@@ -214,6 +245,29 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
   if (!isLooseDns1123Name(nodeName))
     throw new UsageError(`node name "${nodeName}" is not a valid DNS-1123 name (use --hostname-override)`);
 
+  const rootDir = flag('root-dir') ?? DEFAULTS.rootDir;
+  const boolean = (name: FlagName): boolean | undefined => values[name] as boolean | undefined;
+  const kubeletApi = kubeletApiSettings(
+    {
+      port: flag('port'),
+      address: flag('address'),
+      tlsCertFile: flag('tls-cert-file'),
+      tlsPrivateKeyFile: flag('tls-private-key-file'),
+      certDir: flag('cert-dir'),
+      rotateServerCertificates: boolean('rotate-server-certificates'),
+      clientCaFile: flag('client-ca-file'),
+      authenticationTokenWebhook: boolean('authentication-token-webhook'),
+      authenticationTokenWebhookCacheTtl: flag('authentication-token-webhook-cache-ttl'),
+      anonymousAuth: boolean('anonymous-auth'),
+      authorizationMode: flag('authorization-mode'),
+      authorizationWebhookCacheAuthorizedTtl: flag('authorization-webhook-cache-authorized-ttl'),
+      authorizationWebhookCacheUnauthorizedTtl: flag('authorization-webhook-cache-unauthorized-ttl'),
+    },
+    file,
+    { kubeconfig: flag('kubeconfig') !== undefined, rootDir },
+  );
+  if (kubeletApi instanceof Error) throw new UsageError(kubeletApi.message);
+
   const options: AgentOptions = {
     ...(podManifestPath ? { podManifestPath } : {}),
     ...(manifestUrl ? { manifestUrl } : {}),
@@ -228,7 +282,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     httpCheckFrequencyMs:
       duration('http-check-frequency') ?? file.httpCheckFrequencyMs ?? DEFAULTS.httpCheckFrequencyMs,
     podLogsDir: flag('pod-logs-dir') ?? file.podLogsDir ?? DEFAULTS.podLogsDir,
-    rootDir: flag('root-dir') ?? DEFAULTS.rootDir,
+    rootDir,
     relistPeriodMs: duration('relist-period') ?? DEFAULTS.relistPeriodMs,
     maxParallelPods,
     maxParallelRuntimeCalls,
@@ -239,6 +293,7 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
     nodeIP: flag('node-ip') ?? defaultNodeIP(),
     ...nodeRegistration(values, file),
     ...(healthz ? { healthz } : {}),
+    ...(kubeletApi ? { kubeletApi } : {}),
   };
   return { kind: 'run', options, ignoredConfigFields: file.ignored, unusedKubeletFlags };
 }

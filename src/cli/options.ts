@@ -1,6 +1,7 @@
 // The agent's settings: defaults, then the KubeletConfiguration file (--config), then flags.
 import type { V1Taint } from '@kubernetes/client-node';
 import type { EndpointAddress } from '../runtime/http/endpoint-address.js';
+import type { KubeletApiSettings } from '../runtime/kubelet-api/settings.js';
 
 export interface AgentOptions {
   readonly podManifestPath?: string;
@@ -33,6 +34,8 @@ export interface AgentOptions {
   readonly registerNode: boolean;
   /** Where /healthz, /readyz, /pods are served; absent when turned off (--healthz-port=0). */
   readonly healthz?: EndpointAddress;
+  /** The kubelet API (--port): absent when not served (see cli/kubelet-api-settings.ts). */
+  readonly kubeletApi?: KubeletApiSettings;
 }
 
 export const DEFAULTS = {

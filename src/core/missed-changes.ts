@@ -2,7 +2,7 @@
 // action results had told: the measure of how much the event stream misses.
 import type { EventBody } from './model/events.js';
 import type { ContainerObservation, SandboxObservation } from './model/observations.js';
-import type { RuntimeView } from './model/state.js';
+import type { State } from './model/state.js';
 import { LIFECYCLE_RANK } from './fold.js';
 
 export type MissedChangeKind = 'container_state' | 'sandbox' | 'added' | 'gone';
@@ -23,11 +23,20 @@ type Relist = Extract<EventBody, { type: 'RuntimeRelisted' }>;
  * The changes a safety-net relist (one no event asked for, taken while the event stream was up)
  * shows against what the state already knew before it: the state holds what earlier relists,
  * the event stream's exits and the agent's own action results told, so a change the agent made
- * itself is not counted. Only lifecycle changes count (an id appears, goes, a container moves on,
- * a sandbox stops being ready); facts that fill in (times, IPs) are not news an event owes.
+ * itself is not counted, nor one of a pod with an action still in flight (its result, not yet
+ * back, is what will tell). Only lifecycle changes count (an id appears, goes, a container moves
+ * on, a sandbox stops being ready); facts that fill in (times, IPs) are not news an event owes.
  */
-export function missedChanges(known: RuntimeView, relist: Relist): MissedChange[] {
+export function missedChanges(state: State, relist: Relist): MissedChange[] {
+  const known = state.runtime;
   if (!relist.safetyNet || !known.synced) return [];
+  const busy = new Set<string>();
+  for (const action of state.inFlight.values()) if ('podUid' in action) busy.add(action.podUid);
+  const missed = missedOf(known, relist);
+  return busy.size === 0 ? missed : missed.filter((m) => !busy.has(m.podUid));
+}
+
+function missedOf(known: State['runtime'], relist: Relist): MissedChange[] {
   const missed: MissedChange[] = [];
   const listed = new Set<string>();
   for (const sb of relist.sandboxes) {

@@ -20,7 +20,7 @@ export interface StepResult {
 }
 
 export function step(state: State, event: LoggedEvent): StepResult {
-  const missed = event.type === 'RuntimeRelisted' ? missedChanges(state.runtime, event) : [];
+  const missed = event.type === 'RuntimeRelisted' ? missedChanges(state, event) : [];
   const result = stepOnce(state, event);
   return missed.length > 0 ? { ...result, missed } : result;
 }

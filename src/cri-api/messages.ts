@@ -209,3 +209,37 @@ export interface VersionInfo {
   runtimeVersion: string;
   runtimeApiVersion: string;
 }
+
+/** A figure of a stats sample, with its time (int64 ns, as a decimal string). */
+export interface CpuUsage {
+  timestamp: string;
+  /** Cumulative CPU time, ns; absent when the runtime does not know it. */
+  usageCoreNanoSeconds?: number;
+  /** CPU use over the runtime's last sampling window, in billionths of a core. */
+  usageNanoCores?: number;
+}
+
+export interface MemoryUsage {
+  timestamp: string;
+  workingSetBytes?: number;
+  availableBytes?: number;
+  usageBytes?: number;
+  rssBytes?: number;
+}
+
+export interface FilesystemUsage {
+  timestamp: string;
+  mountpoint: string;
+  usedBytes?: number;
+  inodesUsed?: number;
+}
+
+/** ListContainerStats: one container's sample (its attributes and figures). */
+export interface ContainerStats {
+  id: string;
+  metadata: ContainerMetadata;
+  labels: Record<string, string>;
+  cpu?: CpuUsage;
+  memory?: MemoryUsage;
+  writableLayer?: FilesystemUsage;
+}

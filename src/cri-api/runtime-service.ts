@@ -5,6 +5,7 @@ import type {
   ContainerConfig,
   Container,
   ContainerEvent,
+  ContainerStats,
   ContainerStatus,
   ExecSyncResult,
   ImageStatus,
@@ -48,6 +49,8 @@ export interface CriRuntime {
   listContainers(filter?: { podSandboxId?: string; labelSelector?: Record<string, string> }): Promise<Container[]>;
   containerStatus(containerId: string): Promise<ContainerStatus>;
   execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult>;
+  /** The runtime's CPU, memory and writable-layer figures of its containers (the kubelet API's /stats/summary). */
+  listContainerStats(filter?: { labelSelector?: Record<string, string> }): Promise<ContainerStats[]>;
 
   /**
    * Server stream of container events. The returned observable-like handle errors with a

@@ -14,6 +14,8 @@ export interface NodeHeartbeatOptions {
   readonly nodeIP: string;
   readonly agentVersion: string;
   readonly runtimeVersion: string;
+  /** The kubelet API's port (--port), where the API server sends logs, exec and proxy requests. */
+  readonly kubeletPort?: number;
   /** Labels and taints the Node is created with; an existing Node is left as it is (as the kubelet does). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly taints?: readonly V1Taint[];
@@ -139,6 +141,7 @@ function nodeStatus(options: NodeHeartbeatOptions, now: Date, readySince: Date):
         lastTransitionTime: readySince,
       },
     ],
+    ...(options.kubeletPort !== undefined ? { daemonEndpoints: kubeletEndpoint(options.kubeletPort) } : {}),
     addresses: [
       { type: 'InternalIP', address: options.nodeIP },
       { type: 'Hostname', address: options.nodeName },
@@ -156,4 +159,13 @@ function nodeStatus(options: NodeHeartbeatOptions, now: Date, readySince: Date):
       systemUUID: '',
     },
   };
+}
+
+/**
+ * status.daemonEndpoints.kubeletEndpoint.Port. The Go field's JSON name is `Port` (capital P), and
+ * a status patch goes out as it is written here (the client does not rename an untyped body's
+ * fields), so it is spelt the API's way.
+ */
+function kubeletEndpoint(port: number): V1NodeStatus['daemonEndpoints'] {
+  return { kubeletEndpoint: { Port: port } } as unknown as V1NodeStatus['daemonEndpoints'];
 }

@@ -34,6 +34,8 @@ export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
   /** Not an event but the stream's health: `up` once a subscription has held, `down` when it broke. */
   readonly stream?: 'up' | 'down';
+  /** A container (or a sandbox's pause container) was removed: its id, where the stream says. */
+  readonly deleted?: string;
 }
 
 /** A subscription that has neither failed nor ended this long is up: a runtime without the call,
@@ -66,12 +68,16 @@ export function runtimeExits(signals: Observable<RuntimeSignal>): Observable<Eve
   );
 }
 
-/** Signals less the exits of what the agent itself stops (see ExpectedExits): those exits are the
- * agent's own doing, reported by its action's result, so they need neither a relist nor a step. */
+/** Signals less the exits and removals of what the agent itself stops (see ExpectedExits): those
+ * are the agent's own doing, reported by its action's result, so they need neither a relist nor a
+ * step. */
 export function withoutExpectedExits(
   expected: Pick<ExpectedExits, 'isExpected'>,
 ): MonoTypeOperatorFunction<RuntimeSignal> {
-  return filter((signal) => signal.exit === undefined || !expected.isExpected(signal.exit.containerId));
+  return filter((signal) => {
+    const id = signal.exit?.containerId ?? signal.deleted;
+    return id === undefined || !expected.isExpected(id);
+  });
 }
 
 /**
@@ -206,9 +212,11 @@ function withHealth(
   });
 }
 
-/** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries
- * (a sandbox's stop, or an event without the container's exited status, only says "look again"). */
+/** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries,
+ * a deletion's id (a sandbox's stop, or an event without the container's exited status, only says
+ * "look again"). */
 export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
+  if (e.eventType === 'CONTAINER_DELETED_EVENT') return { deleted: e.containerId };
   if (e.eventType !== 'CONTAINER_STOPPED_EVENT') return {};
   const status = e.containersStatuses.find((c) => c.id === e.containerId);
   if (status?.state !== 'CONTAINER_EXITED') return {};
@@ -224,6 +232,7 @@ export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
 
 /** A containerd task event as a signal: an exit's facts for the container's main process. */
 function signalOfTask(e: TaskEvent): RuntimeSignal {
+  if (e.topic === '/containers/delete') return { deleted: e.containerId };
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;
   return {

@@ -54,6 +54,23 @@ describe('containerd task events', () => {
     assert.equal((await node.cri.containerStatus(c.id)).state, 'CONTAINER_RUNNING');
   });
 
+  it("reports a container's removal with its id", async () => {
+    const { c, exit } = await watchedContainer();
+    const removal = firstValueFrom(
+      containerdTaskEvents(endpoint()).pipe(
+        filter((e) => e.topic === '/containers/delete' && e.containerId === c.id),
+        take(1),
+        timeout(20_000),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 300)); // subscribed
+    await node.cri.stopContainer(c.id, 0);
+    await exit;
+    await node.cri.removeContainer(c.id);
+    const e = await removal;
+    assert.deepEqual([e.namespace, e.exit], ['k8s.io', undefined]);
+  });
+
   it('the agent subscribes to them when the CRI has no event stream', async () => {
     const agent = await node.startAgent();
     const line = await agent.waitForLog(/"events":"(containerd|cri)"/);

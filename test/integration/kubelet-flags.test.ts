@@ -76,7 +76,6 @@ describe("a kubelet's command line", () => {
       '--cgroup-driver',
       '--fail-swap-on',
       '--runtime-request-timeout',
-      '--anonymous-auth',
     ]);
     const fields = agent.logs.find((l) => l.includes('config fields that staticlet does not use'));
     assert.ok(fields, 'the config file fields it does not use are named too');

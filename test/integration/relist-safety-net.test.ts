@@ -36,7 +36,9 @@ describe('the relist as a safety net (containerd task events)', () => {
     );
 
   it('with the events up, relists rarely; a container killed behind its back is restarted through its event', async () => {
-    await node.writeManifest('web.yaml', manifest('web'));
+    // An exec probe every second: its execs' ends are task exits too, and must not ask for relists.
+    const probe = '      readinessProbe:\n        exec:\n          command: ["true"]\n        periodSeconds: 1\n';
+    await node.writeManifest('web.yaml', manifest('web', { extraContainer: probe }));
     const { agent, scrape } = await agentWithMetrics();
     const c = await waitFor('web running', () => node.running('web', 'main'));
     await agent.waitForLog(/runtime event stream up/);
@@ -48,6 +50,8 @@ describe('the relist as a safety net (containerd task events)', () => {
     await sleep(5_000);
     const during = listCalls(await scrape()) - before;
     assert.ok(during <= 1, `${during} ListContainers calls in 5 s with the events up (the fast relist makes ~5)`);
+    const probes = metricValue(await scrape(), 'prober_probe_total', { probe_type: 'Readiness' });
+    assert.ok(probes >= 5, `the exec probe ran (${probes} times)`);
 
     const exitsBefore = metricValue(await scrape(), 'staticlet_container_exits_total', { seen_by: 'event' });
     await node.cri.stopContainer(c.id, 0); // another client stops it: not the agent's doing
@@ -56,6 +60,17 @@ describe('the relist as a safety net (containerd task events)', () => {
     assert.equal(metricValue(m, 'staticlet_container_exits_total', { seen_by: 'event' }) - exitsBefore, 1);
     assert.equal(metricValue(m, 'staticlet_relist_missed_changes_total'), 0, 'the events told it all');
     assert.equal(metricValue(m, 'kubelet_running_containers', { container_state: 'running' }), 1);
+
+    // The old container removed behind its back: its deletion event asks for the relist that
+    // sees it gone (the safety net would take 60 s, past this wait).
+    await waitFor('the old container known exited', async () =>
+      metricValue(await scrape(), 'kubelet_running_containers', { container_state: 'exited' }) === 1 ? true : undefined,
+    );
+    await node.cri.removeContainer(c.id);
+    await waitFor('its removal seen', async () =>
+      metricValue(await scrape(), 'kubelet_running_containers', { container_state: 'exited' }) === 0 ? true : undefined,
+    );
+    assert.equal(metricValue(await scrape(), 'staticlet_relist_missed_changes_total'), 0);
   });
 
   it('with the events lost while the stream is up, the safety-net relist repairs and counts what they missed', async () => {

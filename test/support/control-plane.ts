@@ -17,10 +17,21 @@ export class ControlPlane {
     return join(this.dir, 'admin.kubeconfig');
   }
 
-  async start(): Promise<this> {
+  /** `apiserverFlags`: more kube-apiserver flags; `@PKI@` in them is the control plane's pki directory. */
+  async start(options: { apiserverFlags?: string[] } = {}): Promise<this> {
     this.dir = await mkdtemp(join(tmpdir(), 'staticlet-cp-'));
-    await this.run('start', this.dir);
+    await this.run('start', this.dir, { STATICLET_CP_APISERVER_FLAGS: (options.apiserverFlags ?? []).join(' ') });
     return this;
+  }
+
+  /** The cluster CA (it signs the API server's, the users' and, with the signer, the nodes' serving certificates). */
+  get caFile(): string {
+    return join(this.dir, 'pki/ca.crt');
+  }
+
+  /** kube-controller-manager with only the CSR signer, signing with the cluster CA for `duration` (`150s`). */
+  async startSigner(duration: string): Promise<void> {
+    await this.run('start-signer', this.dir, duration);
   }
 
   /** A kubeconfig for `system:node:<name>` (group system:nodes). */
@@ -67,8 +78,10 @@ export class ControlPlane {
     }
   }
 
-  private async run(...args: string[]): Promise<string> {
-    const { stdout } = await execFileP('bash', [script, ...args], { timeout: 180_000 });
+  private async run(...args: (string | Record<string, string>)[]): Promise<string> {
+    const env = { ...process.env, ...Object.assign({}, ...args.filter((a) => typeof a !== 'string')) };
+    const argv = args.filter((a): a is string => typeof a === 'string');
+    const { stdout } = await execFileP('bash', [script, ...argv], { timeout: 180_000, env });
     return stdout;
   }
 }

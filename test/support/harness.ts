@@ -139,6 +139,8 @@ export class TestNode {
         '--log-level=debug',
         // The local endpoint is off unless a test sets it up: agents side by side share no port.
         ...(opts.endpoint || extraArgs.some((a) => a.startsWith('--healthz-')) ? [] : ['--healthz-port=0']),
+        // Likewise the kubelet API (on by default with --kubeconfig, on 0.0.0.0:10250): a test asks for it.
+        ...(extraArgs.some((a) => a.startsWith('--port=')) ? [] : ['--port=0']),
         ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env: { ...process.env, ...opts.env } },

@@ -53,11 +53,14 @@ describe('CRI container events as signals', () => {
     });
   });
 
+  it("a deletion gives the removed id (so the agent's own removals can be told apart)", () => {
+    assert.deepEqual(signalOfCriEvent(event('c1', 'CONTAINER_DELETED_EVENT')), { deleted: 'c1' });
+  });
+
   it('other events, a sandbox stop and a stop without the status are only "look again"', () => {
     for (const e of [
       event('c1', 'CONTAINER_CREATED_EVENT', [status('c1', 'CONTAINER_CREATED')]),
       event('c1', 'CONTAINER_STARTED_EVENT', [status('c1', 'CONTAINER_RUNNING')]),
-      event('c1', 'CONTAINER_DELETED_EVENT'),
       event('sb', 'CONTAINER_STOPPED_EVENT', [status('c1', 'CONTAINER_EXITED', 1)]),
       event('c1', 'CONTAINER_STOPPED_EVENT'),
       // Stopped, but the status read after it still says running: no exit facts to trust.

@@ -275,6 +275,7 @@ describe('CRI proto compatibility with upstream k8s.io/cri-api', () => {
         'ListContainers',
         'ContainerStatus',
         'ExecSync',
+        'ListContainerStats',
         'GetContainerEvents',
       ],
       ImageService: ['ImageStatus', 'PullImage'],

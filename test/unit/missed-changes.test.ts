@@ -27,7 +27,7 @@ const safetyNet = (
 describe('missed changes', () => {
   it('a container exit no event told: counted, with what changed', () => {
     const exited = { ...c1, state: 'exited' as const, exitCode: 137, finishedAt: 900, observedAt: 1000 };
-    assert.deepEqual(missedChanges(running().runtime, safetyNet([sb1], [exited])), [
+    assert.deepEqual(missedChanges(running(), safetyNet([sb1], [exited])), [
       { kind: 'container_state', id: 'c1', podUid: web.uid, container: 'web', from: 'running', to: 'exited' },
     ]);
   });
@@ -39,12 +39,12 @@ describe('missed changes', () => {
       950,
     );
     const exited = { ...c1, state: 'exited' as const, exitCode: 137, finishedAt: 900 };
-    assert.deepEqual(missedChanges(told.state.runtime, safetyNet([sb1], [exited])), []);
+    assert.deepEqual(missedChanges(told.state, safetyNet([sb1], [exited])), []);
   });
 
   it('a sandbox no longer ready, a container gone, one added: each counted by kind', () => {
     const stranger = container(web, 'c9', 'sb1', 'web', { attempt: 1 });
-    const kinds = missedChanges(running().runtime, safetyNet([{ ...sb1, ready: false }], [stranger])).map((m) => [
+    const kinds = missedChanges(running(), safetyNet([{ ...sb1, ready: false }], [stranger])).map((m) => [
       m.kind,
       m.id,
     ]);
@@ -59,6 +59,8 @@ describe('missed changes', () => {
     // The agent starts the pod: its CreateSandbox result tells sb1 and c1, running.
     const start = stepAll(initialState(['file']), [manifestRead(web), relist([], [])], 0);
     const create = start.actions.find((a) => a.kind === 'CreateSandbox')!;
+    // While it is in flight, what it made is not news either: its result will tell.
+    assert.deepEqual(missedChanges(start.state, safetyNet()), []);
     const started = step(start.state, {
       type: 'ActionSucceeded',
       action: create,
@@ -66,7 +68,7 @@ describe('missed changes', () => {
       seq: 3,
       at: 10,
     }).state;
-    assert.deepEqual(missedChanges(started.runtime, safetyNet()), []);
+    assert.deepEqual(missedChanges(started, safetyNet()), []);
     // It removes them: the result says so, and a relist without them is no news.
     const removed = step(started, {
       type: 'ActionSucceeded',
@@ -75,23 +77,23 @@ describe('missed changes', () => {
       seq: 4,
       at: 20,
     }).state;
-    assert.deepEqual(missedChanges(removed.runtime, safetyNet([], [])), []);
+    assert.deepEqual(missedChanges(removed, safetyNet([], [])), []);
   });
 
   it('a fact learned after the relist began is not gone; facts that fill in (times, IP) are not changes', () => {
     const later = stepAll(running(), [], 0).state;
     const fresh = container(web, 'c2', 'sb1', 'other', { observedAt: 2000 });
     const withFresh = {
-      ...later.runtime,
-      containers: new Map([...later.runtime.containers, ['c2', fresh]]),
+      ...later,
+      runtime: { ...later.runtime, containers: new Map([...later.runtime.containers, ['c2', fresh]]) },
     };
     assert.deepEqual(missedChanges(withFresh, safetyNet([{ ...sb1, ip: '10.0.0.9' }], [{ ...c1, startedAt: 5 }])), []);
   });
 
   it('only a safety-net relist counts, and only once the state has a first listing', () => {
     const exited = { ...c1, state: 'exited' as const };
-    assert.deepEqual(missedChanges(running().runtime, { ...safetyNet([sb1], [exited]), safetyNet: undefined }), []);
-    assert.deepEqual(missedChanges(initialState(['file']).runtime, safetyNet()), []);
+    assert.deepEqual(missedChanges(running(), { ...safetyNet([sb1], [exited]), safetyNet: undefined }), []);
+    assert.deepEqual(missedChanges(initialState(['file']), safetyNet()), []);
   });
 
   it('the step reports them, and folds the relist as ever', () => {

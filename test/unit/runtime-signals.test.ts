@@ -18,14 +18,25 @@ import { NODE } from '../support/fixtures.js';
 const exit = (containerId: string): RuntimeSignal => ({ exit: { containerId, exitCode: 0 } });
 
 describe('runtime signals', () => {
-  it('drops the exits of what the agent stops and passes the rest', () => {
+  it('drops the exits and removals of what the agent stops and passes the rest', () => {
     const stopping = new ExpectedExits();
     for (const id of ['c-stopped', 'sb-removed']) stopping.expect(id);
     const signals = new Subject<RuntimeSignal>();
     const passed: RuntimeSignal[] = [];
     signals.pipe(withoutExpectedExits(stopping)).subscribe((s) => passed.push(s));
-    for (const s of [exit('c-stopped'), exit('c-killed-from-outside'), {}, exit('sb-removed')]) signals.next(s);
-    assert.deepEqual(passed, [exit('c-killed-from-outside'), {}]);
+    const removedOutside: RuntimeSignal = { deleted: 'c-removed-from-outside' };
+    const health: RuntimeSignal = { stream: 'up' };
+    for (const s of [
+      exit('c-stopped'),
+      exit('c-killed-from-outside'),
+      {},
+      exit('sb-removed'),
+      { deleted: 'sb-removed' },
+      removedOutside,
+      health,
+    ])
+      signals.next(s);
+    assert.deepEqual(passed, [exit('c-killed-from-outside'), {}, removedOutside, health]);
   });
 
   it('a removal marks its containers and sandboxes as stopping before it stops them; the marks go with them', async () => {

@@ -8,10 +8,11 @@ import { grpcTarget } from '../cri/endpoint.js';
 import { defaultProtoPath } from '../cri/proto-methods.js';
 
 export interface TaskEvent {
-  /** e.g. `/tasks/exit`, `/tasks/start`, `/tasks/oom`. */
+  /** `/tasks/exit`, `/tasks/oom` or `/containers/delete`. */
   readonly topic: string;
   readonly namespace: string;
-  /** The container whose task it is (for a sandbox, its pause container: the sandbox's id). */
+  /** The container whose task it is, or which was deleted (for a sandbox, its pause container:
+   * the sandbox's id). */
   readonly containerId: string;
   /** For an exit: the process that exited, the container's main process or one of its execs. */
   readonly exit?: { readonly mainProcess: boolean; readonly exitCode: number; readonly exitedAt?: number };
@@ -37,8 +38,8 @@ const PROTO = join('src', 'runtime', 'containerd', 'proto', 'events.proto');
 export const CRI_NAMESPACE = 'k8s.io';
 
 /**
- * Subscribes to task exits (and OOM kills) of the CRI namespace. Errors with the gRPC error when
- * the socket has no containerd events service (CRI-O, say).
+ * Subscribes to task exits, OOM kills and container deletions of the CRI namespace. Errors with
+ * the gRPC error when the socket has no containerd events service (CRI-O, say).
  */
 export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
   return new Observable<TaskEvent>((subscriber) => {
@@ -64,6 +65,8 @@ export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
         filters: [
           `namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`,
           `namespace==${CRI_NAMESPACE},topic=="/tasks/oom"`,
+          // A removal (of a container, or of a sandbox's pause container) changes the listing too.
+          `namespace==${CRI_NAMESPACE},topic=="/containers/delete"`,
         ],
       },
     );

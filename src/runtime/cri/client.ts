@@ -4,6 +4,7 @@
 // here each port method becomes its request and its answer's conversion, under a deadline.
 import type * as grpc from '@grpc/grpc-js';
 import { CriError, type CriRuntime } from '../../cri-api/runtime-service.js';
+import { containerStatsFromProto } from './convert-stats.js';
 import {
   child,
   containerConfigToProto,
@@ -46,6 +47,7 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<CriMethod, number>> = {
   ListContainers: 30 * SECOND,
   ContainerStatus: 30 * SECOND,
   ExecSync: 30 * SECOND,
+  ListContainerStats: 30 * SECOND,
   ImageStatus: 30 * SECOND,
   PullImage: 2 * MINUTE,
 };
@@ -176,6 +178,13 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
         timeouts.ExecSync + t * SECOND,
       );
       return execSyncFromProto(res);
+    },
+
+    async listContainerStats(filter) {
+      const res = await unary('ListContainerStats', {
+        filter: filter ? { labelSelector: labelSelectorToProto(filter.labelSelector) } : undefined,
+      });
+      return listOf(res, 'stats').map(containerStatsFromProto);
     },
 
     containerEvents() {

@@ -35,12 +35,12 @@ type Obj = Record<string, unknown>;
 // ---------------------------------------------------------------------------------------------
 // Readers over unknown values
 
-function asObj(v: unknown): Obj | undefined {
+export function asObj(v: unknown): Obj | undefined {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) return undefined;
   return v as Obj;
 }
 
-function str(o: Obj | undefined, key: string): string {
+export function str(o: Obj | undefined, key: string): string {
   const v = o?.[key];
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
@@ -59,7 +59,7 @@ function int(o: Obj | undefined, key: string): number {
 }
 
 /** int64/uint64 as a decimal string ('0' when unset). */
-function int64(o: Obj | undefined, key: string): string {
+export function int64(o: Obj | undefined, key: string): string {
   const v = o?.[key];
   if (typeof v === 'string' && v !== '') return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(Math.trunc(v));
@@ -81,7 +81,7 @@ function objList(o: Obj | undefined, key: string): Obj[] {
   return out;
 }
 
-function strMap(o: Obj | undefined, key: string): Record<string, string> {
+export function strMap(o: Obj | undefined, key: string): Record<string, string> {
   const v = asObj(o?.[key]);
   const out: Record<string, string> = {};
   if (!v) return out;
@@ -152,7 +152,7 @@ function sandboxMetadata(v: unknown): PodSandboxMetadata {
   return { name: str(o, 'name'), uid: str(o, 'uid'), namespace: str(o, 'namespace'), attempt: int(o, 'attempt') };
 }
 
-function containerMetadata(v: unknown): ContainerMetadata {
+export function containerMetadata(v: unknown): ContainerMetadata {
   const o = asObj(v);
   return { name: str(o, 'name'), attempt: int(o, 'attempt') };
 }

@@ -21,6 +21,7 @@ export type CriMethod =
   | 'ListContainers'
   | 'ContainerStatus'
   | 'ExecSync'
+  | 'ListContainerStats'
   | 'ImageStatus'
   | 'PullImage';
 
@@ -38,6 +39,7 @@ const SERVICE_OF: Record<CriMethod | 'GetContainerEvents', 'RuntimeService' | 'I
   ListContainers: 'RuntimeService',
   ContainerStatus: 'RuntimeService',
   ExecSync: 'RuntimeService',
+  ListContainerStats: 'RuntimeService',
   GetContainerEvents: 'RuntimeService',
   ImageStatus: 'ImageService',
   PullImage: 'ImageService',

@@ -4,7 +4,7 @@
 // taken is retried every few seconds, as the kubelet retries its healthz server, and never stops
 // the agent; close() ends every connection, for the agent's shutdown.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Server as NetServer } from 'node:net';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { EndpointAddress } from './endpoint-address.js';
@@ -64,9 +64,30 @@ export function startEndpointServer(options: EndpointServerOptions): EndpointSer
       requestTimeout: LIMITS.requestTimeoutMs,
       keepAliveTimeout: LIMITS.keepAliveTimeoutMs,
     },
-    (req, res) => void serve(options, req, res),
+    (req, res) => void serveEndpointRequest(options, req, res),
   );
   server.maxConnections = LIMITS.maxConnections;
+  const listener = listenWithRetry(server, options);
+  return { close: () => listener.close() };
+}
+
+export interface ListenOptions {
+  readonly address: EndpointAddress;
+  readonly onListening?: () => void;
+  /** A failed listen (port taken, no permission): retried every LISTEN_RETRY_MS. */
+  readonly onListenError?: (err: Error) => void;
+  /** Default LISTEN_RETRY_MS. */
+  readonly listenRetryMs?: number;
+}
+
+/** An HTTP or HTTPS server's own connections can be ended (closeAllConnections). */
+export type ClosableServer = NetServer & { closeAllConnections(): void };
+
+/**
+ * Listens on `address` and keeps trying every few seconds while it cannot (shared with the
+ * kubelet API's server); close() stops trying, stops listening and ends every connection.
+ */
+export function listenWithRetry(server: ClosableServer, options: ListenOptions): { close(): Promise<void> } {
   let closed = false;
   let listening = false;
   let retry: NodeJS.Timeout | undefined;
@@ -110,7 +131,12 @@ export function startEndpointServer(options: EndpointServerOptions): EndpointSer
   };
 }
 
-async function serve(options: EndpointServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Answers one request from `routes` (also the kubelet API's own routes, after its authorization). */
+export async function serveEndpointRequest(
+  options: Pick<EndpointServerOptions, 'routes' | 'onHandlerError'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const method = req.method ?? '';
   let answer: EndpointResponse;
   if (method !== 'GET' && method !== 'HEAD') {
@@ -133,7 +159,10 @@ async function serve(options: EndpointServerOptions, req: IncomingMessage, res: 
   res.end(method === 'HEAD' ? undefined : body);
 }
 
-async function route(options: EndpointServerOptions, rawUrl: string): Promise<EndpointResponse> {
+async function route(
+  options: Pick<EndpointServerOptions, 'routes' | 'onHandlerError'>,
+  rawUrl: string,
+): Promise<EndpointResponse> {
   let url: URL;
   try {
     url = new URL(rawUrl, 'http://endpoint');

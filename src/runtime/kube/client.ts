@@ -3,17 +3,23 @@
 // the fixes to what the library sends and parses (wire.ts). Loaded lazily by main.ts: the
 // Kubernetes client is most of the agent's memory.
 import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CertificatesV1Api,
   CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
   type CoreV1Event,
+  type V1CertificateSigningRequest,
   type V1Lease,
   type V1Node,
   type V1NodeStatus,
   type V1Pod,
   type V1PodList,
   type V1PodStatus,
+  type V1SubjectAccessReview,
+  type V1TokenReview,
 } from '@kubernetes/client-node';
 import type { Observable } from 'rxjs';
 import { KubeApiError, type KubeApi, type PodWatchEvent } from './types.js';
@@ -68,6 +74,9 @@ export function createKubeApi(kubeconfigPath: string, options: KubeApiOptions = 
 class ClientNodeKubeApi implements KubeApi, PodWatchClient {
   private readonly core: CoreV1Api;
   private readonly coordination: CoordinationV1Api;
+  private readonly authentication: AuthenticationV1Api;
+  private readonly authorization: AuthorizationV1Api;
+  private readonly certificates: CertificatesV1Api;
   private readonly requests: KubeRequests;
   private readonly settings: PodWatchSettings;
   private readonly log: (msg: string) => void;
@@ -80,6 +89,9 @@ class ClientNodeKubeApi implements KubeApi, PodWatchClient {
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+    this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
+    this.certificates = kubeConfig.makeApiClient(CertificatesV1Api);
     this.log = options.log ?? (() => {});
     this.settings = {
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
@@ -175,6 +187,35 @@ class ClientNodeKubeApi implements KubeApi, PodWatchClient {
     await this.requests.call(
       `createEvent ${namespace}/${event.metadata?.name ?? event.metadata?.generateName ?? '?'}`,
       (opts) => this.core.createNamespacedEvent({ namespace, body: eventWithMicroTimes(event) }, opts),
+    );
+  }
+
+  // ------------------------------------------------------------------ kubelet API
+
+  createTokenReview(review: V1TokenReview): Promise<V1TokenReview> {
+    return this.requests.call('createTokenReview', (opts) =>
+      this.authentication.createTokenReview({ body: review }, opts),
+    );
+  }
+
+  createSubjectAccessReview(review: V1SubjectAccessReview): Promise<V1SubjectAccessReview> {
+    return this.requests.call('createSubjectAccessReview', (opts) =>
+      this.authorization.createSubjectAccessReview({ body: review }, opts),
+    );
+  }
+
+  createCertificateSigningRequest(csr: V1CertificateSigningRequest): Promise<V1CertificateSigningRequest> {
+    return this.requests.call(
+      `createCertificateSigningRequest ${csr.metadata?.name ?? csr.metadata?.generateName ?? '?'}`,
+      (opts) => this.certificates.createCertificateSigningRequest({ body: csr }, opts),
+    );
+  }
+
+  getCertificateSigningRequest(name: string): Promise<V1CertificateSigningRequest | undefined> {
+    return orUndefinedOnNotFound(
+      this.requests.call(`getCertificateSigningRequest ${name}`, (opts) =>
+        this.certificates.readCertificateSigningRequest({ name }, opts),
+      ),
     );
   }
 

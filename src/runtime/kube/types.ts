@@ -1,6 +1,16 @@
 // The Kubernetes API port: what the agent needs of an API server, as the node it runs on
 // (user system:node:<node>, group system:nodes, under the Node authorizer and NodeRestriction).
-import type { CoreV1Event, V1Lease, V1Node, V1NodeStatus, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  V1CertificateSigningRequest,
+  V1Lease,
+  V1Node,
+  V1NodeStatus,
+  V1Pod,
+  V1PodStatus,
+  V1SubjectAccessReview,
+  V1TokenReview,
+} from '@kubernetes/client-node';
 import type { Observable } from 'rxjs';
 
 /** Thrown by a KubeApi call the API server refused or could not answer. */
@@ -54,6 +64,14 @@ export interface KubeApi {
   watchNodePods(nodeName: string): Observable<PodWatchEvent>;
 
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
+
+  /** The kubelet API's authentication and authorization (a node may create both, Node authorizer). */
+  createTokenReview(review: V1TokenReview): Promise<V1TokenReview>;
+  createSubjectAccessReview(review: V1SubjectAccessReview): Promise<V1SubjectAccessReview>;
+
+  /** The serving certificate's request (a node may create CSRs and read them back). */
+  createCertificateSigningRequest(csr: V1CertificateSigningRequest): Promise<V1CertificateSigningRequest>;
+  getCertificateSigningRequest(name: string): Promise<V1CertificateSigningRequest | undefined>;
 
   close(): void;
 }

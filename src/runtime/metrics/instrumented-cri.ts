@@ -21,6 +21,7 @@ export const OPERATION_TYPES = {
   listContainers: 'list_containers',
   containerStatus: 'container_status',
   execSync: 'exec_sync',
+  listContainerStats: 'list_container_stats',
   imageStatus: 'image_status',
   pullImage: 'pull_image',
 } as const satisfies Record<Exclude<keyof CriRuntime, 'containerEvents' | 'close'>, string>;
