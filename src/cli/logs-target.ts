@@ -136,4 +136,3 @@ export async function resolveTarget(o: LogsOptions): Promise<LogTarget> {
   }
   return { pod, container, containerDir, ...(current !== undefined ? { attempt: current } : {}), notices };
 }
-

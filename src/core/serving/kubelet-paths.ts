@@ -88,7 +88,8 @@ export function parsePodAccess(method: string, url: URL): PodAccessRequest | Pat
   if (!METHODS[kind].includes(method))
     return { kind: 'error', status: 405, message: `${method} is not allowed on /${kind}` };
   const [namespace, pod] = segments as [string, string];
-  const withUid = segments.length === Math.max(...SHAPES[kind]);
+  // The longer of two shapes carries the pod's uid (containerLogs has one shape, without).
+  const withUid = SHAPES[kind].length > 1 && segments.length === Math.max(...SHAPES[kind]);
   const uid = withUid ? segments[2] : undefined;
   const ref: PodRef = { namespace, pod, ...(uid !== undefined ? { uid } : {}) };
   const q = url.searchParams;
