@@ -238,30 +238,30 @@ describe('kubelet port pod-access routes (plain HTTP server, agent in process)',
 
   it('exec over WebSocket: stdout, stderr and the exit code; stdin; tty', async () => {
     const cmd = ['sh', '-c', 'echo out; echo err >&2; exit 3'].map((c) => `command=${encodeURIComponent(c)}`).join('&');
-    const s = await openChannelSession(`ws://${base}/exec/${web()}/main?${cmd}&stdout=1&stderr=1`);
+    const s = await openChannelSession(`ws://${base}/exec/${web()}/main?${cmd}&output=1&error=1`);
     await s.closed;
     assert.equal(s.received(1).toString(), 'out\n');
     assert.equal(s.received(2).toString(), 'err\n');
     assert.equal(exitCodeOf(s.received(3)), 3);
 
-    const ok = await openChannelSession(`ws://${base}/exec/${web()}/main?command=true&stdout=1`);
+    const ok = await openChannelSession(`ws://${base}/exec/${web()}/main?command=true&output=1`);
     await ok.closed;
     assert.equal(exitCodeOf(ok.received(3)), 0);
 
-    const echo = await openChannelSession(`ws://${base}/exec/${web()}/main?command=head&command=-n1&stdin=1&stdout=1`);
+    const echo = await openChannelSession(`ws://${base}/exec/${web()}/main?command=head&command=-n1&input=1&output=1`);
     echo.send(0, 'hello through stdin\n');
     await echo.closed;
     assert.equal(echo.received(1).toString(), 'hello through stdin\n');
 
     const tty = await openChannelSession(
-      `ws://${base}/exec/${web()}/main?command=sh&command=-c&command=${encodeURIComponent('test -t 0 && echo a-tty')}&stdin=1&stdout=1&tty=1`,
+      `ws://${base}/exec/${web()}/main?command=sh&command=-c&command=${encodeURIComponent('test -t 0 && echo a-tty')}&input=1&output=1&tty=1`,
     );
     await tty.closed;
     assert.match(tty.received(1).toString(), /a-tty/);
   });
 
   it('attach: the container’s output as it runs', async () => {
-    const s = await openChannelSession(`ws://${base}/attach/${web()}/ticker?stdout=1&stderr=1`);
+    const s = await openChannelSession(`ws://${base}/attach/${web()}/ticker?output=1&error=1`);
     await waitFor('ticks through attach', () => /tick-\d+\n/.test(s.received(1).toString()));
     s.close();
     await s.closed;
@@ -287,13 +287,13 @@ describe('kubelet port pod-access routes (plain HTTP server, agent in process)',
   });
 
   it('streaming paths: 400 without an upgrade, 404 for what is not this node’s static pod, 400 with no stream', async () => {
-    const plain = await get(`/exec/${web()}/main?command=true&stdout=1`);
+    const plain = await get(`/exec/${web()}/main?command=true&output=1`);
     assert.equal(plain.status, 400);
     assert.match(plain.body, /Upgrade request required/);
     for (const path of [
-      `/exec/default/elsewhere/main?command=true&stdout=1`,
-      `/exec/${web()}/nope?command=true&stdout=1`,
-      `/exec/${web()}/not-the-uid/main?command=true&stdout=1`,
+      `/exec/default/elsewhere/main?command=true&output=1`,
+      `/exec/${web()}/nope?command=true&output=1`,
+      `/exec/${web()}/not-the-uid/main?command=true&output=1`,
       `/portForward/default/elsewhere?port=80`,
     ]) {
       const refused = await openChannelSession(`ws://${base}${path}`).then(
@@ -310,7 +310,7 @@ describe('kubelet port pod-access routes (plain HTTP server, agent in process)',
     // The uid may be given: the static pod's.
     const pods = await node.sandboxes();
     const uid = pods.find((p) => p.metadata.name === node.podName('web'))!.metadata.uid;
-    const withUid = await openChannelSession(`ws://${base}/exec/${web()}/${uid}/main?command=true&stdout=1`);
+    const withUid = await openChannelSession(`ws://${base}/exec/${web()}/${uid}/main?command=true&output=1`);
     await withUid.closed;
     assert.equal(exitCodeOf(withUid.received(3)), 0);
   });

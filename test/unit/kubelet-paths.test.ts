@@ -15,7 +15,7 @@ describe('kubelet pod-access paths', () => {
   });
 
   it('exec and attach: with and without the uid, command parameters, streams', () => {
-    assert.deepEqual(parse('/exec/ns/web-n1/main?command=sh&command=-c&command=echo%20hi&stdout=1&stderr=1'), {
+    assert.deepEqual(parse('/exec/ns/web-n1/main?command=sh&command=-c&command=echo%20hi&output=1&error=1'), {
       kind: 'exec',
       namespace: 'ns',
       pod: 'web-n1',
@@ -23,7 +23,7 @@ describe('kubelet pod-access paths', () => {
       cmd: ['sh', '-c', 'echo hi'],
       streams: { stdin: false, stdout: true, stderr: true, tty: false },
     });
-    const withUid = parse('/attach/ns/web-n1/abc-123/main?stdin=1&tty=1&stderr=1', 'POST');
+    const withUid = parse('/attach/ns/web-n1/abc-123/main?input=1&tty=1&error=1', 'POST');
     assert.deepEqual(withUid, {
       kind: 'attach',
       namespace: 'ns',
@@ -37,7 +37,7 @@ describe('kubelet pod-access paths', () => {
   });
 
   it('a stream parameter is on only when it is 1; none on is 400', () => {
-    const r = parse('/exec/ns/p/c?command=x&stdout=true');
+    const r = parse('/exec/ns/p/c?command=x&output=true');
     assert.ok(r && r.kind === 'error' && r.status === 400, JSON.stringify(r));
     assert.match((r as { message: string }).message, /at least 1 of stdin, stdout, stderr/);
   });

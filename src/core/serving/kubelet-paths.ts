@@ -114,13 +114,16 @@ export function parsePodAccess(method: string, url: URL): PodAccessRequest | Pat
   }
 }
 
-/** The kubelet's remotecommand options: a stream is on when its parameter is `1`; tty drops stderr. */
+/**
+ * The kubelet's remotecommand options: `input`, `output`, `error` and `tty` (the API server's
+ * names for stdin, stdout, stderr), each on when `1`; a tty drops stderr.
+ */
 export function parseStreams(q: URLSearchParams): StreamOptions | PathError {
   const on = (name: string) => q.get(name) === '1';
   const tty = on('tty');
-  const stdin = on('stdin');
-  const stdout = on('stdout');
-  const stderr = on('stderr') && !tty;
+  const stdin = on('input');
+  const stdout = on('output');
+  const stderr = on('error') && !tty;
   if (!stdin && !stdout && !stderr) return badRequest('you must specify at least 1 of stdin, stdout, stderr');
   return { stdin, stdout, stderr, tty };
 }
