@@ -54,6 +54,13 @@ export class StreamProxy {
         this.sessions.delete(s);
       }
     };
+    // No session after all: the backend goes, the client gets the error and is no longer ours.
+    const refuse = (message: string) => {
+      backend.destroy();
+      for (const s of session) this.sessions.delete(s);
+      client.off('close', destroy);
+      writeRawError(client, 500, message);
+    };
     client.on('error', destroy);
     backend.on('error', () => undefined);
     client.once('close', destroy);
@@ -64,15 +71,11 @@ export class StreamProxy {
       if (head.length > 0) backend.write(head);
       answer = await readAnswerHead(backend, PROXY_LIMITS.answerTimeoutMs, PROXY_LIMITS.maxAnswerHeadBytes);
     } catch (err) {
-      backend.destroy();
-      this.sessions.delete(backend);
-      writeRawError(client, 500, `error proxying to the runtime's streaming server: ${(err as Error).message}`);
+      refuse(`error proxying to the runtime's streaming server: ${(err as Error).message}`);
       return;
     }
     if (answer.status !== 101 && answer.status < 400) {
-      backend.destroy();
-      this.sessions.delete(backend);
-      writeRawError(client, 500, `invalid upgrade response: status code ${answer.status}`);
+      refuse(`invalid upgrade response: status code ${answer.status}`);
       return;
     }
     client.write(answer.bytes);
