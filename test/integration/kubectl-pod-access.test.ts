@@ -1,24 +1,13 @@
 // kubectl logs, exec, attach and port-forward on a mirror pod, end to end: kubectl → the real
 // kube-apiserver (which proxies to the node's kubelet port with its kubelet-client certificate)
-// → the kubelet API server (HTTPS, client-certificate authentication) with the pod-access routes
-// → containerd's streaming server. The agent runs in process; its node's address is the test
-// bridge's gateway (the API server refuses to proxy to loopback).
+// → the agent's kubelet port (HTTPS, client-certificate authentication, SubjectAccessReview) with
+// the pod-access routes → containerd's streaming server. The node's address is the test bridge's
+// gateway (the API server refuses to proxy to loopback).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Subject } from 'rxjs';
-import { runAgent } from '../../src/agent.js';
-import { parseCommand } from '../../src/cli/flags.js';
-import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import { createKubeApi } from '../../src/runtime/kube/client.js';
-import { createPodAccessRoutes, type PodAccessRoutes } from '../../src/runtime/kubelet-api/pod-access-routes.js';
-import { createLogger } from '../../src/runtime/logger.js';
-import { openKubeletApi, type KubeletApi } from '../../src/serving/kubelet-api.js';
-import { LoopView } from '../../src/serving/loop-view.js';
 import { ControlPlane } from '../support/control-plane.js';
-import { IMAGE, TestNode, endpoint, waitFor } from '../support/harness.js';
+import { IMAGE, TestNode, waitFor } from '../support/harness.js';
 
 /** The test bridge's gateway (scripts/containerd.sh): the node's address, never another. */
 const NODE_IP = '10.203.0.1';
@@ -66,100 +55,30 @@ interface Run {
   stderr: string;
 }
 
-/** A free TCP port on the node's address (the kubelet API listens on it). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe('kubectl logs, exec, attach, port-forward through the API server and the kubelet port', () => {
   const cp = new ControlPlane();
   const node = new TestNode();
-  const stop = new Subject<void>();
-  let agent: Promise<void> | undefined;
-  let routes: PodAccessRoutes | undefined;
-  let kubeletApi: KubeletApi | undefined;
   const children: ChildProcess[] = [];
 
   before(async () => {
     await cp.start();
     await node.setup();
     const kubeconfig = await cp.nodeKubeconfig(node.nodeName);
-    const command = await parseCommand([
-      `--pod-manifest-path=${node.manifests}`,
-      `--container-runtime-endpoint=${endpoint()}`,
-      `--hostname-override=${node.nodeName}`,
-      `--pod-logs-dir=${node.logsDir}`,
-      `--root-dir=${node.rootDir}`,
-      `--kubeconfig=${kubeconfig}`,
-      `--node-ip=${NODE_IP}`,
-    ]);
-    if (command.kind !== 'run') throw new Error(`not a run: ${command.kind}`);
-    const cri = createCriRuntime(endpoint());
-    const version = await cri.version();
-    const log = await createLogger({ level: 'silent' });
-    const kube = createKubeApi(kubeconfig);
-    const view = new LoopView();
-    routes = createPodAccessRoutes({ cri, state: () => view.state, podLogsDir: node.logsDir, log });
-    const port = await freePort(NODE_IP);
-    kubeletApi = await openKubeletApi({
-      settings: {
-        address: NODE_IP,
-        port,
-        certDir: join(node.rootDir, 'pki'),
-        rotateServerCertificates: false,
-        clientCAFile: join(cp.dir, 'pki', 'ca.crt'),
-        authenticationTokenWebhook: false,
-        authenticationTokenWebhookCacheTtlMs: 0,
-        anonymousAuth: false,
-        authorizationMode: 'AlwaysAllow',
-        authorizationWebhookCacheAuthorizedTtlMs: 0,
-        authorizationWebhookCacheUnauthorizedTtlMs: 0,
-      },
-      nodeName: node.nodeName,
-      nodeAddresses: [NODE_IP],
-      rootDir: node.rootDir,
-      cri,
-      kube,
-      log,
-      statusContext: { nodeIP: NODE_IP, runtimeName: version.runtimeName },
-      routes: [routes],
-    });
-    agent = runAgent(
-      command.options,
-      {
-        cri,
-        log,
-        kube,
-        runtimeName: version.runtimeName,
-        runtimeVersion: version.runtimeVersion,
-        agentVersion: 'test',
-        watchers: [view.watch, kubeletApi.watcher],
-      },
-      stop,
-    ).finally(() => {
-      kube.close();
-      cri.close();
-    });
+    // 20000-32000, like the control plane's ports: below the ephemeral range.
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
     await node.writeManifest('web.yaml', WEB);
     await node.writeManifest('crash.yaml', CRASH);
-    await waitFor('the node registered', () => cp.kubectl('get', 'node', node.nodeName, '-o', 'name'), 30_000, 250);
-    // Where the API server finds the kubelet port (the Node's daemonEndpoints).
-    await cp.kubectl(
-      'patch',
-      'node',
-      node.nodeName,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { daemonEndpoints: { kubeletEndpoint: { Port: port } } } }),
-    );
+    // The agent as installed: the kubelet API with client certificates from the cluster's CA (the
+    // API server's kubelet-client certificate), authorized by SubjectAccessReview, self-signed.
+    await node.startAgent([
+      `--kubeconfig=${kubeconfig}`,
+      `--node-ip=${NODE_IP}`,
+      `--address=${NODE_IP}`,
+      `--port=${port}`,
+      `--client-ca-file=${cp.caFile}`,
+      '--rotate-server-certificates=false',
+      '--file-check-frequency=2s',
+    ]);
     await waitFor(
       'the web mirror running',
       async () => {
@@ -169,14 +88,20 @@ describe('kubectl logs, exec, attach, port-forward through the API server and th
       60_000,
       250,
     );
+    // The port listens once the bridge's address exists (the first pod-network pod made it).
+    await waitFor(
+      'the kubelet port reachable through the API server',
+      async () => {
+        const r = await kubectl(['logs', node.podName('web'), '-c', 'main', '--tail=1']);
+        return r.code === 0;
+      },
+      30_000,
+      500,
+    );
   });
 
   after(async () => {
     for (const c of children) c.kill('SIGKILL');
-    routes?.close();
-    await kubeletApi?.close();
-    stop.next();
-    await agent;
     await node.cleanup();
     await cp.stop();
   });
