@@ -380,7 +380,6 @@ start_apiserver() {
       --enable-admission-plugins=NodeRestriction \
       --kubelet-client-certificate="$D/pki/apiserver-kubelet-client.crt" \
       --kubelet-client-key="$D/pki/apiserver-kubelet-client.key" \
-      --kubelet-preferred-address-types=InternalIP,Hostname \
       --allow-privileged=true \
       --profiling=false \
       --endpoint-reconciler-type=none \

@@ -61,7 +61,8 @@ describe('kubectl logs, exec, attach, port-forward through the API server and th
   const children: ChildProcess[] = [];
 
   before(async () => {
-    await cp.start();
+    // The API server calls the node at its InternalIP (the Hostname, the node name, resolves nowhere).
+    await cp.start({ apiserverFlags: ['--kubelet-preferred-address-types=InternalIP'] });
     await node.setup();
     const kubeconfig = await cp.nodeKubeconfig(node.nodeName);
     // 20000-32000, like the control plane's ports: below the ephemeral range.
