@@ -15,6 +15,8 @@ import { createLogger } from './runtime/logger.js';
 import { openEndpoint } from './serving/endpoint.js';
 import { openKubeletApi, type KubeletApi } from './serving/kubelet-api.js';
 import type { KubeletApiRoutes } from './runtime/kubelet-api/routes.js';
+import { createPodAccessRoutes } from './runtime/kubelet-api/pod-access-routes.js';
+import { LoopView } from './serving/loop-view.js';
 import { createAgentMetrics } from './runtime/metrics/agent-metrics.js';
 import type { KubeApi } from './runtime/kube/types.js';
 import { createSystemdNotifier, takeNotifyEnvironment } from './runtime/systemd-notify.js';
@@ -159,8 +161,18 @@ async function main(argv: string[]): Promise<number> {
         ...(metrics ? { metrics: metrics.handler } : {}),
       })
     : undefined;
-  // The kubelet API's route sets besides the agent's own (logs, exec, attach, port-forward).
-  const kubeletApiRoutes: KubeletApiRoutes[] = [];
+  // The kubelet API's route sets besides the agent's own: logs, exec, attach, port-forward and run
+  // of the static pods, found in the loop's latest state.
+  const podAccessView = options.kubeletApi ? new LoopView() : undefined;
+  const podAccess =
+    podAccessView &&
+    createPodAccessRoutes({
+      cri: metrics ? metrics.instrumentCri(cri) : cri,
+      state: () => podAccessView.state,
+      podLogsDir: options.podLogsDir,
+      log,
+    });
+  const kubeletApiRoutes: KubeletApiRoutes[] = podAccess ? [podAccess] : [];
   let kubeletApi: KubeletApi | undefined;
   if (options.kubeletApi) {
     try {
@@ -199,12 +211,16 @@ async function main(argv: string[]): Promise<number> {
       watchers: [
         ...(endpoint ? [endpoint.watcher] : []),
         ...(kubeletApi ? [kubeletApi.watcher] : []),
+        ...(podAccessView ? [podAccessView.watch] : []),
         ...(systemd ? [systemdWatcher(systemd, { heartbeatPeriodMs: HEARTBEAT_PERIOD_MS, now: Date.now })] : []),
       ],
       ...(metrics ? { metrics } : {}),
     },
     stop,
-  ).finally(() => Promise.all([endpoint?.close(), kubeletApi?.close()]));
+  ).finally(() => {
+    podAccess?.close();
+    return Promise.all([endpoint?.close(), kubeletApi?.close()]);
+  });
   await systemd?.flush();
   await eventLog?.close();
   kube?.close();

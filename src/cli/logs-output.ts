@@ -1,17 +1,4 @@
-// How `staticlet logs` prints lines: the content, after the time with --timestamps, written to
-// this process's stdout with back-pressure.
-import type { LogLine } from '../runtime/pod-logs/cri-log-line.js';
-
-/** The lines as printed: the content, after the time with --timestamps. kubectl prints both streams to stdout. */
-export function renderLines(lines: readonly LogLine[], timestamps: boolean): Buffer {
-  const parts: Buffer[] = [];
-  for (const l of lines) {
-    if (timestamps) parts.push(Buffer.from(`${l.time} `, 'latin1'));
-    parts.push(l.content, NEWLINE);
-  }
-  return Buffer.concat(parts);
-}
-const NEWLINE = Buffer.from('\n');
+// Where `staticlet logs` prints: this process's stdout, with back-pressure.
 
 export type Output = (data: Buffer) => Promise<void> | void;
 

@@ -136,6 +136,3 @@ export async function resolveTarget(o: LogsOptions): Promise<LogTarget> {
   }
   return { pod, container, containerDir, ...(current !== undefined ? { attempt: current } : {}), notices };
 }
-
-export const logFilePath = (t: Pick<LogTarget, 'containerDir'>, attempt: number): string =>
-  join(t.containerDir, `${attempt}.log`);

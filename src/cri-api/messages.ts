@@ -210,6 +210,23 @@ export interface VersionInfo {
   runtimeApiVersion: string;
 }
 
+/** Which streams an Exec or Attach session carries. With `tty`, stderr is merged into stdout. */
+export interface StreamOptions {
+  readonly stdin: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  readonly tty: boolean;
+}
+
+export interface ExecRequest extends StreamOptions {
+  readonly containerId: string;
+  readonly cmd: readonly string[];
+}
+
+export interface AttachRequest extends StreamOptions {
+  readonly containerId: string;
+}
+
 /** A figure of a stats sample, with its time (int64 ns, as a decimal string). */
 export interface CpuUsage {
   timestamp: string;

@@ -7,6 +7,8 @@ import type {
   ContainerEvent,
   ContainerStats,
   ContainerStatus,
+  AttachRequest,
+  ExecRequest,
   ExecSyncResult,
   ImageStatus,
   PodSandbox,
@@ -51,6 +53,11 @@ export interface CriRuntime {
   execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult>;
   /** The runtime's CPU, memory and writable-layer figures of its containers (the kubelet API's /stats/summary). */
   listContainerStats(filter?: { labelSelector?: Record<string, string> }): Promise<ContainerStats[]>;
+
+  /** Exec, Attach, PortForward: each answers with a URL on the runtime's streaming server. */
+  exec(request: ExecRequest): Promise<string>;
+  attach(request: AttachRequest): Promise<string>;
+  portForward(podSandboxId: string, ports: readonly number[]): Promise<string>;
 
   /**
    * Server stream of container events. The returned observable-like handle errors with a

@@ -80,8 +80,15 @@ describe('staticlet logs', () => {
     assert.equal(ambiguous.code, 1);
     assert.equal(
       ambiguous.stderr,
-      `staticlet logs: a container name must be specified for pod ${node.podName('web')}, choose one of: [main side]\n`,
+      `staticlet logs: a container name must be specified for pod ${node.podName('web')}, choose one of: [main side] (or give --pod-manifest-path or --config, and the default container is chosen as kubectl does)\n`,
     );
+    // With the manifest, kubectl's default: the first container, and a notice of the choice.
+    const defaulted = await logs('web', `--pod-manifest-path=${node.manifests}`, '--tail=1');
+    assert.deepEqual(defaulted, {
+      code: 0,
+      stdout: 'line-3\n',
+      stderr: 'Defaulted container "main" out of: main, side\n',
+    });
     const noPrevious = await logs('web', '-c', 'main', '-p');
     assert.equal(noPrevious.code, 1);
     assert.equal(

@@ -47,6 +47,9 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<CriMethod, number>> = {
   ListContainers: 30 * SECOND,
   ContainerStatus: 30 * SECOND,
   ExecSync: 30 * SECOND,
+  Exec: 30 * SECOND,
+  Attach: 30 * SECOND,
+  PortForward: 30 * SECOND,
   ListContainerStats: 30 * SECOND,
   ImageStatus: 30 * SECOND,
   PullImage: 2 * MINUTE,
@@ -64,6 +67,13 @@ export interface CriClientOptions {
    * CPU per call, see bench/cri-calls.ts), or `grpc-js`. The event stream is always grpc-js.
    */
   unaryTransport?: UnaryTransport;
+}
+
+/** A streaming call's answer: the URL on the runtime's streaming server, never empty. */
+function streamingUrl(method: CriMethod, res: unknown): string {
+  const url = field(res, 'url');
+  if (!url) throw new CriError(method, 'INTERNAL', 'runtime returned an empty streaming URL');
+  return url;
 }
 
 export type UnaryTransport = 'http2' | 'grpc-js';
@@ -178,6 +188,34 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
         timeouts.ExecSync + t * SECOND,
       );
       return execSyncFromProto(res);
+    },
+
+    async exec(request) {
+      const res = await unary('Exec', {
+        containerId: request.containerId,
+        cmd: [...request.cmd],
+        tty: request.tty,
+        stdin: request.stdin,
+        stdout: request.stdout,
+        stderr: request.stderr,
+      });
+      return streamingUrl('Exec', res);
+    },
+
+    async attach(request) {
+      const res = await unary('Attach', {
+        containerId: request.containerId,
+        tty: request.tty,
+        stdin: request.stdin,
+        stdout: request.stdout,
+        stderr: request.stderr,
+      });
+      return streamingUrl('Attach', res);
+    },
+
+    async portForward(podSandboxId, ports) {
+      const res = await unary('PortForward', { podSandboxId, port: [...ports] });
+      return streamingUrl('PortForward', res);
     },
 
     async listContainerStats(filter) {

@@ -21,6 +21,9 @@ export type CriMethod =
   | 'ListContainers'
   | 'ContainerStatus'
   | 'ExecSync'
+  | 'Exec'
+  | 'Attach'
+  | 'PortForward'
   | 'ListContainerStats'
   | 'ImageStatus'
   | 'PullImage';
@@ -39,6 +42,9 @@ const SERVICE_OF: Record<CriMethod | 'GetContainerEvents', 'RuntimeService' | 'I
   ListContainers: 'RuntimeService',
   ContainerStatus: 'RuntimeService',
   ExecSync: 'RuntimeService',
+  Exec: 'RuntimeService',
+  Attach: 'RuntimeService',
+  PortForward: 'RuntimeService',
   ListContainerStats: 'RuntimeService',
   GetContainerEvents: 'RuntimeService',
   ImageStatus: 'ImageService',
