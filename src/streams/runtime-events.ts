@@ -9,11 +9,14 @@ import type { EventBody } from '../core/model/events.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
 import type { ExpectedExits } from '../runtime/expected-exits.js';
 import type { CriRuntime } from '../cri-api/runtime-service.js';
+import type { ContainerEvent } from '../cri-api/messages.js';
+import { nanosToMillis } from '../runtime/cri/observations.js';
 
 export type EventSourceKind = 'cri' | 'containerd' | 'none';
 
 /** A runtime event: something changed (look again), with the facts of a main process's exit
- * where the stream carries them (containerd's TaskExit does; our CRI subset does not). */
+ * where the stream carries them (containerd's TaskExit does; a CRI stop event does when the runtime
+ * sends the container's status with it, as CRI-O does). */
 export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
 }
@@ -41,8 +44,17 @@ export function runtimeContainerEvents(
   onChoice: (kind: EventSourceKind, why: string) => void,
 ): Observable<RuntimeSignal> {
   const criEvents = new Observable<RuntimeSignal>((subscriber) => {
+    // The CRI stream says nothing until its first event (a runtime without it fails at once),
+    // so that event is when the choice is known.
+    let chosen = false;
     const sub = cri.containerEvents().subscribe({
-      next: () => subscriber.next({}),
+      next: (event) => {
+        if (!chosen) {
+          chosen = true;
+          onChoice('cri', "using the CRI's GetContainerEvents stream, with the relist as a safety net");
+        }
+        subscriber.next(signalOfCriEvent(event));
+      },
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
@@ -77,6 +89,21 @@ export function runtimeContainerEvents(
     }),
     resubscribe,
   );
+}
+
+/** A CRI event as a signal: a stop's exit facts when the event carries the container's status,
+ * exited (a runtime that sends no statuses gives a bare "look again"). */
+function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
+  const status = e.containerStatus;
+  if (e.eventType !== 'CONTAINER_STOPPED_EVENT' || status?.state !== 'CONTAINER_EXITED') return {};
+  const finishedAt = nanosToMillis(status.finishedAt);
+  return {
+    exit: {
+      containerId: e.containerId,
+      exitCode: status.exitCode,
+      ...(finishedAt !== undefined ? { finishedAt } : {}),
+    },
+  };
 }
 
 /** A containerd task event as a signal: an exit's facts only for the container's main process
