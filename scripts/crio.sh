@@ -129,6 +129,7 @@ pinns_path = "$bin/pinns"
 irqbalance_config_file = "$dir/lib/irqbalance"
 irqbalance_config_restore_file = "disable"
 enable_pod_events = true
+enable_criu_support = false
 log_level = "info"
 
 [crio.runtime.runtimes.runc]

@@ -91,7 +91,6 @@ start=$(date +%s)
   # What `crio version` reports (the Makefile sets buildDate; gitCommit/version come from
   # the module's build info, plus these).
   ldflags="-s -w -X github.com/cri-o/cri-o/internal/version.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  [[ -z "$crio_commit" ]] || ldflags+=" -X github.com/cri-o/cri-o/internal/version.gitCommit=$crio_commit"
 
   for b in crio copyimg; do
     [[ ! -x "$BIN/$b" ]] || continue

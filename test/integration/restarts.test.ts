@@ -186,7 +186,7 @@ spec:
         foreign,
         {
           metadata: { name: 'x', attempt: 0 },
-          image: { image: IMAGE },
+          image: { image: IMAGE, userSpecifiedImage: IMAGE },
           command: ['sleep', '3600'],
           args: [],
           workingDir: '',
