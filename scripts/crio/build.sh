@@ -55,7 +55,6 @@ start=$(date +%s)
     die "cannot download github.com/cri-o/cri-o@$CRIO_VERSION from the module proxy"
   json_field() { sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}\$/\1/p" <<<"$1" | head -n1; }
   mod_dir="$(json_field "$dl_json" Dir)"
-  crio_commit="$(json_field "$dl_json" Hash)"
   [[ -f "$mod_dir/go.mod" ]] || die "no go.mod for github.com/cri-o/cri-o@$CRIO_VERSION"
   # A dependency's replace directives do not apply to a wrapper: copy them.
   replaces="$(awk '/^replace \($/ { r = 1; next } r && /^\)/ { r = 0 } r { print } /^replace [^(]/ { sub(/^replace /, ""); print }' "$mod_dir/go.mod")"
@@ -88,8 +87,8 @@ start=$(date +%s)
     mv "$SRC/go.mod.in.tmp" "$SRC/go.mod.in"
   fi
 
-  # What `crio version` reports (the Makefile sets buildDate; gitCommit/version come from
-  # the module's build info, plus these).
+  # The build date `crio version` reports, as the Makefile sets it (version and commit come from
+  # the module's own build info).
   ldflags="-s -w -X github.com/cri-o/cri-o/internal/version.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
   for b in crio copyimg; do
