@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Private containerd instance for tests and the example.
 #
-# Usage: scripts/containerd.sh start DIR   # start; socket at DIR/containerd.sock
-#        scripts/containerd.sh stop DIR    # stop, clean up, remove DIR
+# Usage: scripts/containerd.sh start DIR     # start; socket at DIR/containerd.sock
+#        scripts/containerd.sh restart DIR   # stop containerd only (its containers keep running), start it again
+#        scripts/containerd.sh stop DIR      # stop, clean up, remove DIR
+#
+# Env:
+#   STATICLET_CONTAINERD  which containerd `start` runs: 1 (default) is Debian's containerd 1.6 and
+#                         runc from apt; 2 is containerd 2.x and its runc, built from the Go module
+#                         proxy by scripts/containerd2/build.sh (cached; minutes the first time).
+#                         DIR remembers it (DIR/containerd.version, DIR/bin), so restart, stop and
+#                         scripts/images.sh follow.
 #
 # Everything the instance owns (root, state, sockets, runc state, CNI config,
 # netns mounts, log) lives under DIR, so several instances with different DIRs
@@ -25,8 +33,38 @@ readonly START_TIMEOUT_S=20
 readonly STOP_TIMEOUT_S=5
 
 usage() {
-  echo "usage: $0 start DIR | stop DIR" >&2
+  echo "usage: $0 start DIR | restart DIR | stop DIR   (env STATICLET_CONTAINERD=1|2 picks the version for start)" >&2
   exit 2
+}
+
+# ---------------------------------------------------------------- versions
+
+# Set by choose_version: the major version and where its binaries are (empty: from PATH, i.e. apt).
+CONTAINERD_MAJOR=1
+CONTAINERD_BIN=""
+
+# choose_version MAJOR : 1 = apt's containerd 1.6, 2 = our build of 2.x (built here if missing).
+choose_version() {
+  case "$1" in
+  1) CONTAINERD_MAJOR=1 CONTAINERD_BIN="" ;;
+  2)
+    CONTAINERD_MAJOR=2
+    CONTAINERD_BIN="$(bash "$(dirname "${BASH_SOURCE[0]}")/containerd2/build.sh")" || die "cannot build containerd 2.x"
+    ;;
+  *) die "STATICLET_CONTAINERD must be 1 or 2, not '$1'" ;;
+  esac
+}
+
+# The version DIR was started with (1 when it does not say).
+recorded_version() {
+  local v
+  v="$(cat "$1/containerd.version" 2>/dev/null || true)"
+  echo "${v:-1}"
+}
+
+# Binary NAME of the chosen version: ours for 2.x, PATH's (apt's) for 1.6.
+bin_of() {
+  if [[ -n "$CONTAINERD_BIN" ]]; then echo "$CONTAINERD_BIN/$1"; else echo "$1"; fi
 }
 
 # ---------------------------------------------------------------- helpers
@@ -72,8 +110,8 @@ looks_like_instance_dir() {
   for entry in "$dir"/* "$dir"/.[!.]*; do
     [[ -e "$entry" || -L "$entry" ]] || continue
     case "$(basename "$entry")" in
-    certs.d | cni | config.toml | config.toml.tmp | containerd.log | containerd.pid | \
-      containerd.sock | containerd.sock.ttrpc | opt | root | runc | state) ;;
+    bin | certs.d | cni | config.toml | config.toml.tmp | containerd.log | containerd.pid | \
+      containerd.sock | containerd.sock.ttrpc | containerd.version | opt | root | runc | state) ;;
     *) return 1 ;;
     esac
   done
@@ -82,11 +120,10 @@ looks_like_instance_dir() {
 
 # ---------------------------------------------------------------- config
 
-write_config() {
-  local dir="$1" overrides
-  # section <TAB> key <TAB> value, applied to `containerd config default`.
-  overrides="$(
-    cat <<EOF
+# Overrides for containerd 1.6's `config default` (config version 2).
+overrides_v1() {
+  local dir="$1"
+  cat <<EOF
 	root	"$dir/root"
 	state	"$dir/state"
 	oom_score	0
@@ -110,7 +147,46 @@ plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options	SystemdCgro
 plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options	Root	"$dir/runc"
 plugins."io.containerd.internal.v1.opt"	path	"$dir/opt"
 EOF
-  )"
+}
+
+# Overrides for containerd 2.x's `config default` (config version 3): the CRI plugin is split
+# into cri.v1.images (snapshotter, sandbox image, registry), cri.v1.runtime (runtimes, CNI, the
+# OCI knobs) and grpc.v1.cri (only the streaming server is left there).
+overrides_v2() {
+  local dir="$1"
+  cat <<EOF
+	root	"$dir/root"
+	state	"$dir/state"
+	oom_score	0
+	imports	[]
+grpc	address	"$dir/containerd.sock"
+ttrpc	address	"$dir/containerd.sock.ttrpc"
+debug	address	""
+metrics	address	""
+plugins.'io.containerd.cri.v1.images'	snapshotter	"overlayfs"
+plugins.'io.containerd.cri.v1.images'.pinned_images	sandbox	"$SANDBOX_IMAGE"
+plugins.'io.containerd.cri.v1.images'.registry	config_path	"$dir/certs.d"
+plugins.'io.containerd.cri.v1.runtime'	restrict_oom_score_adj	true
+plugins.'io.containerd.cri.v1.runtime'	netns_mounts_under_state_dir	true
+plugins.'io.containerd.cri.v1.runtime'.containerd	default_runtime_name	"runc"
+plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc	runtime_type	"io.containerd.runc.v2"
+plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options	BinaryName	"$CONTAINERD_BIN/runc"
+plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options	SystemdCgroup	false
+plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options	Root	"$dir/runc"
+plugins.'io.containerd.cri.v1.runtime'.cni	bin_dirs	["$CNI_BIN_DIR"]
+plugins.'io.containerd.cri.v1.runtime'.cni	conf_dir	"$dir/cni"
+plugins.'io.containerd.grpc.v1.cri'	stream_server_address	"127.0.0.1"
+plugins.'io.containerd.grpc.v1.cri'	stream_server_port	"0"
+plugins.'io.containerd.internal.v1.opt'	path	"$dir/opt"
+plugins.'io.containerd.nri.v1.nri'	disable	true
+plugins.'io.containerd.transfer.v1.local'	config_path	"$dir/certs.d"
+EOF
+}
+
+write_config() {
+  local dir="$1" overrides
+  # section <TAB> key <TAB> value, applied to `containerd config default`.
+  overrides="$("overrides_v$CONTAINERD_MAJOR" "$dir")"
   # restrict_oom_score_adj: writing a negative oom_score_adj is denied on these
   #   machines, so without it every sandbox fails.
   # netns_mounts_under_state_dir: pod netns mounts go under DIR, not /var/run/netns,
@@ -118,12 +194,14 @@ EOF
   # runc Root under DIR: stop can list and kill exactly this instance's containers.
   # opt path: the default /opt/containerd is shared by the whole machine.
   # registry config_path: see write_registry_hosts.
+  # 2.x only: imports = [] so the machine's /etc/containerd/conf.d is not read; BinaryName: our
+  #   runc, not apt's 1.1; NRI off, as its socket /var/run/nri/nri.sock would be shared.
   # The awk edits keys inside their [section] and fails if one is not found, so a
   # changed default config is noticed instead of silently ignored.
   {
     echo "$CONFIG_MARKER"
-    echo "# generated by scripts/containerd.sh from 'containerd config default'"
-    containerd config default | awk -F '\t' '
+    echo "# generated by scripts/containerd.sh from 'containerd config default' (containerd $CONTAINERD_MAJOR)"
+    "$(bin_of containerd)" config default | awk -F '\t' '
       NR == FNR { want[$1 SUBSEP $2] = $3; order[++n] = $1 SUBSEP $2; next }
       {
         line = $0
@@ -183,10 +261,18 @@ cmd_start() {
   fi
 
   ensure_apt_packages containerd runc containernetworking-plugins iptables iproute2 util-linux
+  # A DIR keeps the version it was started with (restart, or a rerun after a crash).
+  if [[ -f "$dir/containerd.version" ]]; then
+    choose_version "$(recorded_version "$dir")"
+  else
+    choose_version "${STATICLET_CONTAINERD:-1}"
+  fi
+  local ctr
+  ctr="$(bin_of ctr)"
 
   # Already running (e.g. a rerun after a crashed test): keep it.
   if [[ -n "$(containerd_pids_for_config "$dir/config.toml")" ]] &&
-    timeout 5 ctr -a "$sock" version >/dev/null 2>&1; then
+    timeout 5 "$ctr" -a "$sock" version >/dev/null 2>&1; then
     log "already running: $sock"
     return 0
   fi
@@ -195,24 +281,29 @@ cmd_start() {
     die "the overlay filesystem is not available (needed by the overlayfs snapshotter)"
 
   mkdir -p "$dir"/{root,state,runc,opt,cni}
+  echo "$CONTAINERD_MAJOR" >"$dir/containerd.version"
+  # DIR/bin: the binaries of this instance, for stop (runc) and scripts/images.sh (ctr).
+  rm -f "$dir/bin"
+  if [[ -n "$CONTAINERD_BIN" ]]; then ln -s "$CONTAINERD_BIN" "$dir/bin"; fi
   write_config "$dir"
   write_cni_conflist "$dir"
   write_registry_hosts "$dir"
   rm -f "$sock" "$sock.ttrpc"
 
-  log "starting containerd in $dir"
+  log "starting containerd $CONTAINERD_MAJOR.x ($(bin_of containerd)) in $dir"
+  # PATH: containerd finds its shim there, and the shim its runc (BinaryName says it too).
   # setsid: own session, so a Ctrl-C in the caller's terminal does not reach it.
   # All stdio redirected: callers capturing our output must not wait on containerd.
   # (A background job of a script is no process group leader, so setsid execs
   # in place and $! is containerd's own pid.)
-  setsid containerd --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1 &
+  PATH="${CONTAINERD_BIN:+$CONTAINERD_BIN:}$PATH" setsid "$(bin_of containerd)" --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1 &
   pid=$!
   echo "$pid" >"$dir/containerd.pid"
 
   deadline=$((SECONDS + START_TIMEOUT_S))
   # ctr blocks until its own timeout when the socket does not exist yet, so only
   # ask once the socket file is there.
-  until [[ -S "$sock" ]] && timeout 2 ctr -a "$sock" version >/dev/null 2>&1; do
+  until [[ -S "$sock" ]] && timeout 2 "$ctr" -a "$sock" version >/dev/null 2>&1; do
     if ! is_alive "$pid"; then
       log "containerd exited during startup; log tail:"
       tail -n 30 "$dir/containerd.log" >&2 || true
@@ -228,7 +319,7 @@ cmd_start() {
   done
 
   # A CRI plugin that failed to initialise still leaves the socket answering.
-  cri_status="$(ctr -a "$sock" plugins ls 2>/dev/null |
+  cri_status="$("$ctr" -a "$sock" plugins ls 2>/dev/null |
     awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { print $NF }')"
   if [[ "$cri_status" != ok ]]; then
     log "CRI plugin status is '${cri_status:-missing}'; log tail:"
@@ -280,11 +371,14 @@ cmd_stop() {
   # 3. Containers: containerd leaves them running when it exits. runc state for
   #    CRI containers is under DIR/runc/<ns>; containers created with plain ctr
   #    use the machine-wide default root, found via this instance's task bundles.
-  if command -v runc >/dev/null 2>&1; then
+  # The runc that made them (2.x: ours, in DIR/bin).
+  local runc=runc
+  [[ -x "$dir/bin/runc" ]] && runc="$dir/bin/runc"
+  if command -v "$runc" >/dev/null 2>&1; then
     for f in "$dir"/runc/*/; do
       [[ -d "$f" ]] || continue
-      for id in $(runc --root "$f" list -q 2>/dev/null); do
-        runc --root "$f" delete --force "$id" >/dev/null 2>&1 || true
+      for id in $("$runc" --root "$f" list -q 2>/dev/null); do
+        "$runc" --root "$f" delete --force "$id" >/dev/null 2>&1 || true
       done
     done
     for f in "$dir"/state/io.containerd.runtime.v2.task/*/*/; do
@@ -292,7 +386,7 @@ cmd_stop() {
       id="$(basename "$f")"
       ns="$(basename "$(dirname "$f")")"
       if [[ -d "/run/containerd/runc/$ns/$id" ]]; then
-        runc --root "/run/containerd/runc/$ns" delete --force "$id" >/dev/null 2>&1 || true
+        "$runc" --root "/run/containerd/runc/$ns" delete --force "$id" >/dev/null 2>&1 || true
       fi
     done
   fi
@@ -346,11 +440,38 @@ cmd_stop() {
   log "stopped: $dir"
 }
 
+# ---------------------------------------------------------------- restart
+
+# containerd only: its shims and containers keep running, and the new containerd takes them up
+# again, as after a runtime upgrade or crash on a real node. The clients' streams break.
+cmd_restart() {
+  local dir pids live=() f
+  dir="$(abs_dir "$1")"
+  check_dir "$dir"
+  [[ "$(head -n1 "$dir/config.toml" 2>/dev/null || true)" == "$CONFIG_MARKER" ]] ||
+    die "$dir is not a directory made by '$0 start'"
+  pids="$(
+    {
+      cat "$dir/containerd.pid" 2>/dev/null || true
+      containerd_pids_for_config "$dir/config.toml"
+    } | sort -u
+  )"
+  for f in $pids; do
+    if proc_args "$f" | grep -qxF -- "$dir/config.toml"; then live+=("$f"); fi
+  done
+  if ((${#live[@]})); then
+    log "stopping containerd (pid ${live[*]}) for a restart"
+    kill_and_wait "$STOP_TIMEOUT_S" "${live[@]}"
+  fi
+  cmd_start "$dir"
+}
+
 # ---------------------------------------------------------------- main
 
 (($# == 2)) || usage
 case "$1" in
 start) cmd_start "$2" ;;
+restart) cmd_restart "$2" ;;
 stop) cmd_stop "$2" ;;
 *) usage ;;
 esac

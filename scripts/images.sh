@@ -157,8 +157,11 @@ fi
 
 # ---------------------------------------------------------------- import
 
-timeout 10 ctr -a "$SOCKET" version >/dev/null 2>&1 || die "containerd does not answer on $SOCKET"
-present="$(ctr -a "$SOCKET" -n "$NAMESPACE" images ls -q)"
+# The ctr of the instance's own version when scripts/containerd.sh made it (DIR/bin/ctr for 2.x).
+ctr=ctr
+[[ -x "$(dirname "$SOCKET")/bin/ctr" ]] && ctr="$(dirname "$SOCKET")/bin/ctr"
+timeout 10 "$ctr" -a "$SOCKET" version >/dev/null 2>&1 || die "containerd does not answer on $SOCKET"
+present="$("$ctr" -a "$SOCKET" -n "$NAMESPACE" images ls -q)"
 for pair in "$BUSYBOX_IMAGE:busybox.tar" "$PAUSE_IMAGE:pause.tar"; do
   name="${pair%:*}"
   file="$cache/${pair##*:}"
@@ -167,7 +170,7 @@ for pair in "$BUSYBOX_IMAGE:busybox.tar" "$PAUSE_IMAGE:pause.tar"; do
     continue
   fi
   log "importing $name"
-  ctr -a "$SOCKET" -n "$NAMESPACE" images import "$file" >&2
-  ctr -a "$SOCKET" -n "$NAMESPACE" images ls -q | grep -qxF -- "$name" ||
+  "$ctr" -a "$SOCKET" -n "$NAMESPACE" images import "$file" >&2
+  "$ctr" -a "$SOCKET" -n "$NAMESPACE" images ls -q | grep -qxF -- "$name" ||
     die "import of $file did not create $name"
 done

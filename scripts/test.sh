@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one: installs what is missing (apt packages,
-# node modules, crictl, kube-apiserver and etcd, the upstream CRI proto), starts a private containerd with the test images,
-# runs the unit and integration tests in one node test run, and cleans up even when a test fails.
+# node modules, crictl, kube-apiserver and etcd, containerd 2.x and its runc, the upstream CRI
+# proto), then for each runtime of the matrix starts a private containerd with the test images and
+# runs the tests on it, and cleans up even when a test fails. A failure on any runtime fails the
+# run; the summary at the end names the runtime.
 #
 # Usage: scripts/test.sh [TEST-FILE...]   (default: every test under test/unit and test/integration)
 #
-# CRI-O: after the containerd run, a private CRI-O (scripts/crio.sh, built from the Go module proxy
-# the first time) runs the integration files proven on it (CRIO_FILES below). STATICLET_TEST_CRIO:
-#   auto (default)  CRIO_FILES on CRI-O after a full run; nothing more when files are named
-#   1               also after a run of named files: those of them in CRIO_FILES, or all if none is
-#   only            the named files (or CRIO_FILES) on CRI-O alone, no containerd run
-#   0               never
+# Env:
+#   STATICLET_TEST_RUNTIMES  comma-separated, in order (default: containerd1,containerd2,crio):
+#                            containerd1 = Debian's containerd 1.6, containerd2 = containerd 2.x
+#                            built by scripts/containerd2/build.sh, crio = CRI-O built by
+#                            scripts/crio/build.sh (scripts/crio.sh). The unit tests run on the first
+#                            only (they touch no runtime); the integration tests on each, on crio
+#                            only those in CRIO_FILES below.
+#   STATICLET_TEST_CRIO_FILES  space-separated: another set of integration files for crio.
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -20,7 +24,9 @@ cd "$STATICLET_ROOT"
 [[ $(id -u) -eq 0 ]] || die "the integration tests run containers: run as root"
 
 # systemd: systemd-notify and systemd-analyze; python3 holds the notify socket in the tests.
-ensure_apt_packages containerd runc containernetworking-plugins busybox-static iptables iproute2 systemd python3
+# libseccomp-dev and gcc: runc for containerd 2.x is built with cgo and seccomp.
+ensure_apt_packages containerd runc containernetworking-plugins busybox-static iptables iproute2 systemd python3 \
+  libseccomp-dev gcc
 ensure_node_modules
 log "type-checking and building"
 npm run --silent build
@@ -37,54 +43,80 @@ STATICLET_CRICTL="$(bash scripts/tools.sh crictl)"
 STATICLET_CRI_API_PROTO="$(bash scripts/tools.sh cri-api-proto)"
 export STATICLET_CRICTL STATICLET_CRI_API_PROTO
 
-# The integration files that run on CRI-O too (see docs/development.md#cri-o).
-CRIO_FILES=(test/integration/lifecycle.test.ts test/integration/restarts.test.ts
-  test/integration/probes-hooks.test.ts test/integration/cri-client.test.ts)
-crio_mode="${STATICLET_TEST_CRIO:-auto}"
-[[ "$crio_mode" =~ ^(auto|0|1|only)$ ]] || die "STATICLET_TEST_CRIO must be auto, 0, 1 or only, not '$crio_mode'"
-crio_files=()
-if (($# == 0)); then
-  [[ "$crio_mode" == 0 ]] || crio_files=("${CRIO_FILES[@]}")
-elif [[ "$crio_mode" == only ]]; then
-  crio_files=("$@")
-elif [[ "$crio_mode" == 1 ]]; then
-  for f in "$@"; do
-    for c in "${CRIO_FILES[@]}"; do [[ "$f" == "$c" || "$f" == "./$c" ]] && crio_files+=("$f"); done
-  done
-  ((${#crio_files[@]})) || crio_files=("$@")
+if [[ $# -gt 0 ]]; then
+  files=("$@")
+else
+  files=(test/unit/*.test.ts test/integration/*.test.ts)
 fi
+unit=() integration=()
+for f in "${files[@]}"; do
+  case "$f" in
+  test/unit/* | ./test/unit/*) unit+=("$f") ;;
+  *) integration+=("$f") ;;
+  esac
+done
 
-run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
-crio_dir=""
+# The integration files proven on CRI-O (see docs/development.md#cri-o); the others use containerd
+# itself (ctr, its restart, its task events) or have not been tried there.
+read -r -a crio_set <<<"${STATICLET_TEST_CRIO_FILES:-test/integration/lifecycle.test.ts test/integration/restarts.test.ts test/integration/probes-hooks.test.ts test/integration/cri-client.test.ts}"
+
+IFS=, read -r -a runtimes <<<"${STATICLET_TEST_RUNTIMES:-containerd1,containerd2,crio}"
+((${#runtimes[@]} > 0)) || die "STATICLET_TEST_RUNTIMES is empty"
+for runtime in "${runtimes[@]}"; do
+  case "$runtime" in
+  containerd1) ;;
+  # Built before any test runs (cached; minutes the first time), not in the middle of the matrix.
+  containerd2) ((${#integration[@]} == 0)) || bash scripts/containerd2/build.sh >/dev/null ;;
+  crio) ((${#integration[@]} == 0)) || bash scripts/crio/build.sh >/dev/null ;;
+  *) die "unknown runtime '$runtime' in STATICLET_TEST_RUNTIMES (want containerd1, containerd2, crio)" ;;
+  esac
+done
+
+run_dir="" run_script=""
 cleanup() {
-  bash scripts/containerd.sh stop "$run_dir" || true
-  [[ -z "$crio_dir" ]] || bash scripts/crio.sh stop "$crio_dir" || true
+  if [[ -n "$run_dir" ]]; then bash "$run_script" stop "$run_dir" || true; fi
 }
 trap cleanup EXIT
 
-if [[ "$crio_mode" != only ]]; then
-  bash scripts/containerd.sh start "$run_dir"
-  bash scripts/images.sh "$run_dir/containerd.sock"
-  export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock" STATICLET_TEST_RUNTIME=containerd
-
-  if [[ $# -gt 0 ]]; then
-    files=("$@")
-  else
-    files=(test/unit/*.test.ts test/integration/*.test.ts)
+failed=() summary=()
+for i in "${!runtimes[@]}"; do
+  runtime="${runtimes[$i]}"
+  these=("${integration[@]}")
+  if [[ "$runtime" == crio ]]; then
+    these=()
+    for f in "${integration[@]}"; do
+      for c in "${crio_set[@]}"; do [[ "${f#./}" == "$c" ]] && these+=("$f"); done
+    done
   fi
-  log "running ${#files[@]} test files"
+  ((i > 0)) || these=("${unit[@]}" "${these[@]}")
+  ((${#these[@]} > 0)) || continue
+  run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
+  if [[ "$runtime" == crio ]]; then
+    # Test images copied into its storage at start; STATICLET_TEST_RUNTIME as the CRI names it.
+    run_script=scripts/crio.sh
+    bash "$run_script" start "$run_dir"
+    unset STATICLET_TEST_CONTAINERD_DIR
+    export STATICLET_TEST_RUNTIME=cri-o STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/crio.sock"
+  else
+    run_script=scripts/containerd.sh
+    STATICLET_CONTAINERD="${runtime#containerd}" bash "$run_script" start "$run_dir"
+    bash scripts/images.sh "$run_dir/containerd.sock"
+    # The runtime's name for tests that differ by it, and its directory for those that restart it.
+    export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$run_dir"
+    export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock"
+  fi
+  log "[$runtime] running ${#these[@]} test files"
+  started=$SECONDS
   # One file at a time: the integration tests share one containerd and the machine has 2 cores.
-  node --import tsx --test --test-concurrency=1 "${files[@]}"
-fi
+  if node --import tsx --test --test-concurrency=1 "${these[@]}"; then
+    summary+=("$runtime: passed (${#these[@]} files, $((SECONDS - started)) s)")
+  else
+    failed+=("$runtime")
+    summary+=("$runtime: FAILED (${#these[@]} files, $((SECONDS - started)) s)")
+  fi
+  bash "$run_script" stop "$run_dir" || true
+  run_dir=""
+done
 
-if ((${#crio_files[@]})); then
-  crio_dir="$(mktemp -d /tmp/staticlet-crio.XXXXXX)"
-  crio_t0=$SECONDS
-  bash scripts/crio.sh start "$crio_dir"
-  log "running ${#crio_files[@]} test files on CRI-O"
-  STATICLET_TEST_CRI_ENDPOINT="unix://$crio_dir/crio.sock" STATICLET_TEST_RUNTIME=cri-o \
-    node --import tsx --test --test-concurrency=1 "${crio_files[@]}"
-  bash scripts/crio.sh stop "$crio_dir"
-  crio_dir=""
-  log "CRI-O block: $((SECONDS - crio_t0)) s"
-fi
+for line in "${summary[@]}"; do log "$line"; done
+((${#failed[@]} == 0)) || die "tests failed on: ${failed[*]}"

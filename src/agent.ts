@@ -2,6 +2,7 @@
 import {
   asyncScheduler,
   connect,
+  distinctUntilChanged,
   EMPTY,
   Subject,
   filter,
@@ -9,6 +10,7 @@ import {
   type Observable,
   share,
   type SchedulerLike,
+  tap,
 } from 'rxjs';
 import type { AgentOptions } from './cli/options.js';
 import { isApiAction, type Action, type ApiAction, type RuntimeAction } from './core/model/actions.js';
@@ -31,8 +33,16 @@ import type { Logger } from './runtime/logger.js';
 import { nodeManifestFs } from './runtime/manifest-fs.js';
 import { manifestDirectory } from './streams/manifest-dir.js';
 import { manifestUrl } from './streams/manifest-url.js';
-import { runtimeContainerEvents, runtimeExits, withoutExpectedExits } from './streams/runtime-events.js';
+import {
+  runtimeContainerEvents,
+  runtimeEvents,
+  runtimeExits,
+  streamHealth,
+  withoutExpectedExits,
+} from './streams/runtime-events.js';
+import { dropEventsOnFault } from './streams/fault-drop-events.js';
 import { runtimeRelist } from './streams/runtime-relist.js';
+import { SAFETY_NET_FACTOR } from './streams/relist-ticks.js';
 import { heartbeat } from './streams/heartbeat.js';
 import { holdOnSignal } from './streams/fault-hold.js';
 import { readTerminationMessage } from './runtime/termination-message.js';
@@ -124,9 +134,30 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
   const expectedExits = new ExpectedExits();
   // One subscription to the runtime's events: its exits go to the loop, and it all triggers
   // relists, except the exits of what the effects stop themselves.
-  const signals$ = runtimeContainerEvents(cri, options.containerRuntimeEndpoint, (kind, why) =>
-    log.info({ events: kind }, why),
-  ).pipe(withoutExpectedExits(expectedExits), share());
+  const signals$ = runtimeContainerEvents(
+    cri,
+    options.containerRuntimeEndpoint,
+    (kind, why) => log.info({ events: kind }, why),
+    scheduler,
+    (why, retryInMs) =>
+      log.warn({ retryInMs }, `container event stream broke (${why}): subscribing again, the relist goes on`),
+  ).pipe(withoutExpectedExits(expectedExits), dropEventsOnFault(process.env), share());
+  // While the stream is up the periodic relist is a safety net (see streams/relist-ticks.ts).
+  const streamUp$ = streamHealth(signals$).pipe(
+    distinctUntilChanged(),
+    tap((up) =>
+      up
+        ? log.info(
+            { relistEvery: `${(SAFETY_NET_FACTOR * options.relistPeriodMs) / 1000}s` },
+            'runtime event stream up: events drive the reactions, the relist is a safety net',
+          )
+        : log.warn(
+            { relistEvery: `${options.relistPeriodMs / 1000}s` },
+            'runtime event stream down: relisting every relist period until it is back',
+          ),
+    ),
+    share(),
+  );
   sources.push(runtimeExits(signals$));
   sources.push(
     runtimeRelist(
@@ -140,7 +171,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
         ...(metrics ? { onRelisted: (ms: number) => metrics.relisted(ms) } : {}),
       },
       scheduler,
-      signals$,
+      runtimeEvents(signals$),
+      streamUp$,
     ),
   );
 

@@ -130,6 +130,8 @@ function foldEvent(state: State, event: LoggedEvent): State {
  */
 function applyExit(runtime: RuntimeView, id: string, exitCode: number, finishedAt: number, at: number): RuntimeView {
   const container = runtime.containers.get(id);
+  // An exit from before this container started is not this run's (a stale or replayed event).
+  if (container?.startedAt !== undefined && finishedAt < container.startedAt) return runtime;
   if (container && container.state !== 'exited') {
     // Only a container not yet exited: an exit already known may carry the relist's reason and message.
     const exited: ContainerObservation = { ...container, state: 'exited', exitCode, finishedAt };
@@ -271,9 +273,13 @@ function mergeRelist(
   sandboxes: readonly SandboxObservation[],
   containers: readonly ContainerObservation[],
 ): RuntimeView {
+  // Relists are taken one at a time, but a listing older than one already merged (a log replayed
+  // out of order, a slow relist overtaken) is stale as a whole: it could bring back what is gone.
+  if (runtime.listedAt !== undefined && startedAt < runtime.listedAt) return runtime;
   const removed = new Map([...runtime.removed].filter(([, at]) => at > startedAt));
   return {
     synced: true,
+    listedAt: startedAt,
     sandboxes: mergeById(runtime.sandboxes, sandboxes, startedAt, removed),
     containers: mergeById(runtime.containers, containers, startedAt, removed),
     removed,
@@ -312,7 +318,7 @@ function later(a: SandboxObservation | ContainerObservation, b: SandboxObservati
 }
 
 /** `unknown` says nothing about where a container is in its life: the newer fact decides. */
-const LIFECYCLE_RANK: Record<ContainerObservation['state'], number | undefined> = {
+export const LIFECYCLE_RANK: Record<ContainerObservation['state'], number | undefined> = {
   unknown: undefined,
   created: 0,
   running: 1,

@@ -5,6 +5,7 @@ import { nextBackoff } from './backoff.js';
 import { diff } from './diff.js';
 import type { LoggedEvent } from './model/events.js';
 import { fold } from './fold.js';
+import { missedChanges, type MissedChange } from './missed-changes.js';
 import { stepKey, type State } from './model/state.js';
 
 export interface StepResult {
@@ -14,9 +15,17 @@ export interface StepResult {
   readonly wakeAt?: number;
   /** Folded only: more of the same scan follow at once, and the last one's step diffs. */
   readonly deferred?: true;
+  /** For a safety-net relist: the changes it found that no event and no action result had told. */
+  readonly missed?: readonly MissedChange[];
 }
 
 export function step(state: State, event: LoggedEvent): StepResult {
+  const missed = event.type === 'RuntimeRelisted' ? missedChanges(state.runtime, event) : [];
+  const result = stepOnce(state, event);
+  return missed.length > 0 ? { ...result, missed } : result;
+}
+
+function stepOnce(state: State, event: LoggedEvent): StepResult {
   const folded = fold(state, event);
   // A heartbeat only proves the loop turns: no diff, so it costs nothing and decides nothing.
   if (event.type === 'Heartbeat' || ('more' in event && event.more))

@@ -4,6 +4,7 @@
 import { ANNOTATION_CONFIG_SEEN } from './manifest/identity.js';
 import type { Action } from './model/actions.js';
 import type { LoggedEvent } from './model/events.js';
+import type { MissedChange } from './missed-changes.js';
 import type { State } from './model/state.js';
 import { desiredPods } from './desired.js';
 import { podStatus } from './pod-status.js';
@@ -13,6 +14,8 @@ export interface ObservedStep {
   readonly event: LoggedEvent;
   readonly state: State;
   readonly actions: readonly Action[];
+  /** What a safety-net relist found that the events had not told (see missed-changes.ts). */
+  readonly missed?: readonly MissedChange[];
 }
 
 /** `init_container` or `container`: the kubelet's `container_type` label. */

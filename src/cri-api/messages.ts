@@ -187,9 +187,9 @@ export interface ContainerEvent {
     'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
   createdAt: string; // int64 ns
   podSandboxId: string;
-  /** The event's container as the runtime reported it with the event (CRI-O sends the statuses of
-   * the pod's containers), when it did: a stop's exit code and time need no status call then. */
-  containerStatus?: ContainerStatus;
+  /** The statuses of the pod's containers when the event was made (containerd 2.x fills them in):
+   * a stopped container's exit code and time come from here. */
+  containersStatuses: ContainerStatus[];
 }
 
 export interface ImageStatus {

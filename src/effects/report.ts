@@ -8,7 +8,19 @@ import type { Logger } from '../runtime/logger.js';
 export function createReporter(log: Logger): (step: LoopStep) => void {
   let conflicts = new Set<string>();
   let runtimeDown = false;
-  return ({ event, state }) => {
+  return ({ event, state, missed }) => {
+    for (const m of missed ?? [])
+      log.info(
+        {
+          kind: m.kind,
+          id: m.id.slice(0, 13),
+          pod: [...state.runtime.sandboxes.values()].find((sb) => sb.podUid === m.podUid)?.podName ?? m.podUid,
+          container: m.container,
+          from: m.from,
+          to: m.to,
+        },
+        'the safety-net relist found a change the runtime events did not announce',
+      );
     switch (event.type) {
       case 'ManifestInvalid': {
         const kept = state.origins.get(event.origin)?.pods ?? [];

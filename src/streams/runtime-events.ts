@@ -1,24 +1,60 @@
 // Source of runtime signals: container events, so an exit is seen at once instead of at the next
-// relist. The CRI's own stream (GetContainerEvents) where the runtime has it; else containerd's
+// relist. The CRI's own stream (GetContainerEvents) where the runtime has it (containerd 2.x); else containerd's
 // events service on the same socket (containerd 1.6 answers Unimplemented to the CRI call); else
-// nothing, and the periodic relist alone observes the runtime. A stream that breaks is
-// re-subscribed with back-off.
+// nothing, and the periodic relist alone observes the runtime. A stream that breaks or ends is
+// re-subscribed with back-off; its health (up once it has held for STREAM_SETTLE_MS, down when it
+// breaks) comes out too, for the relist's pace (relist-ticks.ts).
 import * as grpc from '@grpc/grpc-js';
-import { catchError, EMPTY, filter, map, Observable, retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
+import {
+  asyncScheduler,
+  catchError,
+  defer,
+  EMPTY,
+  filter,
+  map,
+  Observable,
+  retry,
+  timer,
+  type MonoTypeOperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
+import type { ContainerEvent } from '../cri-api/messages.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
+import { nanosToMillis } from '../runtime/cri/observations.js';
 import type { ExpectedExits } from '../runtime/expected-exits.js';
 import type { CriRuntime } from '../cri-api/runtime-service.js';
-import type { ContainerEvent } from '../cri-api/messages.js';
-import { nanosToMillis } from '../runtime/cri/observations.js';
 
 export type EventSourceKind = 'cri' | 'containerd' | 'none';
 
 /** A runtime event: something changed (look again), with the facts of a main process's exit
- * where the stream carries them (containerd's TaskExit does; a CRI stop event does when the runtime
- * sends the container's status with it, as CRI-O does). */
+ * where the stream carries them (containerd's TaskExit does, and a CRI stopped event's container
+ * statuses do). */
 export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
+  /** Not an event but the stream's health: `up` once a subscription has held, `down` when it broke. */
+  readonly stream?: 'up' | 'down';
+}
+
+/** A subscription that has neither failed nor ended this long is up: a runtime without the call,
+ * or with no socket, answers at once (and one with it sends nothing, not even headers, before its
+ * first event). */
+export const STREAM_SETTLE_MS = 1_000;
+/** Wait before subscribing again after a break: doubling from the first to the last, and from the
+ * first again once a stream was up. */
+export const RESUBSCRIBE_BACKOFF_MS = { first: 1000, max: 30_000 } as const;
+
+/** Whether the event stream is up, from the signals. */
+export function streamHealth(signals: Observable<RuntimeSignal>): Observable<boolean> {
+  return signals.pipe(
+    filter((s) => s.stream !== undefined),
+    map((s) => s.stream === 'up'),
+  );
+}
+
+/** The signals that are events (each asks for a relist), without the health ones. */
+export function runtimeEvents(signals: Observable<RuntimeSignal>): Observable<RuntimeSignal> {
+  return signals.pipe(filter((s) => s.stream === undefined));
 }
 
 /** The exits the signals carry, as events for the loop: a restart need not wait for a relist. */
@@ -38,40 +74,74 @@ export function withoutExpectedExits(
   return filter((signal) => signal.exit === undefined || !expected.isExpected(signal.exit.containerId));
 }
 
+/**
+ * The runtime's container events as signals, with the stream's health. `onChoice` is told the
+ * source each time a subscription takes (so again after every reconnection: the CRI's once its
+ * stream is up); `onBreak` each time a stream fails or ends, with the wait before the next try.
+ */
 export function runtimeContainerEvents(
   cri: CriRuntime,
   endpoint: string,
   onChoice: (kind: EventSourceKind, why: string) => void,
+  scheduler: SchedulerLike = asyncScheduler,
+  onBreak: (why: string, retryInMs: number) => void = () => undefined,
 ): Observable<RuntimeSignal> {
   const criEvents = new Observable<RuntimeSignal>((subscriber) => {
-    // The CRI stream says nothing until its first event (a runtime without it fails at once),
-    // so that event is when the choice is known.
-    let chosen = false;
     const sub = cri.containerEvents().subscribe({
-      next: (event) => {
-        if (!chosen) {
-          chosen = true;
-          onChoice('cri', "using the CRI's GetContainerEvents stream, with the relist as a safety net");
-        }
-        subscriber.next(signalOfCriEvent(event));
-      },
+      next: (event) => subscriber.next(signalOfCriEvent(event)),
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
     return () => sub.unsubscribe();
   });
   const resubscribe = retry<RuntimeSignal>({
-    delay: (_err, n) => timer(Math.min(1000 * 2 ** (n - 1), 30_000)),
+    delay: (err: unknown, n) => {
+      const ms = Math.min(RESUBSCRIBE_BACKOFF_MS.first * 2 ** (n - 1), RESUBSCRIBE_BACKOFF_MS.max);
+      onBreak(messageOf(err), ms);
+      return timer(ms, scheduler);
+    },
     resetOnSuccess: true,
   });
 
+  return defer(() => {
+    // Set when the runtime has no stream at all: then the end is the end, not a break.
+    let none = false;
+    // Set when the CRI has no stream and containerd's task events stand in (they report themselves).
+    let fellBack = false;
+    const attempt = subscribeOnce(cri, endpoint, onChoice, criEvents, {
+      onNone: () => (none = true),
+      onFallback: () => (fellBack = true),
+    });
+    const onUp = () => {
+      if (!fellBack)
+        onChoice(
+          'cri',
+          'the runtime streams container events (CRI GetContainerEvents), with the relist as a safety net',
+        );
+    };
+    return withHealth(attempt, () => none, scheduler, onUp);
+  }).pipe(resubscribe);
+}
+
+/** One subscription: the CRI's stream, else containerd's task events, else nothing. */
+function subscribeOnce(
+  cri: CriRuntime,
+  endpoint: string,
+  onChoice: (kind: EventSourceKind, why: string) => void,
+  criEvents: Observable<RuntimeSignal>,
+  told: { onNone: () => void; onFallback: () => void },
+): Observable<RuntimeSignal> {
   return criEvents.pipe(
     catchError((err: { code?: string; message?: string }) => {
       if (err.code !== 'UNIMPLEMENTED') throw err;
+      told.onFallback();
       return containerdTaskEvents(endpoint).pipe(
+        // An exec's end (an exec probe's, every period) changes nothing the relist would see.
+        filter((e) => e.exit?.mainProcess !== false),
         map(signalOfTask),
         catchError((cerr: grpc.ServiceError) => {
           if (cerr.code === grpc.status.UNIMPLEMENTED) {
+            told.onNone();
             onChoice('none', 'the runtime has no container event stream: relisting only');
             return EMPTY;
           }
@@ -87,15 +157,61 @@ export function runtimeContainerEvents(
           }),
       );
     }),
-    resubscribe,
   );
 }
 
-/** A CRI event as a signal: a stop's exit facts when the event carries the container's status,
- * exited (a runtime that sends no statuses gives a bare "look again"). */
-function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
-  const status = e.containerStatus;
-  if (e.eventType !== 'CONTAINER_STOPPED_EVENT' || status?.state !== 'CONTAINER_EXITED') return {};
+/**
+ * A subscription's signals with its health: `up` once it has held for STREAM_SETTLE_MS (or sooner,
+ * with its first event), `down` when it fails or ends after that. An end is a break (errored, so
+ * the retry re-subscribes) unless the runtime has no stream at all (`noStream`).
+ */
+function withHealth(
+  source: Observable<RuntimeSignal>,
+  noStream: () => boolean,
+  scheduler: SchedulerLike,
+  onUp: () => void,
+): Observable<RuntimeSignal> {
+  return new Observable<RuntimeSignal>((subscriber) => {
+    let up = false;
+    const goUp = () => {
+      if (up) return;
+      up = true;
+      settle.unsubscribe();
+      onUp();
+      subscriber.next({ stream: 'up' });
+    };
+    const settle = scheduler.schedule(goUp, STREAM_SETTLE_MS);
+    const broke = (err: unknown) => {
+      settle.unsubscribe();
+      if (up) subscriber.next({ stream: 'down' });
+      subscriber.error(err);
+    };
+    const sub = source.subscribe({
+      next: (signal) => {
+        goUp();
+        subscriber.next(signal);
+      },
+      error: broke,
+      complete: () => {
+        if (noStream()) {
+          settle.unsubscribe();
+          subscriber.complete();
+        } else broke(new Error('the runtime event stream ended'));
+      },
+    });
+    return () => {
+      settle.unsubscribe();
+      sub.unsubscribe();
+    };
+  });
+}
+
+/** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries
+ * (a sandbox's stop, or an event without the container's exited status, only says "look again"). */
+export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
+  if (e.eventType !== 'CONTAINER_STOPPED_EVENT') return {};
+  const status = e.containersStatuses.find((c) => c.id === e.containerId);
+  if (status?.state !== 'CONTAINER_EXITED') return {};
   const finishedAt = nanosToMillis(status.finishedAt);
   return {
     exit: {
@@ -106,12 +222,16 @@ function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
   };
 }
 
-/** A containerd task event as a signal: an exit's facts only for the container's main process
- * (an exec's exit, a probe's say, is not the container's). */
+/** A containerd task event as a signal: an exit's facts for the container's main process. */
 function signalOfTask(e: TaskEvent): RuntimeSignal {
   if (!e.exit?.mainProcess) return {};
   const { exitCode, exitedAt } = e.exit;
   return {
     exit: { containerId: e.containerId, exitCode, ...(exitedAt !== undefined ? { finishedAt: exitedAt } : {}) },
   };
+}
+
+function messageOf(err: unknown): string {
+  if (err && typeof err === 'object' && 'message' in err && typeof err.message === 'string') return err.message;
+  return String(err);
 }

@@ -1,7 +1,8 @@
 // Source: what runs on the runtime. A relist (ListPodSandbox + ListContainers, ours only) every
-// second, and at once whenever a trigger fires (a runtime event stream, where there is one).
+// second, and at once whenever a trigger fires (a runtime event stream, where there is one); while
+// that stream is up, the periodic relist is a slow safety net (relist-ticks.ts says when).
 // Only changes become events, plus a heartbeat, so a quiet node keeps a quiet log.
-import { catchError, defer, filter, merge, of, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, filter, of, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import type { ContainerObservation, SandboxObservation } from '../core/model/observations.js';
 import { ownedSelector } from '../core/runtime-labels.js';
@@ -11,7 +12,7 @@ import type { ContainerStatus } from '../cri-api/messages.js';
 import { RuntimeStatusCache } from '../runtime/cri/status-cache.js';
 import type { ExpectedExits } from '../runtime/expected-exits.js';
 import { coalesceMap } from './coalesce.js';
-import { followUps } from './follow-ups.js';
+import { relistTicks, SAFETY_NET_FACTOR, type RelistReason } from './relist-ticks.js';
 
 export interface RelistOptions {
   /** Statuses the effects already read; the relist adds to it. */
@@ -22,21 +23,22 @@ export interface RelistOptions {
   /** Reads an exited container's termination message (the kubelet reports it in the status). */
   readonly terminationMessage?: (status: ContainerStatus) => Promise<string | undefined>;
   readonly intervalMs: number;
+  /** The period while the event stream is up (default SAFETY_NET_FACTOR × intervalMs). */
+  readonly safetyNetMs?: number;
   /** Emit an unchanged listing after this long anyway, so the state's facts are refreshed. */
   readonly heartbeatMs?: number;
   /** Told how long each relist took (ms, on the scheduler's clock), failed ones too: for the metrics. */
   readonly onRelisted?: (durationMs: number) => void;
 }
 
-/** Extra relists after a runtime event (the latest of a burst), until the CRI shows what the
- * event announced. */
-export const EVENT_FOLLOW_UP_MS = [10, 30, 100] as const;
-
+/** `triggers`: runtime events, each asks for a relist; `streamUp`: whether the event stream is up
+ * (none: it never is, and the relist polls every `intervalMs`). */
 export function runtimeRelist(
   cri: CriRuntime,
   options: RelistOptions,
   scheduler: SchedulerLike,
   triggers: Observable<unknown> = of(),
+  streamUp: Observable<boolean> = of(),
 ): Observable<EventBody> {
   return defer(() => {
     const selector = ownedSelector(options.nodeName);
@@ -45,9 +47,13 @@ export function runtimeRelist(
     let lastFingerprint = '';
     let lastEmitAt = -Infinity;
     let unavailable = '';
+    /** Some other reason than the safety net asked for a relist since the last one began. */
+    let askedOtherwise = false;
 
-    const relist = async (): Promise<EventBody | undefined> => {
+    const relist = async (reason: RelistReason): Promise<EventBody | undefined> => {
       const startedAt = scheduler.now();
+      const safetyNet = reason === 'safety-net' && !askedOtherwise;
+      askedOtherwise = false;
       const [sandboxes, containers] = await Promise.all([
         cri.listPodSandbox({ labelSelector: selector }),
         cri.listContainers({ labelSelector: selector }),
@@ -98,26 +104,34 @@ export function runtimeRelist(
       if (fingerprint === lastFingerprint && !heartbeatDue && !recovered) return undefined;
       lastFingerprint = fingerprint;
       lastEmitAt = startedAt;
-      return { type: 'RuntimeRelisted', startedAt, sandboxes: sbObs, containers: cObs };
+      return {
+        type: 'RuntimeRelisted',
+        startedAt,
+        sandboxes: sbObs,
+        containers: cObs,
+        ...(safetyNet ? { safetyNet: true as const } : {}),
+      };
     };
 
-    const timed =
-      <T>(run: () => Promise<T>) =>
-      async (): Promise<T> => {
-        const startedAt = scheduler.now();
-        try {
-          return await run();
-        } finally {
-          options.onRelisted?.(scheduler.now() - startedAt);
-        }
-      };
+    const timed = async (reason: RelistReason): Promise<EventBody | undefined> => {
+      const startedAt = scheduler.now();
+      try {
+        return await relist(reason);
+      } finally {
+        options.onRelisted?.(scheduler.now() - startedAt);
+      }
+    };
 
-    // The runtime's event can come before its CRI view catches up (containerd updates the
-    // container's status after publishing the task exit): look again shortly after each event.
-    const eventRelists = triggers.pipe(followUps(EVENT_FOLLOW_UP_MS, scheduler));
-    return merge(timer(0, options.intervalMs, scheduler), eventRelists).pipe(
-      coalesceMap(() =>
-        defer(timed(relist)).pipe(
+    const periods = {
+      fastMs: options.intervalMs,
+      safetyNetMs: options.safetyNetMs ?? SAFETY_NET_FACTOR * options.intervalMs,
+    };
+    return relistTicks(periods, scheduler, triggers, streamUp).pipe(
+      tap((reason) => {
+        if (reason !== 'safety-net') askedOtherwise = true;
+      }),
+      coalesceMap((reason) =>
+        defer(() => timed(reason)).pipe(
           catchError((err: unknown) => {
             const message = err instanceof Error ? err.message : String(err);
             if (message === unavailable) return of(undefined);

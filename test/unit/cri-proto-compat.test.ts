@@ -508,16 +508,24 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
           container_event_type: 'CONTAINER_STOPPED_EVENT',
           created_at: '1',
           pod_sandbox_status: { id: 's1', state: 'SANDBOX_READY' },
-          containers_statuses: [{ id: 'c1', state: 'CONTAINER_EXITED' }],
+          containers_statuses: [
+            { id: 'c1', state: 'CONTAINER_EXITED', exit_code: 137, finished_at: '1700000000123456789' },
+          ],
         }),
       ),
     );
-    assert.deepEqual(event, {
+    const { containersStatuses, ...rest } = event!;
+    assert.deepEqual(rest, {
       containerId: 'c1',
       eventType: 'CONTAINER_STOPPED_EVENT',
       createdAt: '1',
       podSandboxId: 's1',
     });
+    // The exit's facts ride along in the statuses (containerd 2.x sends them).
+    assert.deepEqual(
+      containersStatuses.map((c) => [c.id, c.state, c.exitCode, c.finishedAt]),
+      [['c1', 'CONTAINER_EXITED', 137, '1700000000123456789']],
+    );
 
     const present = imageStatusFromProto(
       imgSvc['ImageStatus']!.responseDeserialize(

@@ -101,24 +101,30 @@ describe('agent metrics from the loop', () => {
     assert.equal(metricValue(m, 'kubelet_pod_start_duration_seconds'), 1, 'a restart is no pod start');
 
     // Its retry (10 s later) runs, and the relist is the first to see that container exit: it
-    // now waits out CrashLoopBackOff.
+    // now waits out CrashLoopBackOff. That relist is the safety net's (the stream was up, no event
+    // asked for it): the exit the events missed is counted, the first (told by its event) not.
     const retry = only(loop.feed({ type: 'TimerFired' }, 15_200).actions, 'StartContainer') as StartContainer;
     const c2 = container(web, 'c2', 'sb1', 'web', { attempt: 1, startedAt: 15_300, observedAt: 15_300 });
     loop.feed({ type: 'ActionSucceeded', action: retry, outcome: { containers: [c2] } }, 15_300);
     const exited = { state: 'exited' as const, exitCode: 1, observedAt: 16_000 };
     loop.feed(
-      relist(
-        [{ ...sb, observedAt: 16_000 }],
-        [
-          { ...c1, ...exited, finishedAt: 5_000 },
-          { ...c2, ...exited, finishedAt: 15_900 },
-        ],
-        16_000,
-      ),
+      {
+        ...relist(
+          [{ ...sb, observedAt: 16_000 }],
+          [
+            { ...c1, ...exited, finishedAt: 5_000 },
+            { ...c2, ...exited, finishedAt: 15_900 },
+          ],
+          16_000,
+        ),
+        safetyNet: true,
+      } as EventBody,
       16_000,
     );
     m = await scrape(metrics);
     assert.equal(metricValue(m, 'staticlet_container_exits_total', { seen_by: 'relist' }), 1);
+    assert.equal(metricValue(m, 'staticlet_relist_missed_changes_total', { kind: 'container_state' }), 1);
+    assert.equal(metricValue(m, 'staticlet_relist_missed_changes_total'), 1, 'nothing else missed');
     assert.equal(metricValue(m, 'staticlet_backoffs', { kind: 'crash-loop' }), 1);
     assert.equal(metricValue(m, 'kubelet_running_containers', { container_state: 'exited' }), 2);
     assert.equal(metricValue(m, 'kubelet_running_containers', { container_state: 'running' }), 0);

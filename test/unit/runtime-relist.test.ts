@@ -1,7 +1,7 @@
 // The runtime relist source against a scripted runtime: only changes become events.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asyncScheduler, Subject } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, Subject } from 'rxjs';
 import type { EventBody } from '../../src/core/model/events.js';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { Container, ContainerState, ContainerStatus, PodSandbox } from '../../src/cri-api/messages.js';
@@ -104,5 +104,58 @@ describe('runtime relist', () => {
     }
     cache.prune(new Set(['sb1']), new Set());
     assert.equal(cache.removing.size, 0);
+  });
+
+  it('while the event stream is up, a change only the periodic relist finds comes marked as a safety-net relist', async () => {
+    const rt = scriptedRuntime();
+    const up = new BehaviorSubject(true);
+    const seen: EventBody[] = [];
+    const sub = runtimeRelist(
+      rt.cri,
+      { nodeName: 'node1', intervalMs: 5, safetyNetMs: 20, heartbeatMs: 60_000 },
+      asyncScheduler,
+      new Subject<void>(),
+      up,
+    ).subscribe((e) => seen.push(e));
+    try {
+      await new Promise((r) => setTimeout(r, 40));
+      rt.exit(); // no event tells
+      await new Promise((r) => setTimeout(r, 80));
+      const last = seen.at(-1)!;
+      assert.ok(last.type === 'RuntimeRelisted');
+      assert.deepEqual([last.containers[0]?.state, last.safetyNet], ['exited', true]);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('a relist an event asked for is not a safety net, nor one without a stream', async () => {
+    for (const streamUp of [true, false]) {
+      const rt = scriptedRuntime();
+      const triggers = new Subject<void>();
+      const seen: EventBody[] = [];
+      const sub = runtimeRelist(
+        rt.cri,
+        { nodeName: 'node1', intervalMs: streamUp ? 5 : 20, safetyNetMs: streamUp ? 60_000 : 20, heartbeatMs: 60_000 },
+        asyncScheduler,
+        triggers,
+        new BehaviorSubject(streamUp),
+      ).subscribe((e) => seen.push(e));
+      try {
+        await new Promise((r) => setTimeout(r, 40));
+        rt.exit();
+        if (streamUp) triggers.next();
+        await new Promise((r) => setTimeout(r, 80));
+        assert.deepEqual(
+          seen.map((e) => (e.type === 'RuntimeRelisted' ? [e.containers[0]?.state, e.safetyNet] : e.type)),
+          [
+            ['running', undefined],
+            ['exited', undefined],
+          ],
+        );
+      } finally {
+        sub.unsubscribe();
+      }
+    }
   });
 });

@@ -12,14 +12,7 @@ import { ExpectedExits } from '../../src/runtime/expected-exits.js';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { HostPort } from '../../src/runtime/host.js';
 import type { ProbePort } from '../../src/runtime/probe-port.js';
-import { containerEventFromProto } from '../../src/runtime/cri/convert.js';
-import type { ContainerEvent } from '../../src/cri-api/messages.js';
-import {
-  runtimeContainerEvents,
-  withoutExpectedExits,
-  type EventSourceKind,
-  type RuntimeSignal,
-} from '../../src/streams/runtime-events.js';
+import { withoutExpectedExits, type RuntimeSignal } from '../../src/streams/runtime-events.js';
 import { NODE } from '../support/fixtures.js';
 
 const exit = (containerId: string): RuntimeSignal => ({ exit: { containerId, exitCode: 0 } });
@@ -86,55 +79,5 @@ describe('runtime signals', () => {
     assert.deepEqual(markedAtStop, [['c1', 'sb1']]);
     stopping.prune(new Set(), new Set());
     assert.equal(stopping.size, 0);
-  });
-
-  it("CRI events: the choice is 'cri' at the first event; a stop carries the exit facts of the container's status sent with it", () => {
-    // As CRI-O sends them (enable_pod_events): the pod's container statuses ride along.
-    const status = (id: string, state: string, exitCode = 0, finishedAt = '0') => ({
-      id,
-      state,
-      exitCode,
-      finishedAt,
-      metadata: { name: id, attempt: 0 },
-    });
-    const wire = [
-      {
-        containerId: 'c1',
-        containerEventType: 'CONTAINER_STARTED_EVENT',
-        createdAt: '1',
-        containersStatuses: [status('c1', 'CONTAINER_RUNNING')],
-      },
-      {
-        containerId: 'c1',
-        containerEventType: 'CONTAINER_STOPPED_EVENT',
-        createdAt: '2',
-        podSandboxStatus: { id: 'sb1' },
-        containersStatuses: [
-          status('c0', 'CONTAINER_EXITED', 9),
-          status('c1', 'CONTAINER_EXITED', 3, '1700000000123456789'),
-        ],
-      },
-      // A runtime that sends no statuses: a bare "look again".
-      { containerId: 'c2', containerEventType: 'CONTAINER_STOPPED_EVENT', createdAt: '3' },
-    ];
-    const events = wire.map((w) => containerEventFromProto(w)!);
-    assert.equal(events[1]!.podSandboxId, 'sb1');
-    assert.equal(events[1]!.containerStatus?.exitCode, 3, "the status of the event's own container");
-    const cri: Partial<CriRuntime> = {
-      containerEvents: () => ({
-        subscribe(h: { next: (e: ContainerEvent) => void }) {
-          for (const e of events) h.next(e);
-          return { unsubscribe: () => undefined };
-        },
-      }),
-    };
-    const choices: EventSourceKind[] = [];
-    const signals: RuntimeSignal[] = [];
-    const sub = runtimeContainerEvents(cri as CriRuntime, 'unix:///unused.sock', (kind) =>
-      choices.push(kind),
-    ).subscribe((s) => signals.push(s));
-    sub.unsubscribe();
-    assert.deepEqual(choices, ['cri']);
-    assert.deepEqual(signals, [{}, { exit: { containerId: 'c1', exitCode: 3, finishedAt: 1700000000123 } }, {}]);
   });
 });

@@ -39,6 +39,9 @@ export type EventBody =
       startedAt: number;
       sandboxes: SandboxObservation[];
       containers: ContainerObservation[];
+      /** A safety-net relist: periodic, while the runtime's event stream was up, with no event
+       * asking for it; what it finds that the state did not know is a change the events missed. */
+      safetyNet?: true;
     }
   /** The runtime's event stream saw a container's main process exit (a sandbox's, for its pause
    * container), ahead of the CRI's own view; the next relist adds the rest (reason, message). */

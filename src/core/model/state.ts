@@ -43,6 +43,8 @@ export interface RuntimeView {
   readonly containers: ReadonlyMap<string, ContainerObservation>;
   /** Ids removed by our actions, with the time, so an older relist cannot bring them back. */
   readonly removed: ReadonlyMap<string, number>;
+  /** The start of the latest relist merged: an older one is not merged over it. */
+  readonly listedAt?: number;
   readonly unavailable?: string;
 }
 

@@ -230,14 +230,12 @@ export function containerEventFromProto(v: unknown): ContainerEvent | undefined 
   const o = asObj(v);
   const eventType = enumOf(o, 'containerEventType', EVENT_TYPES);
   if (!eventType) return undefined;
-  const containerId = str(o, 'containerId');
-  const status = objList(o, 'containersStatuses').find((s) => str(s, 'id') === containerId);
   return {
-    containerId,
+    containerId: str(o, 'containerId'),
     eventType,
     createdAt: int64(o, 'createdAt'),
     podSandboxId: str(asObj(o?.['podSandboxStatus']), 'id'),
-    ...(status ? { containerStatus: containerStatusFromProto(status) } : {}),
+    containersStatuses: listOf(o, 'containersStatuses').map(containerStatusFromProto),
   };
 }
 

@@ -179,6 +179,12 @@ export function createCollectors(registry: Registry, from: GaugeSources) {
       labelNames: ['seen_by'] as const,
       registers,
     }),
+    relistMissedChanges: new Counter({
+      name: 'staticlet_relist_missed_changes_total',
+      help: "Changes a safety-net relist found that neither the runtime's event stream nor the agent's own actions had told, by kind (container_state, sandbox, added, gone)",
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     eventsLogged: new Counter({
       name: 'staticlet_events_logged_total',
       help: 'Events written to the event log (--event-log)',

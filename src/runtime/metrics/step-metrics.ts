@@ -43,6 +43,8 @@ export function stepMetrics(c: Collectors): StepMetrics {
     if (exits.event > 0) c.exits.inc({ seen_by: 'event' }, exits.event);
     if (exits.relist > 0) c.exits.inc({ seen_by: 'relist' }, exits.relist);
 
+    for (const m of step.missed ?? []) c.relistMissedChanges.inc({ kind: m.kind });
+
     const started = podStarts(pending, previous, step);
     pending = started.pending;
     for (const ms of started.startedMs) c.podStartDuration.observe(ms / 1000);
