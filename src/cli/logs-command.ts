@@ -30,7 +30,7 @@ export async function runLogsCommand(argv: readonly string[]): Promise<number> {
   }
   const { out, closed } = stdoutOutput(stop);
   try {
-    await streamLogs(options, out, stop.signal);
+    await streamLogs(options, out, stop.signal, (line) => process.stderr.write(`${line}\n`));
     return 0;
   } catch (err) {
     if (err instanceof OutputClosed || closed()) return 0;

@@ -15,8 +15,14 @@ const MIN_INTERVAL_MS = 50;
  * Prints the logs, then with `follow` goes on until `signal` aborts or the pod's (or container's)
  * log directory goes away; a new attempt's file (the container restarted) is followed from its start.
  */
-export async function streamLogs(o: LogsOptions, out: Output, signal?: AbortSignal): Promise<void> {
+export async function streamLogs(
+  o: LogsOptions,
+  out: Output,
+  signal?: AbortSignal,
+  notice: (line: string) => void = () => {},
+): Promise<void> {
   const target = await resolveTarget(o);
+  target.notices.forEach(notice);
   const sink: LinesSink = (lines) => out(renderLines(lines, o.timestamps));
   const follow = o.follow && !o.previous; // a previous container writes no more
   let file: LogFile | undefined;

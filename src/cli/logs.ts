@@ -8,7 +8,9 @@ import { DEFAULTS } from './options.js';
 export const LOGS_USAGE = `Usage: staticlet logs POD [flags]   print a container's logs from the pod log files (no runtime needed)
 
 POD is the manifest's name (web) or the pod's full name (web-<node>), the former first.
-  -c, --container=NAME           the container (default: the pod's only container)
+  -c, --container=NAME           the container (default: the pod's only one; else, with the manifest
+                                 path, kubectl's: the kubectl.kubernetes.io/default-container
+                                 annotation's container, else the first)
   -p, --previous                 the container's previous instance (before its last restart)
   -f, --follow                   go on printing new lines, across restarts, until interrupted
       --tail=N                   only the last N lines (default -1: all)
@@ -16,7 +18,8 @@ POD is the manifest's name (web) or the pod's full name (web-<node>), the former
   -n, --namespace=NAMESPACE      the pod's namespace (default "default")
       --pod-logs-dir=DIR         root of the pods' log directories (default ${DEFAULTS.podLogsDir})
       --hostname-override=NAME   node name (default: the host name, lower-cased)
-      --config=FILE              take podLogsDir from a KubeletConfiguration; flags win
+      --pod-manifest-path=PATH   the agent's manifest directory: the pod's spec picks the default container
+      --config=FILE              take podLogsDir and staticPodPath from a KubeletConfiguration; flags win
   -h, --help`;
 
 const LOGS_FLAGS = {
@@ -27,6 +30,7 @@ const LOGS_FLAGS = {
   timestamps: { type: 'boolean' },
   namespace: { type: 'string', short: 'n' },
   'pod-logs-dir': { type: 'string' },
+  'pod-manifest-path': { type: 'string' },
   'hostname-override': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -43,6 +47,8 @@ export interface LogsOptions {
   readonly tail?: number;
   readonly timestamps: boolean;
   readonly podLogsDir: string;
+  /** The agent's manifest directory, when known: the pod's spec there picks the default container. */
+  readonly podManifestPath?: string;
   readonly nodeName: string;
 }
 
@@ -81,15 +87,19 @@ export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOption
     if (n >= 0) tail = n;
   }
   let configLogsDir: string | undefined;
+  let configManifestPath: string | undefined;
   const config = str('config');
   if (config !== undefined) {
     try {
-      configLogsDir = (await readConfigFile(config)).podLogsDir;
+      const file = await readConfigFile(config);
+      configLogsDir = file.podLogsDir;
+      configManifestPath = file.staticPodPath;
     } catch (err) {
       if (err instanceof ConfigError) throw new UsageError(err.message);
       throw err;
     }
   }
+  const podManifestPath = str('pod-manifest-path') ?? configManifestPath;
   return {
     pod,
     namespace,
@@ -99,6 +109,7 @@ export async function parseLogsArgs(argv: readonly string[]): Promise<LogsOption
     ...(tail !== undefined ? { tail } : {}),
     timestamps: values.timestamps === true,
     podLogsDir: str('pod-logs-dir') ?? configLogsDir ?? DEFAULTS.podLogsDir,
+    ...(podManifestPath !== undefined ? { podManifestPath } : {}),
     nodeName: nodeNameFrom(str('hostname-override')),
   };
 }

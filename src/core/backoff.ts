@@ -21,6 +21,16 @@ export function restartAllowedAt(
   return now < at ? at : undefined;
 }
 
+/**
+ * Until when a restart of the container that finished at `finishedAt` is held back by its
+ * CrashLoopBackOff, if it is. An entry dated by this very exit was set when its restart was
+ * issued: that restart is under way, nothing is held back (the kubelet's BackOff comes only then).
+ */
+export function restartHeldUntil(entry: BackoffEntry | undefined, finishedAt: number, now: number): number | undefined {
+  if (entry?.lastUpdate === finishedAt) return undefined;
+  return restartAllowedAt(entry, finishedAt, now);
+}
+
 /** The entry after restarting a container that finished at `finishedAt`. */
 export function nextBackoff(entry: BackoffEntry | undefined, finishedAt: number, policy = CRASH_BACKOFF): BackoffEntry {
   if (!entry || expired(entry, finishedAt, policy.maxMs)) {

@@ -1,7 +1,7 @@
 // What the state says about the node, as numbers: the pods and containers that run, the pods that
 // should, the mirrors, the back-offs being waited out and the manifests that cannot be run. Read
 // by the metrics when they are scraped (and by anyone else who wants a count), never by the diff.
-import { API_RETRY, failureDelay, restartAllowedAt, START_RETRY, STEP_RETRY } from './backoff.js';
+import { API_RETRY, failureDelay, restartHeldUntil, START_RETRY, STEP_RETRY } from './backoff.js';
 import { desiredPods } from './desired.js';
 import type { ManifestProblem } from './model/events.js';
 import type { ContainerObservation, ContainerRunState } from './model/observations.js';
@@ -71,9 +71,7 @@ export function backoffsInForce(state: State): Record<BackoffKind, number> {
     const c = latest.get(key);
     if (c?.state !== 'exited') continue;
     const finishedAt = c.finishedAt ?? c.observedAt;
-    // An entry dated by this very exit was set when its restart was issued: nothing waits.
-    if (entry.lastUpdate === finishedAt) continue;
-    if (restartAllowedAt(entry, finishedAt, state.now) !== undefined) crashLoop++;
+    if (restartHeldUntil(entry, finishedAt, state.now) !== undefined) crashLoop++;
   }
   let failedStep = 0;
   for (const [key, failure] of state.failures) {

@@ -9,7 +9,7 @@ import type {
   V1PodCondition,
   V1PodStatus,
 } from '@kubernetes/client-node';
-import { failureDelay, restartAllowedAt, START_RETRY } from './backoff.js';
+import { failureDelay, restartHeldUntil, START_RETRY } from './backoff.js';
 import type { ContainerObservation, SandboxObservation } from './model/observations.js';
 import { qosClass } from './qos.js';
 import type { StaticPod } from './model/static-pod.js';
@@ -58,9 +58,9 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
         ? policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0)
         : policy !== 'Never' && latest.exitCode !== 0;
       if (restarts) {
-        const allowedAt = restartAllowedAt(state.backoff.get(key), latest.finishedAt ?? latest.observedAt, state.now);
+        const heldUntil = restartHeldUntil(state.backoff.get(key), latest.finishedAt ?? latest.observedAt, state.now);
         current =
-          allowedAt !== undefined
+          heldUntil !== undefined
             ? {
                 waiting: {
                   reason: 'CrashLoopBackOff',

@@ -246,7 +246,9 @@ describe('staticlet logs', () => {
     await writeLog(root, `web-${NODE}`, 'a', 0, out('from a'));
     await assert.rejects(
       logs(root),
-      (e: Error) => e.message === 'a container name must be specified for pod web-node1, choose one of: [a b]',
+      (e: Error) =>
+        e.message ===
+        'a container name must be specified for pod web-node1, choose one of: [a b] (or give --pod-manifest-path or --config, and the default container is chosen as kubectl does)',
     );
     assert.equal(await logs(root, { container: 'b' }), 'from b\n');
     await assert.rejects(
@@ -257,6 +259,55 @@ describe('staticlet logs', () => {
     await assert.rejects(logs(root, { pod: 'db' }), /pod db-node1 has no container logs yet/);
     await mkdir(join(root, `default_db-${NODE}_u2`, 'main'));
     await assert.rejects(logs(root, { pod: 'db' }), /container "main" in pod "db-node1" has no log file yet/);
+  });
+
+  it("without -c but with the manifest, kubectl's default: the annotation's container, else the first, and says which", async () => {
+    const root = await newRoot();
+    const manifests = join(root, 'manifests');
+    await mkdir(manifests);
+    const manifest = (annotation?: string) =>
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: web',
+        ...(annotation ? ['  annotations:', `    kubectl.kubernetes.io/default-container: ${annotation}`] : []),
+        'spec:',
+        '  initContainers: [{ name: setup, image: busybox }]',
+        '  containers: [{ name: b, image: busybox }, { name: a, image: busybox }]',
+        '',
+      ].join('\n');
+    await writeLog(root, `web-${NODE}`, 'a', 0, out('from a'));
+    await writeLog(root, `web-${NODE}`, 'b', 0, out('from b'));
+    await writeLog(root, `web-${NODE}`, 'setup', 0, out('from setup'));
+    const withNotices = async () => {
+      const chunks: Buffer[] = [];
+      const notices: string[] = [];
+      await streamLogs(
+        options(root, { podManifestPath: manifests }),
+        (b) => void chunks.push(b),
+        undefined,
+        (line) => void notices.push(line),
+      );
+      return { text: Buffer.concat(chunks).toString('utf8'), notices };
+    };
+
+    await writeFile(join(manifests, 'web.yaml'), manifest());
+    assert.deepEqual(await withNotices(), {
+      text: 'from b\n',
+      notices: ['Defaulted container "b" out of: b, a, setup (init)'],
+    });
+    await writeFile(join(manifests, 'web.yaml'), manifest('a'));
+    assert.deepEqual(await withNotices(), { text: 'from a\n', notices: [] }, 'the annotation decides, quietly');
+    await writeFile(join(manifests, 'web.yaml'), manifest('gone'));
+    assert.deepEqual(await withNotices(), {
+      text: 'from b\n',
+      notices: [
+        'Default container name "gone" not found in pod web-node1',
+        'Defaulted container "b" out of: b, a, setup (init)',
+      ],
+    });
+    assert.equal(await logs(root, { podManifestPath: manifests, container: 'setup' }), 'from setup\n', '-c wins');
   });
 
   it('reads the highest attempt; --previous the one before it', async () => {
@@ -489,12 +540,17 @@ describe('staticlet logs: the command line', () => {
     await assert.rejects(parseLogsArgs(['Web_1']), /is not a pod name/);
   });
 
-  it('takes podLogsDir from a KubeletConfiguration; the flag wins', async () => {
+  it('takes podLogsDir and staticPodPath from a KubeletConfiguration; the flag wins', async () => {
     const root = await newRoot();
     const config = join(root, 'kubelet.yaml');
     await writeFile(
       config,
-      'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: /from/config\n',
+      'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: /from/config\nstaticPodPath: /manifests\n',
+    );
+    assert.equal(((await parseLogsArgs(['web', `--config=${config}`])) as LogsOptions).podManifestPath, '/manifests');
+    assert.equal(
+      ((await parseLogsArgs(['web', `--config=${config}`, '--pod-manifest-path=/m'])) as LogsOptions).podManifestPath,
+      '/m',
     );
     assert.equal(((await parseLogsArgs(['web', `--config=${config}`])) as LogsOptions).podLogsDir, '/from/config');
     assert.equal(

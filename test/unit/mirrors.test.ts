@@ -191,6 +191,26 @@ describe('pod status', () => {
     assert.equal(status.conditions!.find((c) => c.type === 'Ready')!.status, 'False');
   });
 
+  it('does not say CrashLoopBackOff for the first restart, issued at once with nothing held back', () => {
+    const web = staticPod('web');
+    const dead = container(web, 'c0', 'sb1', 'web', {
+      state: 'exited',
+      exitCode: 1,
+      startedAt: 1_000,
+      finishedAt: 1_000,
+    });
+    const r = run([manifestRead(web), relist([sandbox(web, 'sb1')], [dead])], undefined, 1_500);
+    assert.ok(
+      r.actions.some((a) => a.kind === 'StartContainer'),
+      'the first restart is issued at once',
+    );
+    // Until the new container is listed, the latest is still the exited one; its back-off entry
+    // is dated by this exit, so the restart is under way, not held back (no BackOff event).
+    const cs = podStatus(r.state, web, ctx).containerStatuses![0]!;
+    assert.notEqual(cs.state!.waiting?.reason, 'CrashLoopBackOff');
+    assert.equal(cs.state!.waiting?.reason, 'ContainerCreating');
+  });
+
   it('reports Succeeded and Failed for pods that do not restart', () => {
     const job = staticPod('job', undefined, { restartPolicy: 'Never' });
     const ended = (code: number) =>
