@@ -192,6 +192,7 @@ import_images() {
     name="${pair%:*}"
     file="$archives/${pair##*:}"
     log "importing $name"
+    # shellcheck disable=SC2046 # one VAR=value word per line
     env $(instance_env "$dir") "$bin/copyimg" --root "$dir/storage" --runroot "$dir/runroot" \
       --storage-driver "$STORAGE_DRIVER" --signature-policy "$dir/policy.json" \
       --image-name "$name" --import-from "oci-archive:$file" >&2 ||
