@@ -34,7 +34,7 @@ if all_present; then
 fi
 
 # gcc + libc6-dev: cgo and the static pinns; libseccomp-dev via pkg-config for the seccomp tag.
-ensure_apt_packages gcc libc6-dev make pkg-config libseccomp-dev conmon runc
+ensure_apt_packages gcc libc6-dev pkg-config libseccomp-dev conmon runc
 command -v go >/dev/null || die "go is not installed"
 mkdir -p "$BIN" "$SRC"
 
