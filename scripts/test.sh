@@ -78,6 +78,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start_runtime RUNTIME DIR: a private instance with the test images, and the test environment
+# pointing at it (the runtime's name for tests that differ by it, and a containerd's directory for
+# those that restart it).
+start_runtime() {
+  local runtime="$1" dir="$2"
+  if [[ "$runtime" == crio ]]; then
+    # The test images are copied into its storage at start; the runtime named as its CRI names it.
+    bash scripts/crio.sh start "$dir" || return 1
+    unset STATICLET_TEST_CONTAINERD_DIR
+    export STATICLET_TEST_RUNTIME=cri-o STATICLET_TEST_CRI_ENDPOINT="unix://$dir/crio.sock"
+    return 0
+  fi
+  STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$dir" || return 1
+  bash scripts/images.sh "$dir/containerd.sock" || return 1
+  export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$dir"
+  export STATICLET_TEST_CRI_ENDPOINT="unix://$dir/containerd.sock"
+}
+
 failed=() summary=()
 for i in "${!runtimes[@]}"; do
   runtime="${runtimes[$i]}"
@@ -91,19 +109,14 @@ for i in "${!runtimes[@]}"; do
   ((i > 0)) || these=("${unit[@]}" "${these[@]}")
   ((${#these[@]} > 0)) || continue
   run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
-  if [[ "$runtime" == crio ]]; then
-    # Test images copied into its storage at start; STATICLET_TEST_RUNTIME as the CRI names it.
-    run_script=scripts/crio.sh
-    bash "$run_script" start "$run_dir"
-    unset STATICLET_TEST_CONTAINERD_DIR
-    export STATICLET_TEST_RUNTIME=cri-o STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/crio.sock"
-  else
-    run_script=scripts/containerd.sh
-    STATICLET_CONTAINERD="${runtime#containerd}" bash "$run_script" start "$run_dir"
-    bash scripts/images.sh "$run_dir/containerd.sock"
-    # The runtime's name for tests that differ by it, and its directory for those that restart it.
-    export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$run_dir"
-    export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock"
+  run_script=scripts/containerd.sh
+  [[ "$runtime" != crio ]] || run_script=scripts/crio.sh
+  if ! start_runtime "$runtime" "$run_dir"; then
+    failed+=("$runtime")
+    summary+=("$runtime: FAILED (the runtime or the test images did not start)")
+    bash "$run_script" stop "$run_dir" || true
+    run_dir=""
+    continue
   fi
   log "[$runtime] running ${#these[@]} test files"
   started=$SECONDS

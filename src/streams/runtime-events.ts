@@ -1,9 +1,9 @@
 // Source of runtime signals: container events, so an exit is seen at once instead of at the next
-// relist. The CRI's own stream (GetContainerEvents) where the runtime has it (containerd 2.x); else containerd's
-// events service on the same socket (containerd 1.6 answers Unimplemented to the CRI call); else
-// nothing, and the periodic relist alone observes the runtime. A stream that breaks or ends is
-// re-subscribed with back-off; its health (up once it has held for STREAM_SETTLE_MS, down when it
-// breaks) comes out too, for the relist's pace (relist-ticks.ts).
+// relist. The CRI's own stream (GetContainerEvents) where the runtime has it (containerd 2.x);
+// else containerd's events service on the same socket (containerd 1.6 answers Unimplemented to the
+// CRI call); else nothing, and the periodic relist alone observes the runtime. A stream that
+// breaks or ends is re-subscribed with back-off; its health (up once it has held for
+// STREAM_SETTLE_MS, down when it breaks) comes out too, for the relist's pace (relist-ticks.ts).
 import * as grpc from '@grpc/grpc-js';
 import {
   asyncScheduler,
