@@ -20,15 +20,13 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/cri-instance.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cri-instance.sh"
 
-readonly CNI_NETWORK=staticlet
-readonly CNI_BRIDGE=stlt0
-readonly CNI_SUBNET=10.203.0.0/24
-readonly CNI_BIN_DIR=/usr/lib/cni
 readonly SANDBOX_IMAGE=staticlet.local/pause:1
 # First line of every config we write; identifies staticlet instances among
-# all containerd processes on the machine.
-readonly CONFIG_MARKER='# staticlet private containerd instance'
+# all containerd processes on the machine (see INSTANCE_MARKER_PREFIX).
+readonly CONFIG_MARKER="${INSTANCE_MARKER_PREFIX}containerd instance"
 readonly START_TIMEOUT_S=20
 # containerd needs 1-2 s to exit on TERM here; everything it owns is deleted
 # afterwards anyway, so do not wait long before KILL.
@@ -71,11 +69,6 @@ bin_of() {
 
 # ---------------------------------------------------------------- helpers
 
-# NUL-separated argv of a process, one arg per line (empty if it is gone).
-proc_args() {
-  tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" || true
-}
-
 # pids of containerd processes running with --config CONFIG
 containerd_pids_for_config() {
   local want="$1" p
@@ -83,18 +76,6 @@ containerd_pids_for_config() {
     p="${p#/proc/}"
     [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == containerd ]] || continue
     if proc_args "$p" | grep -qxF -- "$want"; then echo "$p"; fi
-  done
-}
-
-# Config files of all running staticlet containerd instances (one per line).
-staticlet_instance_configs() {
-  local p cfg
-  for p in /proc/[0-9]*; do
-    p="${p#/proc/}"
-    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == containerd ]] || continue
-    cfg="$(proc_args "$p" | grep -A1 -xF -- '--config' | tail -n +2 || true)"
-    [[ -n "$cfg" && -f "$cfg" ]] || continue
-    if [[ "$(head -n1 "$cfg" 2>/dev/null)" == "$CONFIG_MARKER" ]]; then echo "$cfg"; fi
   done
 }
 
@@ -108,46 +89,6 @@ shim_pids_for_socket() {
       echo "$p"
     fi
   done
-}
-
-# True while PID runs. A zombie counts as gone: orphans are reparented to PID 1,
-# which on these VMs reaps only every second or two.
-is_alive() {
-  local stat
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }" # drop "pid (comm) ", comm may contain spaces
-  [[ -n "$stat" && "${stat%% *}" != [ZX] ]]
-}
-
-# kill_and_wait SECONDS PID... : TERM, then KILL whatever is left after SECONDS
-# (SECONDS=0: KILL at once).
-kill_and_wait() {
-  local timeout="$1" p alive i
-  shift
-  (($# == 0)) && return 0
-  if ((timeout > 0)); then kill -TERM "$@" 2>/dev/null || true; fi
-  for ((i = 0; i < timeout * 10; i++)); do
-    alive=0
-    for p in "$@"; do is_alive "$p" && alive=1; done
-    ((alive == 0)) && return 0
-    sleep 0.1
-  done
-  ((timeout == 0)) || log "still alive after ${timeout}s, sending KILL: $*"
-  kill -KILL "$@" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    alive=0
-    for p in "$@"; do is_alive "$p" && alive=1; done
-    ((alive == 0)) && return 0
-    sleep 0.1
-  done
-  log "warning: processes did not die: $*"
-}
-
-# Resolve DIR to an absolute path without requiring it to exist.
-abs_dir() {
-  local d="$1"
-  [[ "$d" == /* ]] || d="$PWD/$d"
-  realpath -m -- "$d"
 }
 
 check_dir() {
@@ -290,39 +231,6 @@ write_config() {
   mv "$dir/config.toml.tmp" "$dir/config.toml"
 }
 
-write_cni_conflist() {
-  local dir="$1" version=0.4.0
-  # Use CNI 1.0.0 when the installed plugins speak it, else 0.4.0.
-  if "$CNI_BIN_DIR/bridge" --version 2>&1 | grep -q '1\.0\.0'; then version=1.0.0; fi
-  mkdir -p "$dir/cni"
-  # isGateway gives the bridge 10.203.0.1 so the host can reach pods; no ipMasq and
-  # no default route in the pods: pods only talk to the host and each other.
-  # hairpinMode lets a pod reach itself through its own hostPort, as on a kubelet.
-  cat >"$dir/cni/10-staticlet.conflist" <<EOF
-{
-  "cniVersion": "$version",
-  "name": "$CNI_NETWORK",
-  "plugins": [
-    {
-      "type": "bridge",
-      "bridge": "$CNI_BRIDGE",
-      "isGateway": true,
-      "ipMasq": false,
-      "hairpinMode": true,
-      "ipam": {
-        "type": "host-local",
-        "ranges": [[{ "subnet": "$CNI_SUBNET" }]]
-      }
-    },
-    {
-      "type": "portmap",
-      "capabilities": { "portMappings": true }
-    }
-  ]
-}
-EOF
-}
-
 # The staticlet.local images exist only by import. If one is missing (e.g. the
 # sandbox image), CRI would try to pull it and resolve staticlet.local via DNS;
 # point that "registry" at a closed loopback port so the pull fails fast and
@@ -424,43 +332,6 @@ cmd_start() {
 
 # ---------------------------------------------------------------- stop
 
-# Remove portmap's iptables rules for pods matching PATTERN (a sandbox id, or the
-# network name for a full sweep); stale DNAT rules would hijack later hostPorts.
-cleanup_portmap_rules() {
-  local pattern="$1" chain n line
-  command -v iptables >/dev/null 2>&1 || return 0
-  iptables -t nat -S CNI-HOSTPORT-DNAT >/dev/null 2>&1 || return 0
-  local chains
-  chains="$(iptables -t nat -S CNI-HOSTPORT-DNAT | grep -F -- "$pattern" |
-    grep -o -- '-j CNI-DN-[0-9a-f]*' | awk '{ print $2 }' | sort -u || true)"
-  for chain in $chains; do
-    # Delete the jump rules by number, highest first, so the numbers stay valid.
-    local nums=()
-    n=0
-    while read -r line; do
-      [[ "$line" == -A* ]] || continue
-      n=$((n + 1))
-      [[ "$line" == *"-j $chain" ]] && nums=("$n" "${nums[@]}")
-    done < <(iptables -t nat -S CNI-HOSTPORT-DNAT)
-    for n in "${nums[@]}"; do iptables -t nat -D CNI-HOSTPORT-DNAT "$n" || true; done
-    iptables -t nat -F "$chain" 2>/dev/null || true
-    iptables -t nat -X "$chain" 2>/dev/null || true
-  done
-}
-
-# Release what CNI recorded for a sandbox that was never torn down via CNI DEL.
-release_cni_state() {
-  local id="$1" f first
-  cleanup_portmap_rules "$id"
-  for f in "/var/lib/cni/networks/$CNI_NETWORK"/*; do
-    [[ -f "$f" ]] || continue
-    case "$(basename "$f")" in lock | last_reserved_ip*) continue ;; esac
-    first="$(head -n1 "$f" | tr -d '\r')"
-    [[ "$first" == "$id" ]] && rm -f "$f"
-  done
-  rm -f /var/lib/cni/results/*-"$id"-*
-}
-
 cmd_stop() {
   local dir sock pids shims ids id ns f mounts
   dir="$(abs_dir "$1")"
@@ -554,18 +425,8 @@ cmd_stop() {
   # 6. CNI state of this instance's pods (IPAM leases, result cache, hostPort rules).
   for id in $ids; do release_cni_state "$id"; done
 
-  # 7. Shared network: only the last staticlet instance removes it.
-  local others
-  others="$(staticlet_instance_configs | grep -vxF -- "$dir/config.toml" || true)"
-  if [[ -z "$others" ]]; then
-    if ip link show "$CNI_BRIDGE" >/dev/null 2>&1; then
-      log "deleting bridge $CNI_BRIDGE"
-      ip link delete "$CNI_BRIDGE" type bridge 2>/dev/null || true
-    fi
-    cleanup_portmap_rules "name: \\\"$CNI_NETWORK\\\""
-    rm -rf "/var/lib/cni/networks/$CNI_NETWORK"
-    rm -f /var/lib/cni/results/"$CNI_NETWORK"-*
-  fi
+  # 7. Shared network: only the last staticlet instance (containerd or CRI-O) removes it.
+  remove_shared_network_if_last "$dir/config.toml"
 
   # 8. The directory. --one-file-system: never delete through a mount that
   #    failed to unmount.

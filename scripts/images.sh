@@ -3,6 +3,9 @@
 #
 # Usage: scripts/images.sh SOCKET
 #   SOCKET: containerd gRPC socket, e.g. DIR/containerd.sock from scripts/containerd.sh
+#        scripts/images.sh --archives
+#   builds only, and prints the directory holding busybox.tar and pause.tar (OCI archives), for
+#   runtimes that import them another way (scripts/crio.sh)
 #
 # Images (namespace k8s.io):
 #   staticlet.local/busybox:1  /bin/busybox + applet symlinks, Env PATH=/bin, Cmd ["sh"]
@@ -24,12 +27,13 @@ readonly BUSYBOX_IMAGE=staticlet.local/busybox:1
 readonly PAUSE_IMAGE=staticlet.local/pause:1
 
 (($# == 1)) || {
-  echo "usage: $0 SOCKET" >&2
+  echo "usage: $0 SOCKET | --archives" >&2
   exit 2
 }
 SOCKET="$1"
 
-ensure_apt_packages busybox-static containerd tar coreutils
+ensure_apt_packages busybox-static tar coreutils
+[[ "$SOCKET" == --archives ]] || ensure_apt_packages containerd
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -146,6 +150,10 @@ if [[ ! -f "$cache/busybox.tar" || ! -f "$cache/pause.tar" ]]; then
   mv "$WORK/out" "$cache"
 fi
 flock -u 9
+if [[ "$SOCKET" == --archives ]]; then
+  echo "$cache"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- import
 

@@ -8,10 +8,13 @@
 # Usage: scripts/test.sh [TEST-FILE...]   (default: every test under test/unit and test/integration)
 #
 # Env:
-#   STATICLET_TEST_RUNTIMES  comma-separated, in order (default: containerd1,containerd2):
+#   STATICLET_TEST_RUNTIMES  comma-separated, in order (default: containerd1,containerd2,crio):
 #                            containerd1 = Debian's containerd 1.6, containerd2 = containerd 2.x
-#                            built by scripts/containerd2/build.sh. The unit tests run on the first
-#                            only (they touch no runtime); the integration tests on each.
+#                            built by scripts/containerd2/build.sh, crio = CRI-O built by
+#                            scripts/crio/build.sh (scripts/crio.sh). The unit tests run on the first
+#                            only (they touch no runtime); the integration tests on each, on crio
+#                            only those in CRIO_FILES below.
+#   STATICLET_TEST_CRIO_FILES  space-separated: another set of integration files for crio.
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -53,41 +56,68 @@ for f in "${files[@]}"; do
   esac
 done
 
-IFS=, read -r -a runtimes <<<"${STATICLET_TEST_RUNTIMES:-containerd1,containerd2}"
+# The integration files proven on CRI-O (see docs/development.md#cri-o); the others use containerd
+# itself (ctr, its restart, its task events) or have not been tried there.
+read -r -a crio_set <<<"${STATICLET_TEST_CRIO_FILES:-test/integration/lifecycle.test.ts test/integration/restarts.test.ts test/integration/probes-hooks.test.ts test/integration/cri-client.test.ts}"
+
+IFS=, read -r -a runtimes <<<"${STATICLET_TEST_RUNTIMES:-containerd1,containerd2,crio}"
 ((${#runtimes[@]} > 0)) || die "STATICLET_TEST_RUNTIMES is empty"
 for runtime in "${runtimes[@]}"; do
   case "$runtime" in
   containerd1) ;;
   # Built before any test runs (cached; minutes the first time), not in the middle of the matrix.
   containerd2) ((${#integration[@]} == 0)) || bash scripts/containerd2/build.sh >/dev/null ;;
-  *) die "unknown runtime '$runtime' in STATICLET_TEST_RUNTIMES (want containerd1, containerd2)" ;;
+  crio) ((${#integration[@]} == 0)) || bash scripts/crio/build.sh >/dev/null ;;
+  *) die "unknown runtime '$runtime' in STATICLET_TEST_RUNTIMES (want containerd1, containerd2, crio)" ;;
   esac
 done
 
-run_dir=""
+run_dir="" run_script=""
 cleanup() {
-  if [[ -n "$run_dir" ]]; then bash scripts/containerd.sh stop "$run_dir" || true; fi
+  if [[ -n "$run_dir" ]]; then bash "$run_script" stop "$run_dir" || true; fi
 }
 trap cleanup EXIT
+
+# start_runtime RUNTIME DIR: a private instance with the test images, and the test environment
+# pointing at it (the runtime's name for tests that differ by it, and a containerd's directory for
+# those that restart it).
+start_runtime() {
+  local runtime="$1" dir="$2"
+  if [[ "$runtime" == crio ]]; then
+    # The test images are copied into its storage at start; the runtime named as its CRI names it.
+    bash scripts/crio.sh start "$dir" || return 1
+    unset STATICLET_TEST_CONTAINERD_DIR
+    export STATICLET_TEST_RUNTIME=cri-o STATICLET_TEST_CRI_ENDPOINT="unix://$dir/crio.sock"
+    return 0
+  fi
+  STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$dir" || return 1
+  bash scripts/images.sh "$dir/containerd.sock" || return 1
+  export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$dir"
+  export STATICLET_TEST_CRI_ENDPOINT="unix://$dir/containerd.sock"
+}
 
 failed=() summary=()
 for i in "${!runtimes[@]}"; do
   runtime="${runtimes[$i]}"
   these=("${integration[@]}")
-  ((i > 0)) || these=("${unit[@]}" "${integration[@]}")
+  if [[ "$runtime" == crio ]]; then
+    these=()
+    for f in "${integration[@]}"; do
+      for c in "${crio_set[@]}"; do [[ "${f#./}" == "$c" ]] && these+=("$f"); done
+    done
+  fi
+  ((i > 0)) || these=("${unit[@]}" "${these[@]}")
   ((${#these[@]} > 0)) || continue
   run_dir="$(mktemp -d /tmp/staticlet-test.XXXXXX)"
-  if ! STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$run_dir" ||
-    ! bash scripts/images.sh "$run_dir/containerd.sock"; then
+  run_script=scripts/containerd.sh
+  [[ "$runtime" != crio ]] || run_script=scripts/crio.sh
+  if ! start_runtime "$runtime" "$run_dir"; then
     failed+=("$runtime")
-    summary+=("$runtime: FAILED (its containerd or the test images did not start)")
-    bash scripts/containerd.sh stop "$run_dir" || true
+    summary+=("$runtime: FAILED (the runtime or the test images did not start)")
+    bash "$run_script" stop "$run_dir" || true
     run_dir=""
     continue
   fi
-  # The runtime's name for tests that differ by it, and its directory for those that restart it.
-  export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$run_dir"
-  export STATICLET_TEST_CRI_ENDPOINT="unix://$run_dir/containerd.sock"
   log "[$runtime] running ${#these[@]} test files"
   started=$SECONDS
   # One file at a time: the integration tests share one containerd and the machine has 2 cores.
@@ -97,7 +127,7 @@ for i in "${!runtimes[@]}"; do
     failed+=("$runtime")
     summary+=("$runtime: FAILED (${#these[@]} files, $((SECONDS - started)) s)")
   fi
-  bash scripts/containerd.sh stop "$run_dir" || true
+  bash "$run_script" stop "$run_dir" || true
   run_dir=""
 done
 

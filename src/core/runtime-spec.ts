@@ -204,7 +204,7 @@ export function containerConfig(
   }
   const config: ContainerConfig = {
     metadata: { name: container.name, attempt },
-    image: { image: container.image! },
+    image: { image: container.image!, userSpecifiedImage: container.image! },
     command,
     args,
     workingDir: container.workingDir ?? '',

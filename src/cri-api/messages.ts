@@ -113,7 +113,9 @@ export interface LinuxContainerSecurityContext {
 
 export interface ContainerConfig {
   metadata: ContainerMetadata;
-  image: { image: string };
+  /** `userSpecifiedImage`: the image as the manifest names it (the kubelet sends it; CRI-O needs it to
+   * check the image against its signature policy, and refuses the container without it). */
+  image: { image: string; userSpecifiedImage?: string };
   command: string[];
   args: string[];
   workingDir: string;

@@ -1,11 +1,11 @@
-// Restarts, back-off, and the agent's own restart, on a real containerd.
+// Restarts, back-off, and the agent's own restart, on a real containerd or CRI-O.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LABEL } from '../../src/core/runtime-labels.js';
 import { nanosToMillis } from '../../src/runtime/cri/observations.js';
-import { crictl, IMAGE, manifest, sleep, useTestNode, waitFor } from '../support/harness.js';
+import { crictl, IMAGE, manifest, sleep, testRuntime, useTestNode, waitFor } from '../support/harness.js';
 
 describe('restarts', () => {
   const node = useTestNode();
@@ -13,7 +13,7 @@ describe('restarts', () => {
   it('a container stopped with crictl is started again in the same sandbox with attempt + 1', async () => {
     const eventLog = join(node.dir, 'events.jsonl');
     await node.writeManifest('web.yaml', manifest('web'));
-    await node.startAgent([`--event-log=${eventLog}`]);
+    const agent = await node.startAgent([`--event-log=${eventLog}`]);
     const first = await waitFor('web running', () => node.running('web', 'main'));
     assert.equal(first.metadata.attempt, 0);
     await crictl('stop', first.id);
@@ -27,6 +27,8 @@ describe('restarts', () => {
     const ps = await crictl('ps', '-a', '--pod', first.podSandboxId);
     assert.match(ps, /main\s+1\s+/, `crictl shows ATTEMPT 1:\n${ps}`);
     // containerd 1.6 has no CRI event stream: the exit came from its task events, with its facts.
+    // CRI-O has one (enable_pod_events): the exit came through it, with the status sent along.
+    if (testRuntime() === 'cri-o') await agent.waitForLog(/"events":"cri"/);
     const exited = (await readFile(eventLog, 'utf8'))
       .split('\n')
       .filter(Boolean)
@@ -186,7 +188,7 @@ spec:
         foreign,
         {
           metadata: { name: 'x', attempt: 0 },
-          image: { image: IMAGE },
+          image: { image: IMAGE, userSpecifiedImage: IMAGE },
           command: ['sleep', '3600'],
           args: [],
           workingDir: '',
@@ -195,6 +197,9 @@ spec:
           labels: {},
           annotations: {},
           logPath: '',
+          // The pod's namespaces, as the kubelet gives them (CRI-O refuses a container asking for
+          // a pod PID namespace its sandbox does not have).
+          linux: { securityContext: { namespaceOptions: foreignConfig.linux.securityContext.namespaceOptions } },
         },
         foreignConfig,
       );

@@ -1,5 +1,5 @@
-// Integration harness: runs the real staticlet binary against the real containerd that
-// scripts/test.sh started (STATICLET_TEST_CRI_ENDPOINT), each test under its own node name so tests
+// Integration harness: runs the real staticlet binary against the real containerd or CRI-O that
+// scripts/test.sh started (STATICLET_TEST_CRI_ENDPOINT, STATICLET_TEST_RUNTIME), each test under its own node name so tests
 // never see each other's pods, and cleans up everything the test created, even on failure.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,9 @@ export function requireEnv(name: string): string {
 }
 
 export const endpoint = (): string => requireEnv('STATICLET_TEST_CRI_ENDPOINT');
+/** The runtime behind the endpoint, as scripts/test.sh names it (its CRI runtimeName). */
+export const testRuntime = (): 'containerd' | 'cri-o' =>
+  process.env.STATICLET_TEST_RUNTIME === 'cri-o' ? 'cri-o' : 'containerd';
 export const crictlPath = (): string => requireEnv('STATICLET_CRICTL');
 
 const execFileP = promisify(execFile);

@@ -14,6 +14,7 @@ import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { ContainerConfig, ContainerStatus, PodSandboxConfig } from '../../src/cri-api/messages.js';
 import type { HostPort } from '../../src/runtime/host.js';
 import type { ProbePort } from '../../src/runtime/probe-port.js';
+import { RuntimeStatusCache } from '../../src/runtime/cri/status-cache.js';
 import { NODE } from '../support/fixtures.js';
 
 function pod(hostNetwork: boolean): StaticPod {
@@ -24,8 +25,9 @@ function pod(hostNetwork: boolean): StaticPod {
 }
 
 /** A runtime whose RunPodSandbox answers only when the test says, and a host that records. */
-function world() {
+function world(opts: { exitAtOnce?: boolean } = {}) {
   const calls: string[] = [];
+  const statusCache = new RuntimeStatusCache();
   let answerSandbox: (id: string) => void = () => undefined;
   const created: ContainerConfig[] = [];
   /** The sandbox configs RunPodSandbox got and each CreateContainer carried. */
@@ -33,10 +35,10 @@ function world() {
   const status = (id: string, config: ContainerConfig): ContainerStatus => ({
     id,
     metadata: config.metadata,
-    state: 'CONTAINER_RUNNING',
+    state: opts.exitAtOnce ? 'CONTAINER_EXITED' : 'CONTAINER_RUNNING',
     createdAt: '1',
     startedAt: '2',
-    finishedAt: '0',
+    finishedAt: opts.exitAtOnce ? '3' : '0',
     exitCode: 0,
     image: config.image.image,
     imageRef: config.image.image,
@@ -95,6 +97,7 @@ function world() {
         now: () => 0,
         concurrency: 8,
         probes: {} as ProbePort,
+        statusCache,
         spec: {
           nodeName: NODE,
           nodeIP: '192.0.2.10',
@@ -109,6 +112,7 @@ function world() {
     .subscribe((e) => events.push(e));
   return {
     calls,
+    statusCache,
     created,
     sandboxConfigs,
     actions,
@@ -185,6 +189,24 @@ describe("a new sandbox's first container", () => {
       w.sandboxConfigs.run[0],
       'the sandbox config built for RunPodSandbox, not built again',
     );
+    assert.deepEqual(
+      w.created[0]!.image,
+      { image: 'staticlet.local/busybox:1', userSpecifiedImage: 'staticlet.local/busybox:1' },
+      'the image as the manifest names it, as the kubelet sends it (CRI-O requires it)',
+    );
+    assert.equal(w.statusCache.containers.get('c1')?.state, 'CONTAINER_RUNNING', 'a running status is cached');
+  });
+
+  it('a container already exited when its start is confirmed is not cached: the relist reads its termination message', async () => {
+    const w = world({ exitAtOnce: true });
+    w.actions.next(createSandbox(pod(true)));
+    w.answerSandbox('sb1');
+    await settle();
+    assert.deepEqual(
+      outcomeOf(w.events).containers?.map((c) => [c.id, c.state]),
+      [['c1', 'exited']],
+    );
+    assert.equal(w.statusCache.containers.has('c1'), false);
   });
 
   it('the attempt the diff chose names the container and its termination file', async () => {

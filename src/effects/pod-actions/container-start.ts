@@ -78,7 +78,9 @@ export async function startContainer(
     }
   }
   const status = await deps.cri.containerStatus(id);
-  deps.statusCache?.containers.set(id, { state: status.state, status });
+  // A container that has already exited is left to the relist, which reads its termination
+  // message with its status; cached here, the relist would take it as known and never read it.
+  if (status.state !== 'CONTAINER_EXITED') deps.statusCache?.containers.set(id, { state: status.state, status });
   deps.log.info(
     { pod: action.podFullName, container: container.name, attempt: action.attempt, id: short(id) },
     init ? 'init container started' : 'container started',

@@ -331,7 +331,10 @@ export function containerConfigToProto(c: ContainerConfig): ProtoRequest {
   const sc = c.linux?.securityContext;
   return stripUndefined({
     metadata: { name: c.metadata.name, attempt: c.metadata.attempt },
-    image: { image: c.image.image },
+    image: {
+      image: c.image.image,
+      ...(c.image.userSpecifiedImage ? { userSpecifiedImage: c.image.userSpecifiedImage } : {}),
+    },
     command: [...c.command],
     args: [...c.args],
     workingDir: c.workingDir,
