@@ -3,6 +3,7 @@
 //   npm run bench                      all scenarios, full size (about 35 minutes)
 //   npm run bench -- --quick           a smoke run: few repetitions, small sizes
 //   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk --bulk-sizes 100
+//   npm run bench -- --runtime containerd1,containerd2,crio --scenarios steady,apiserver
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { DEFAULTS } from '../src/cli/options.js';
 import { Runtime, sh, startKubelet, startStaticlet, type AgentUnderTest } from './lib/env.js';
+import { parseRuntimeKinds, type RuntimeKind } from './lib/runtimes.js';
+import { apiserverLoadBench, type ApiserverLoadSample } from './apiserver-load.js';
 import { pairedMedianDifference, summarize, type Summary } from './lib/stats.js';
 import { OVERHEAD_TARGETS, overheadMet, targetLabel } from './lib/targets.js';
 import { inTurn } from './lib/turns.js';
@@ -30,7 +33,16 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     agents: { type: 'string', default: 'floor,staticlet,kubelet' },
-    scenarios: { type: 'string', default: 'lifecycle,bulk,steady,mirror' },
+    scenarios: { type: 'string', default: 'lifecycle,bulk,steady,mirror,apiserver' },
+    // The runtimes, one after another; every scenario runs on each (scenario 7 on the first).
+    runtime: { type: 'string', default: 'containerd1' },
+    'steady-pods': { type: 'string' },
+    'steady-seconds': { type: 'string' },
+    'steady-settle': { type: 'string' },
+    'steady-turns': { type: 'string' },
+    'apiserver-nodes': { type: 'string' },
+    'apiserver-pods': { type: 'string' },
+    'apiserver-seconds': { type: 'string' },
     runs: { type: 'string' },
     'bulk-sizes': { type: 'string' },
     'bulk-rounds': { type: 'string' },
@@ -67,24 +79,62 @@ function bulkRoundsFor(n: number): number {
 }
 /** Lifecycle runs come in this many blocks per agent, taking turns. */
 const LIFECYCLE_BLOCKS = 8;
-const steadyPods = quick ? 5 : 50;
-const steadySeconds = quick ? 5 : 60;
+const runtimeKinds = parseRuntimeKinds(values.runtime!);
+
+function wholeNumber(flag: string, fallback: number, min = 1): number {
+  const v = values[flag as keyof typeof values];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${flag}: a whole number of at least ${min}, got "${String(v)}"`);
+  return n;
+}
+/**
+ * Scenario 5, steady state. The window is 2 minutes: two of the kubelet's one-minute cycles (its
+ * resync of every pod and its container GC) and 120 of either agent's one-second relists, so
+ * periodic work is counted whole more than caught or missed at the window's edges; the CPU
+ * counters tick every 10 ms, 0.005 CPU-s/min over 2 minutes. The 30 s before it let the agents
+ * finish what follows the pods' start (statuses, the kubelet's first housekeeping passes).
+ */
+const steadyPods = wholeNumber('steady-pods', quick ? 5 : 50);
+const steadySeconds = wholeNumber('steady-seconds', quick ? 5 : 120);
+const steadySettle = wholeNumber('steady-settle', quick ? 2 : 30, 0);
+/** Sessions per agent and runtime, taking turns: one pair per runtime by default (who goes first
+ * changes from runtime to runtime). */
+const steadyTurns = wholeNumber('steady-turns', 1);
+/** Scenario 7: this many staticlets and as many kubelets on one API server, each with this many
+ * pods; a 3-minute window holds 18 of either's 10 s node heartbeats. */
+const apiserverNodes = wholeNumber('apiserver-nodes', quick ? 1 : 3);
+const apiserverPods = wholeNumber('apiserver-pods', quick ? 2 : 10);
+const apiserverSeconds = wholeNumber('apiserver-seconds', quick ? 10 : 180);
+const apiserverSettle = quick ? 2 : 30;
 
 type Row = { scenario: string; agent: AgentName; summary: Summary; unit: string };
-const rows: Row[] = [];
-const steady: { agent: AgentName; sample: SteadySample }[] = [];
-const bulkCpu: { n: number; agent: AgentName; summary: Summary }[] = [];
-let mirror: MirrorSample | undefined;
+/** One runtime's results. */
+interface RuntimeResults {
+  kind: RuntimeKind;
+  /** "containerd v1.6.20", from the first instance started. */
+  version: string;
+  rows: Row[];
+  /** In the order taken; the k-th of each agent were taken in the same turn. */
+  steady: { agent: AgentName; turn: number; sample: SteadySample }[];
+  bulkCpu: { n: number; agent: AgentName; summary: Summary }[];
+  mirror?: MirrorSample;
+}
+const results: RuntimeResults[] = [];
+let apiserverLoad: ApiserverLoadSample | undefined;
 
 function log(msg: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
 async function withAgent<T>(
+  res: RuntimeResults,
   name: AgentName,
   fn: (runtime: Runtime, agent: AgentUnderTest | undefined) => Promise<T>,
 ): Promise<T> {
-  const runtime = await new Runtime().start();
+  const runtime = await new Runtime(res.kind).start();
+  res.version ||= await runtime.version();
   let agent: AgentUnderTest | undefined;
   try {
     if (name === 'staticlet')
@@ -129,6 +179,31 @@ const WARM_UP_BASE = 1_000;
 async function main() {
   await sh('scripts/tools.sh', 'crictl');
   if (agents.includes('kubelet')) await sh('scripts/kube/build.sh', 'kubelet');
+  for (const [k, kind] of runtimeKinds.entries()) {
+    const res: RuntimeResults = { kind, version: '', rows: [], steady: [], bulkCpu: [] };
+    results.push(res);
+    log(`runtime ${kind}`);
+    await onRuntime(res, k);
+  }
+  if (scenarios.has('apiserver') && agents.includes('staticlet') && agents.includes('kubelet')) {
+    log(
+      `scenario 7, API server load: ${apiserverNodes} staticlets and ${apiserverNodes} kubelets, ${apiserverPods} pods each`,
+    );
+    apiserverLoad = await apiserverLoadBench({
+      kind: runtimeKinds[0]!,
+      perAgent: apiserverNodes,
+      podsPerNode: apiserverPods,
+      settleSeconds: apiserverSettle,
+      windowSeconds: apiserverSeconds,
+      log,
+    });
+  }
+  await report();
+}
+
+/** Scenarios 1–6 on one runtime; `k`: its place in the list, which turns who goes first. */
+async function onRuntime(res: RuntimeResults, k: number) {
+  const { rows, bulkCpu } = res;
   // The agents take turns (a block of lifecycle runs, or one bulk round, each), so a change in the
   // shared machine's load over the minutes a benchmark takes falls on all of them alike; who goes
   // first rotates from turn to turn.
@@ -140,7 +215,7 @@ async function main() {
       for (const name of inTurn(agents, b)) {
         log(`${name}: scenarios 1-3, runs ${b * perBlock + 1}–${(b + 1) * perBlock} of ${blocks * perBlock}`);
         const out = samples.get(name)!;
-        await withAgent(name, async (runtime, agent) => {
+        await withAgent(res, name, async (runtime, agent) => {
           await warmUp(runtime, agent, b, WARM_UP_CYCLES);
           for (let k = 0; k < perBlock; k++) {
             const i = b * perBlock + k;
@@ -191,7 +266,7 @@ async function main() {
       for (let r = 0; r < bulkRounds; r++) {
         for (const name of inTurn(bulkAgents, r)) {
           log(`${name}: scenario 4, ${n} pods, round ${r + 1} of ${bulkRounds}`);
-          const sample = await withAgent(name, async (runtime, agent) => {
+          const sample = await withAgent(res, name, async (runtime, agent) => {
             await warmUp(runtime, agent, r, 1);
             return agent ? bulkRun(runtime, agent, n, r) : floorBulkRun(runtime, n, r, name === 'floor-gated');
           });
@@ -226,36 +301,37 @@ async function main() {
       }
     }
   }
-  for (const name of agents) {
-    if (scenarios.has('steady') && name !== 'floor') {
-      log(`${name}: scenario 5, ${steadyPods} pods for ${steadySeconds} s`);
-      const sample = await withAgent(name, (runtime, agent) => steadyRun(runtime, agent!, steadyPods, steadySeconds));
-      steady.push({ agent: name, sample });
+  if (scenarios.has('steady')) {
+    const steadyAgents = agents.filter((a) => a !== 'floor');
+    for (let t = 0; t < steadyTurns; t++) {
+      for (const name of inTurn(steadyAgents, k + t)) {
+        log(`${name}: scenario 5, ${steadyPods} pods, settle ${steadySettle} s, idle window ${steadySeconds} s`);
+        const sample = await withAgent(res, name, (runtime, agent) =>
+          steadyRun(runtime, agent!, steadyPods, steadySeconds, steadySettle),
+        );
+        log(
+          `${name}: ${sample.cpuSecondsPerMinute.toFixed(3)} CPU-s/min, runtime ${((sample.runtimeCpuSeconds / sample.windowSeconds) * 60).toFixed(3)} CPU-s/min, peak RSS ${(sample.windowPeakRssBytes / 2 ** 20).toFixed(1)} MiB`,
+        );
+        res.steady.push({ agent: name, turn: t, sample });
+      }
     }
   }
   if (scenarios.has('mirror') && agents.includes('staticlet')) {
     log(`staticlet: scenario 6, mirror pods, ${quick ? 3 : 10} deletes`);
-    mirror = await withAgent('floor', (runtime) => mirrorBench(runtime, quick ? 3 : 10));
+    res.mirror = await withAgent(res, 'floor', (runtime) => mirrorBench(runtime, quick ? 3 : 10));
   }
-  await report();
-}
-
-async function containerdVersion(): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) =>
-    execFile('containerd', ['--version'], (err, out) =>
-      resolve(err ? 'unknown' : out.trim().split(' ').slice(1, 3).join(' ')),
-    ),
-  );
 }
 
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(0) : '–');
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+const perMinute = (cpuSeconds: number, s: SteadySample) => (cpuSeconds / s.windowSeconds) * 60;
+const median = (xs: readonly number[]) => summarize(xs).median;
 
 async function report() {
   const date = new Date().toISOString();
   const versions = {
     node: process.version,
-    containerd: await containerdVersion(),
+    runtimes: Object.fromEntries(results.map((r) => [r.kind, r.version])),
     kubelet: agents.includes('kubelet') ? 'v1.34.12 (built from the Go module proxy)' : 'not run',
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
@@ -263,32 +339,67 @@ async function report() {
   const lines: string[] = [];
   lines.push(`# staticlet benchmark, ${date}`, '');
   lines.push(
-    `Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; containerd ${versions.containerd}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`,
+    `Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; runtimes ${results.map((r) => `${r.version} (\`--runtime ${r.kind}\`)`).join(', ')}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`,
     '',
   );
   lines.push(
     "Overhead = the agent's median minus the floor's median for the same work. Paired overhead = the median of the agent's time minus the floor's in the same turn (run k of a lifecycle block, or the same bulk round): the machine's drift between turns falls on both and drops out. \"Paired ÷ kubelet's\" is what the targets compare.",
     '',
   );
+  for (const res of results) lines.push(...runtimeSection(res));
+  if (apiserverLoad) lines.push(...apiserverSection(apiserverLoad));
+  const md = lines.join('\n') + '\n';
+  await mkdir(values.out!, { recursive: true });
+  const stamp = date.replace(/[:.]/g, '-');
+  await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.md`), md);
+  // The first runtime's results also at the top level, where reports before --runtime had them
+  // (bench:pool reads `rows`).
+  const first = results[0];
+  await writeFile(
+    join(values.out!, `${stamp}${quick ? '-quick' : ''}.json`),
+    JSON.stringify(
+      {
+        date,
+        quick,
+        versions,
+        rows: first?.rows ?? [],
+        bulkCpu: first?.bulkCpu ?? [],
+        steady: first?.steady ?? [],
+        mirror: first?.mirror,
+        runtimes: results,
+        apiserverLoad,
+      },
+      null,
+      2,
+    ),
+  );
+  process.stdout.write(md);
+}
+
+function runtimeSection(res: RuntimeResults): string[] {
+  const { rows, bulkCpu, steady, mirror } = res;
+  const lines: string[] = [`## ${res.version} (\`--runtime ${res.kind}\`)`, ''];
   if (rows.some((r) => r.agent === 'floor-gated')) {
     lines.push(
       `In scenario 4, floor-gated is the floor with its calls through staticlet's call gate (${DEFAULTS.maxParallelRuntimeCalls} sandbox and container starts, stops and removals in flight): its time below the floor's is what the gate alone gains, and staticlet's time minus floor-gated's is staticlet's cost as an agent.`,
       '',
     );
   }
-  lines.push(
-    "| scenario | agent | n | median ms | p90 ms | min–max ms | overhead ms | paired overhead ms | paired ÷ kubelet's | vs kubelet | vs floor |",
-  );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  if (rows.length > 0) {
+    lines.push(
+      `| scenario (${res.version}) | agent | n | median ms | p90 ms | min–max ms | overhead ms | paired overhead ms | paired ÷ kubelet's | vs kubelet | vs floor |`,
+    );
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  }
   const byScenario = new Map<string, Row[]>();
   for (const r of rows) byScenario.set(r.scenario, [...(byScenario.get(r.scenario) ?? []), r]);
   for (const [scenario, group] of byScenario) {
     const floor = group.find((r) => r.agent === 'floor')?.summary.median;
     const kubelet = group.find((r) => r.agent === 'kubelet')?.summary.median;
-    const kubeletPaired = overheadsOf(scenario)?.theirs.paired ?? NaN;
+    const kubeletPaired = overheadsOf(rows, scenario)?.theirs.paired ?? NaN;
     for (const r of group) {
       const s = r.summary;
-      const o = overheadOf(scenario, r.agent);
+      const o = overheadOf(rows, scenario, r.agent);
       const ratio = r.agent === 'staticlet' && o && kubeletPaired > 0 ? `${(o.paired / kubeletPaired).toFixed(2)}` : '';
       const vsKubelet = r.agent === 'staticlet' && kubelet ? `${(s.median / kubelet).toFixed(2)}×` : '';
       const vsFloor = r.agent !== 'floor' && floor ? `${(s.median / floor).toFixed(2)}×` : '';
@@ -298,28 +409,33 @@ async function report() {
     }
   }
   if (bulkCpu.length > 0) {
-    lines.push('', '## 4. Agent CPU per round (start and removal; from /proc)', '');
+    lines.push('', `### 4. Agent CPU per round (start and removal; from /proc; ${res.version})`, '');
     lines.push('| pods | agent | rounds | median CPU s | min–max CPU s |', '|---|---|---|---|---|');
     for (const { n, agent, summary: c } of bulkCpu)
       lines.push(`| ${n} | ${agent} | ${c.n} | ${c.median.toFixed(2)} | ${c.min.toFixed(2)}–${c.max.toFixed(2)} |`);
   }
   if (steady.length > 0) {
-    lines.push('', `## 5. Steady state: ${steadyPods} pods for ${steadySeconds} s (measured from /proc)`, '');
-    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
     lines.push(
-      '| agent | CPU seconds | CPU % of one core | RSS MiB (end) | peak RSS MiB in the window | lifetime peak (VmHWM) MiB |',
-      '|---|---|---|---|---|---|',
+      '',
+      `### 5. Steady state: ${steadyPods} pods, idle window of ${steadySeconds} s after ${steadySettle} s settled (${res.version}; from /proc)`,
+      '',
+      "CPU is user + system time from `/proc/<pid>/stat`, so other work on the shared machine slows it little. The runtime's CPU is the daemon's (the agent's relists and status calls are served there) and, apart, its helpers' (containerd's shims).",
+      '',
     );
-    for (const { agent, sample } of steady) {
+    lines.push(
+      '| agent | turn | window s | agent CPU s | agent CPU-s/min | % of one core | runtime daemon CPU-s/min | runtime helpers CPU-s/min | RSS MiB (end) | peak RSS MiB in the window | lifetime peak (VmHWM) MiB |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const { agent, turn, sample: s } of steady) {
       lines.push(
-        `| ${agent} | ${sample.cpuSeconds.toFixed(2)} | ${((sample.cpuSeconds / steadySeconds) * 100).toFixed(1)} | ${mib(sample.rssBytes)} | ${mib(sample.windowPeakRssBytes)} | ${mib(sample.peakRssBytes)} |`,
+        `| ${agent} | ${turn + 1} | ${s.windowSeconds.toFixed(1)} | ${s.cpuSeconds.toFixed(2)} | ${s.cpuSecondsPerMinute.toFixed(3)} | ${(s.cpuSecondsPerMinute / 0.6).toFixed(2)} | ${perMinute(s.runtimeCpuSeconds, s).toFixed(3)} | ${perMinute(s.runtimeHelperCpuSeconds, s).toFixed(3)} | ${mib(s.rssBytes)} | ${mib(s.windowPeakRssBytes)} | ${mib(s.peakRssBytes)} |`,
       );
     }
   }
   if (mirror) {
     const d = summarize(mirror.deleteToNewMirror);
     const w = summarize(mirror.writeToMirrorRunning);
-    lines.push('', '## 6. Mirror pods (staticlet with a real kube-apiserver)', '');
+    lines.push('', `### 6. Mirror pods (staticlet with a real kube-apiserver; ${res.version})`, '');
     lines.push('| measurement | n | median ms | p90 ms | min–max ms |', '|---|---|---|---|---|');
     lines.push(
       `| kubectl delete pod → new mirror exists | ${d.n} | ${fmt(d.median)} | ${fmt(d.p90)} | ${fmt(d.min)}–${fmt(d.max)} |`,
@@ -328,16 +444,38 @@ async function report() {
       `| manifest written → mirror shows Running 1/1 | ${w.n} | ${fmt(w.median)} | ${fmt(w.p90)} | ${fmt(w.min)}–${fmt(w.max)} |`,
     );
   }
-  lines.push('', ...targets());
-  const md = lines.join('\n') + '\n';
-  await mkdir(values.out!, { recursive: true });
-  const stamp = date.replace(/[:.]/g, '-');
-  await writeFile(join(values.out!, `${stamp}${quick ? '-quick' : ''}.md`), md);
-  await writeFile(
-    join(values.out!, `${stamp}${quick ? '-quick' : ''}.json`),
-    JSON.stringify({ date, quick, versions, rows, bulkCpu, steady, mirror }, null, 2),
+  lines.push('', ...targets(res));
+  return lines;
+}
+
+/** Scenario 7: requests per minute per node, by kind, and the check against the metric. */
+function apiserverSection(load: ApiserverLoadSample): string[] {
+  const perMin = (n: number) => (n / load.windowSeconds) * 60;
+  const lines = [
+    '',
+    `## 7. API server load per node (${load.runtime})`,
+    '',
+    `${load.agents.filter((a) => a.agent === 'staticlet').length} staticlets and ${load.agents.filter((a) => a.agent === 'kubelet').length} kubelets on one kube-apiserver v1.34.12 (Node authorization, NodeRestriction), each as its own node on its own private runtime, each with the same ${load.podsPerNode} static pods mirrored; after ${load.settleSeconds} s settled, an idle window of ${load.windowSeconds.toFixed(1)} s. Requests per minute received in the window, counted per node from the API server's audit log (level Metadata, by user \`system:node:<node>\`): \`apiserver_request_total\` has no user or user-agent label. Check: the audit log counted ${load.auditTotal} requests from every user in the window; the sum of \`apiserver_request_total\` grew by ${load.metricTotal} (it counts a request when it ends, so a watch is counted when it closes).`,
+    '',
+  ];
+  const kinds = [...new Set(load.agents.flatMap((a) => Object.keys(a.byKind)))].sort();
+  lines.push(`| requests/min | ${load.agents.map((a) => `${a.agent} ${a.node}`).join(' | ')} |`);
+  lines.push(`|---|${load.agents.map(() => '---').join('|')}|`);
+  for (const kind of kinds)
+    lines.push(`| ${kind} | ${load.agents.map((a) => perMin(a.byKind[kind] ?? 0).toFixed(1)).join(' | ')} |`);
+  lines.push(`| **all** | ${load.agents.map((a) => `**${perMin(a.total).toFixed(1)}**`).join(' | ')} |`);
+  lines.push(`| watches open at the end | ${load.agents.map((a) => a.openWatches).join(' | ')} |`);
+  lines.push(
+    '',
+    'User agents: ' + [...new Set(load.agents.flatMap((a) => a.userAgents))].map((u) => `\`${u}\``).join(', '),
   );
-  process.stdout.write(md);
+  const ours = median(load.agents.filter((a) => a.agent === 'staticlet').map((a) => perMin(a.total)));
+  const theirs = median(load.agents.filter((a) => a.agent === 'kubelet').map((a) => perMin(a.total)));
+  lines.push(
+    '',
+    `Median per node: staticlet ${ours.toFixed(1)} requests/min, kubelet ${theirs.toFixed(1)} requests/min (${theirs > 0 ? `${(ours / theirs).toFixed(2)} of the kubelet's` : '–'}).`,
+  );
+  return lines;
 }
 
 interface Overhead {
@@ -348,7 +486,7 @@ interface Overhead {
 }
 
 /** An agent's overhead over the floor in a scenario, both ways; undefined for the floor itself. */
-function overheadOf(scenario: string, agent: AgentName): Overhead | undefined {
+function overheadOf(rows: readonly Row[], scenario: string, agent: AgentName): Overhead | undefined {
   const summary = (a: AgentName) => rows.find((r) => r.scenario === scenario && r.agent === a)?.summary;
   const floor = summary('floor');
   const s = summary(agent);
@@ -356,19 +494,24 @@ function overheadOf(scenario: string, agent: AgentName): Overhead | undefined {
   return { unpaired: s.median - floor.median, paired: pairedMedianDifference(s.samples, floor.samples) };
 }
 
-function overheadsOf(scenario: string): { ours: Overhead; theirs: Overhead } | undefined {
-  const ours = overheadOf(scenario, 'staticlet');
-  const theirs = overheadOf(scenario, 'kubelet');
+function overheadsOf(rows: readonly Row[], scenario: string): { ours: Overhead; theirs: Overhead } | undefined {
+  const ours = overheadOf(rows, scenario, 'staticlet');
+  const theirs = overheadOf(rows, scenario, 'kubelet');
   return ours && theirs ? { ours, theirs } : undefined;
 }
 
 /** The issue's targets, judged on this run's paired overheads (the unpaired ones beside them). */
-function targets(): string[] {
-  const out = ['## Targets (this run)', '', '| target | measured: paired (unpaired) | met |', '|---|---|---|'];
+function targets(res: RuntimeResults): string[] {
+  const out = [
+    `### Targets (this run, ${res.version})`,
+    '',
+    '| target | measured: paired (unpaired) | met |',
+    '|---|---|---|',
+  ];
   const judge = (what: string, measured: string, met: boolean) =>
     out.push(`| ${what} | ${measured} | ${met ? 'yes' : '**no**'} |`);
   for (const t of OVERHEAD_TARGETS) {
-    const o = overheadsOf(t.scenario);
+    const o = overheadsOf(res.rows, t.scenario);
     if (!o) continue;
     judge(
       targetLabel(t),
@@ -376,28 +519,48 @@ function targets(): string[] {
       overheadMet(t, o.ours.paired, o.theirs.paired),
     );
   }
-  const ours = steady.find((s) => s.agent === 'staticlet')?.sample;
-  const theirs = steady.find((s) => s.agent === 'kubelet')?.sample;
-  if (ours && theirs) {
+  // Scenario 5: the k-th session of each agent were taken in the same turn; each target is judged
+  // on the median over turns of staticlet's figure ÷ the kubelet's in the same turn.
+  const ours = res.steady.filter((s) => s.agent === 'staticlet').map((s) => s.sample);
+  const theirs = res.steady.filter((s) => s.agent === 'kubelet').map((s) => s.sample);
+  const pairs = ours.slice(0, theirs.length).map((o, i) => ({ o, t: theirs[i]! }));
+  if (pairs.length > 0) {
+    const ratio = (f: (s: SteadySample) => number) => median(pairs.map(({ o, t }) => f(o) / f(t)));
+    const both = (f: (s: SteadySample) => number, unit: (x: number) => string) =>
+      `${unit(median(ours.map(f)))} vs ${unit(median(theirs.map(f)))}`;
+    const cpu = (s: SteadySample) => s.cpuSecondsPerMinute;
+    const cpuUnit = (x: number) => `${x.toFixed(3)} CPU-s/min`;
+    const mibUnit = (x: number) => `${mib(x)} MiB`;
+    const window = (s: SteadySample) => s.windowPeakRssBytes;
+    const hwm = (s: SteadySample) => s.peakRssBytes;
+    const n = `${pairs.length} pair${pairs.length > 1 ? 's' : ''}`;
+    judge('5. CPU ≤ kubelet', both(cpu, cpuUnit), ratio(cpu) <= 1);
     judge(
-      '5. CPU ≤ kubelet',
-      `${ours.cpuSeconds.toFixed(2)} s vs ${theirs.cpuSeconds.toFixed(2)} s`,
-      ours.cpuSeconds <= theirs.cpuSeconds,
+      `5. idle CPU with ${steadyPods} pods ≤ ¼ kubelet's (${n})`,
+      `${both(cpu, cpuUnit)}: ${ratio(cpu).toFixed(2)} of it`,
+      ratio(cpu) <= 0.25,
     );
-    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    judge('5. peak RSS in the window ≤ kubelet', both(window, mibUnit), ratio(window) <= 1);
     judge(
-      '5. peak RSS in the window ≤ kubelet',
-      `${mib(ours.windowPeakRssBytes)} vs ${mib(theirs.windowPeakRssBytes)}`,
-      ours.windowPeakRssBytes <= theirs.windowPeakRssBytes,
+      `5. peak RSS in the window ≤ ¾ kubelet's (${n})`,
+      `${both(window, mibUnit)}: ${ratio(window).toFixed(2)} of it`,
+      ratio(window) <= 0.75,
     );
+    judge('5. lifetime peak RSS (VmHWM) ≤ kubelet', both(hwm, mibUnit), ratio(hwm) <= 1);
     judge(
-      '5. lifetime peak RSS (VmHWM) ≤ kubelet',
-      `${mib(ours.peakRssBytes)} vs ${mib(theirs.peakRssBytes)}`,
-      ours.peakRssBytes <= theirs.peakRssBytes,
+      `5. lifetime peak RSS (VmHWM) ≤ ¾ kubelet's (${n})`,
+      `${both(hwm, mibUnit)}: ${ratio(hwm).toFixed(2)} of it`,
+      ratio(hwm) <= 0.75,
+    );
+    const runtimeCpu = (s: SteadySample) => perMinute(s.runtimeCpuSeconds, s);
+    const agentAndRuntime = (s: SteadySample) => cpu(s) + runtimeCpu(s);
+    out.push(
+      `| (no target) the runtime daemon's CPU beside the agent | ${both(runtimeCpu, cpuUnit)}: ${ratio(runtimeCpu).toFixed(2)} of it | |`,
+      `| (no target) agent + runtime daemon CPU | ${both(agentAndRuntime, cpuUnit)}: ${ratio(agentAndRuntime).toFixed(2)} of it | |`,
     );
   }
-  if (mirror) {
-    const d = summarize(mirror.deleteToNewMirror).median;
+  if (res.mirror) {
+    const d = summarize(res.mirror.deleteToNewMirror).median;
     judge('6. new mirror ≤ 1 s after the delete', `${fmt(d)} ms`, d <= 1000);
   }
   return out.length > 4 ? out : [];

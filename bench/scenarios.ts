@@ -289,7 +289,19 @@ function allRunning(runtime: Runtime, podNames: ReadonlySet<string>): Promise<Co
 }
 
 export interface SteadySample {
+  /** Pods running through the window. */
+  pods: number;
+  /** The window's length as measured (s): from the first reading of /proc to the last. */
+  windowSeconds: number;
+  /** The agent's CPU seconds (user + system) in the window. */
   cpuSeconds: number;
+  /** The same per minute of the window. */
+  cpuSecondsPerMinute: number;
+  /** The runtime daemon's CPU seconds in the window (containerd, crio): the agent's relists and
+   * status calls are served there. */
+  runtimeCpuSeconds: number;
+  /** The runtime's helpers' (containerd's shims, CRI-O's conmons) CPU seconds in the window. */
+  runtimeHelperCpuSeconds: number;
   /** RSS at the end of the window. */
   rssBytes: number;
   /** The highest RSS sampled (every 100 ms) in the window. */
@@ -298,12 +310,41 @@ export interface SteadySample {
   peakRssBytes: number;
 }
 
-/** N pods running for `seconds`: the agent's CPU and memory, read from /proc from outside. */
+/** CPU seconds of each of these processes now; those gone are left out. */
+async function cpuOf(pids: readonly number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      const s = await procStats(pid).catch(() => undefined);
+      if (s) out.set(pid, s.cpuSeconds);
+    }),
+  );
+  return out;
+}
+
+/** The CPU seconds spent between two readings by the processes present in both. */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) {
+    const was = before.get(pid);
+    if (was !== undefined) sum += cpu - was;
+  }
+  return sum;
+}
+
+/**
+ * N pods running, then, after `settleSeconds`, an idle window of `seconds`: the agent's CPU and
+ * memory and the runtime's CPU, read from /proc from outside. Nothing is asked of the runtime in
+ * the window (the benchmark's own client is idle), so what the runtime spends there is the agent's
+ * doing, or its own housekeeping, which falls on both agents alike. The pods are left running:
+ * the caller stops the agent and wipes the runtime.
+ */
 export async function steadyRun(
   runtime: Runtime,
   agent: AgentUnderTest,
   n: number,
   seconds: number,
+  settleSeconds: number,
 ): Promise<SteadySample> {
   const names = Array.from({ length: n }, (_, i) => `steady${i}`);
   const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
@@ -315,21 +356,33 @@ export async function steadyRun(
     `${n} running`,
     async () => (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING).length >= n,
     600_000,
-    200,
+    500,
   );
-  await sleep(5_000); // settle
+  await sleep(settleSeconds * 1000);
+  const { daemon, helpers } = await runtime.processes();
+  const runtimeBefore = await cpuOf([daemon]);
+  const helpersBefore = await cpuOf(helpers);
   const before = await procStats(agent.pid);
+  const t0 = performance.now();
   let windowPeakRssBytes = before.rssBytes;
-  const endAt = Date.now() + seconds * 1000;
-  while (Date.now() < endAt) {
+  const endAt = t0 + seconds * 1000;
+  while (performance.now() < endAt) {
     await sleep(100);
     windowPeakRssBytes = Math.max(windowPeakRssBytes, (await procStats(agent.pid)).rssBytes);
   }
   const after = await procStats(agent.pid);
-  await Promise.all(names.map((nm) => rm(join(agent.manifests, `${nm}.yaml`))));
-  await until(`${n} gone`, async () => (await runtime.sandboxesOf(podNames)).length === 0, 600_000, 200);
+  const windowSeconds = (performance.now() - t0) / 1000;
+  const runtimeAfter = await cpuOf([daemon]);
+  const helpersAfter = await cpuOf(helpers);
+  if (!runtimeAfter.has(daemon)) throw new Error(`the runtime (pid ${daemon}) ended in the steady window`);
+  const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
   return {
-    cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    pods: n,
+    windowSeconds,
+    cpuSeconds,
+    cpuSecondsPerMinute: (cpuSeconds / windowSeconds) * 60,
+    runtimeCpuSeconds: cpuBetween(runtimeBefore, runtimeAfter),
+    runtimeHelperCpuSeconds: cpuBetween(helpersBefore, helpersAfter),
     rssBytes: after.rssBytes,
     windowPeakRssBytes,
     peakRssBytes: after.peakRssBytes,

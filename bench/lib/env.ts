@@ -10,12 +10,22 @@ import { createCriRuntime } from '../../src/runtime/cri/client.js';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { Container, PodSandbox } from '../../src/cri-api/messages.js';
 import { REPO } from '../../test/support/harness.js';
+import { daemonVersion, helperPids, RECIPES, type RuntimeKind } from './runtimes.js';
 
 const execFileP = promisify(execFile);
 export const IMAGE = 'staticlet.local/busybox:1';
 
 export async function sh(script: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileP('bash', [join(REPO, script), ...args], { timeout: 900_000, maxBuffer: 16 << 20 });
+  return shWith({ script, args });
+}
+
+/** A script of the repository, with its arguments and extra environment. */
+export async function shWith(cmd: { script: string; args: string[]; env?: Record<string, string> }): Promise<string> {
+  const { stdout } = await execFileP('bash', [join(REPO, cmd.script), ...cmd.args], {
+    timeout: 900_000,
+    maxBuffer: 16 << 20,
+    env: { ...process.env, ...cmd.env },
+  });
   return stdout.trim();
 }
 
@@ -37,26 +47,45 @@ export async function until<T>(
   }
 }
 
-/** A private containerd with the test images, fresh for each agent. */
+/** A private CRI runtime (containerd 1.6 unless told) with the test images, fresh for each agent. */
 export class Runtime {
   dir = '';
   cri!: CriRuntime;
+  /** The daemon's pid (containerd, crio). */
+  pid = 0;
+
+  constructor(readonly kind: RuntimeKind = 'containerd1') {}
+
+  private get recipe() {
+    return RECIPES[this.kind];
+  }
 
   async start(): Promise<this> {
     this.dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-ctd-'));
-    await sh('scripts/containerd.sh', 'start', this.dir);
-    await sh('scripts/images.sh', join(this.dir, 'containerd.sock'));
+    await shWith(this.recipe.start(this.dir));
+    this.pid = Number((await readFile(this.recipe.pidFile(this.dir), 'utf8')).trim());
+    await shWith(this.recipe.images(this.dir));
     this.cri = createCriRuntime(this.endpoint);
     return this;
   }
 
   get endpoint(): string {
-    return `unix://${join(this.dir, 'containerd.sock')}`;
+    return `unix://${this.recipe.socket(this.dir)}`;
+  }
+
+  /** "containerd v1.6.20", from the daemon's binary. */
+  version(): Promise<string> {
+    return daemonVersion(this.pid);
+  }
+
+  /** The daemon and its helper processes (shims, conmons) running now. */
+  async processes(): Promise<{ daemon: number; helpers: number[] }> {
+    return { daemon: this.pid, helpers: await helperPids(this.recipe, this.dir) };
   }
 
   async stop(): Promise<void> {
     this.cri?.close();
-    if (this.dir) await sh('scripts/containerd.sh', 'stop', this.dir).catch(() => undefined);
+    if (this.dir) await shWith(this.recipe.stop(this.dir)).catch(() => undefined);
   }
 
   /** Sandboxes of pods named `<name>-<node>` (any creator), by the kubelet's pod-name label. */
@@ -168,7 +197,8 @@ export async function startStaticlet(
   };
 }
 
-export async function startKubelet(runtime: Runtime, nodeName: string): Promise<AgentUnderTest> {
+/** The real kubelet: standalone, or with `kubeconfig` registered with that API server. */
+export async function startKubelet(runtime: Runtime, nodeName: string, kubeconfig?: string): Promise<AgentUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-kubelet-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
@@ -182,6 +212,7 @@ export async function startKubelet(runtime: Runtime, nodeName: string): Promise<
     runtime.endpoint,
     '--node-name',
     nodeName,
+    ...(kubeconfig ? ['--kubeconfig', kubeconfig] : []),
   );
   const pid = Number(out.split('\n').pop());
   if (!Number.isInteger(pid)) throw new Error(`kubelet.sh start printed no pid: ${out}`);

@@ -4,7 +4,7 @@
 #
 # Usage:
 #   kubelet.sh start DIR --manifests MANIFEST_DIR --endpoint unix:///path/containerd.sock
-#                        [--node-name NAME] [--file-check-frequency 20s]
+#                        [--node-name NAME] [--file-check-frequency 20s] [--kubeconfig FILE]
 #       Starts the kubelet in the background, waits (at most 30 s) until it is up (its
 #       healthz answers on loopback and its log says the main sync loop started), then
 #       prints its pid as the last line of stdout (measure CPU/RSS from /proc/PID).
@@ -69,6 +69,9 @@
 #                            keep every file under DIR (defaults /var/lib/kubelet,
 #                            /var/lib/kubelet/pki, /var/log/pods, /usr/libexec/kubernetes/...)
 #   --hostname-override (flag)  --node-name; names static pods <pod>-<node>
+#   --kubeconfig (flag)      only if --kubeconfig is given: the kubelet then registers its node,
+#                            renews its lease and mirrors its static pods into that API server
+#                            (bench/apiserver-load.ts measures the requests); without it, standalone
 #   --node-ip (flag)         without it the kubelet resolves the node name through DNS
 #                            (net.LookupIP) every time it builds its node object in
 #                            standalone mode (pod status, admission): a name not in
@@ -292,10 +295,10 @@ EOF
 
 cmd_start() {
   local kbin pid log_off deadline running v node_ip
-  MANIFESTS="" ENDPOINT="" NODE_NAME="" FILE_CHECK=""
+  MANIFESTS="" ENDPOINT="" NODE_NAME="" FILE_CHECK="" KUBECONFIG_FILE=""
   while (($#)); do
     case "$1" in
-      --manifests | --endpoint | --node-name | --file-check-frequency)
+      --manifests | --endpoint | --node-name | --file-check-frequency | --kubeconfig)
         (($# >= 2)) || die "$1 needs a value"
         set -- "$1=$2" "${@:3}"
         continue
@@ -304,6 +307,7 @@ cmd_start() {
       --endpoint=*) ENDPOINT="${1#*=}" ;;
       --node-name=*) NODE_NAME="${1#*=}" ;;
       --file-check-frequency=*) FILE_CHECK="${1#*=}" ;;
+      --kubeconfig=*) KUBECONFIG_FILE="${1#*=}" ;;
       *) die "unknown argument: $1" ;;
     esac
     shift
@@ -325,6 +329,10 @@ cmd_start() {
   if [[ -n "$FILE_CHECK" ]]; then
     [[ "$FILE_CHECK" =~ ^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$ ]] ||
       die "bad --file-check-frequency '$FILE_CHECK' (a Go duration such as 20s)"
+  fi
+  if [[ -n "$KUBECONFIG_FILE" ]]; then
+    KUBECONFIG_FILE="$(abs_path "$KUBECONFIG_FILE")"
+    [[ -f "$KUBECONFIG_FILE" ]] || die "no such kubeconfig: $KUBECONFIG_FILE"
   fi
   v="${STATICLET_KUBELET_V:-0}"
   [[ "$v" =~ ^[0-9]+$ ]] || die "STATICLET_KUBELET_V must be a number"
@@ -356,6 +364,7 @@ cmd_start() {
     "--v=$v"
   )
   [[ -z "$NODE_NAME" ]] || args+=("--hostname-override=$NODE_NAME")
+  [[ -z "$KUBECONFIG_FILE" ]] || args+=("--kubeconfig=$KUBECONFIG_FILE")
 
   touch "$D/kubelet.log"
   log_off="$(stat -c %s "$D/kubelet.log")"

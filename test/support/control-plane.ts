@@ -55,7 +55,11 @@ export class ControlPlane {
 
   /** kubectl as the cluster admin. */
   async kubectl(...args: string[]): Promise<string> {
-    const { stdout } = await execFileP('kubectl', ['--kubeconfig', this.adminKubeconfig, ...args], { timeout: 60_000 });
+    // The API server's /metrics is several MB.
+    const { stdout } = await execFileP('kubectl', ['--kubeconfig', this.adminKubeconfig, ...args], {
+      timeout: 60_000,
+      maxBuffer: 64 << 20,
+    });
     return stdout;
   }
 

@@ -1,0 +1,85 @@
+// The CRI runtimes a benchmark can run on, and how each is started privately: by the same
+// scripts the tests use, in a directory of its own, with the test images loaded.
+import { execFile } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const RUNTIME_KINDS = ['containerd1', 'containerd2', 'crio'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+export interface RuntimeRecipe {
+  /** The script and its arguments that start the runtime in `dir` (and stop it). */
+  start(dir: string): { script: string; args: string[]; env?: Record<string, string> };
+  stop(dir: string): { script: string; args: string[]; env?: Record<string, string> };
+  /** The CRI socket in `dir`. */
+  socket(dir: string): string;
+  /** The pid file the start script writes. */
+  pidFile(dir: string): string;
+  /** Which of the machine's processes, besides the daemon, work for this instance (containerd's
+   * shims, CRI-O's conmons): a runtime's cost to a node is theirs too. */
+  isHelper(exe: string, argv: readonly string[], dir: string): boolean;
+  /** The images the scenarios use, loaded into the instance. */
+  images(dir: string): { script: string; args: string[] };
+}
+
+const containerdShim = (exe: string, argv: readonly string[], dir: string) =>
+  exe.startsWith('containerd-shim') && argv[argv.indexOf('-address') + 1] === join(dir, 'containerd.sock');
+
+function containerd(env: Record<string, string>): RuntimeRecipe {
+  return {
+    start: (dir) => ({ script: 'scripts/containerd.sh', args: ['start', dir], env }),
+    stop: (dir) => ({ script: 'scripts/containerd.sh', args: ['stop', dir], env }),
+    socket: (dir) => join(dir, 'containerd.sock'),
+    pidFile: (dir) => join(dir, 'containerd.pid'),
+    isHelper: containerdShim,
+    images: (dir) => ({ script: 'scripts/images.sh', args: [join(dir, 'containerd.sock')] }),
+  };
+}
+
+export const RECIPES: Record<RuntimeKind, RuntimeRecipe> = {
+  containerd1: containerd({}),
+  containerd2: containerd({}),
+  crio: containerd({}),
+};
+
+export function parseRuntimeKinds(list: string): RuntimeKind[] {
+  const kinds = list.split(',').filter(Boolean);
+  for (const k of kinds)
+    if (!(RUNTIME_KINDS as readonly string[]).includes(k))
+      throw new Error(`--runtime: one or more of ${RUNTIME_KINDS.join(', ')}, got "${k}"`);
+  if (kinds.length === 0) throw new Error('--runtime: at least one runtime');
+  return kinds as RuntimeKind[];
+}
+
+/** The daemon's own answer to `--version`, by the binary it runs: "containerd v1.6.20". */
+export async function daemonVersion(pid: number): Promise<string> {
+  try {
+    const exe = await readlink(`/proc/${pid}/exe`);
+    const { stdout } = await execFileP(exe, ['--version'], { timeout: 10_000 });
+    const first = stdout.trim().split('\n')[0] ?? '';
+    // containerd: "containerd github.com/containerd/containerd v1.6.20 <commit>"
+    const m = /^(\S+)\s+\S+\s+(v?\d+\.\d+\.\d+\S*)/.exec(first) ?? /^(\S+)\s+version\s+(\S+)/.exec(first);
+    return m ? `${m[1]} ${m[2]}` : first;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The pids of a runtime instance's helper processes (shims, conmons) running now. */
+export async function helperPids(recipe: RuntimeRecipe, dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const exe = (await readlink(`/proc/${entry}/exe`)).split('/').pop() ?? '';
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (recipe.isHelper(exe, argv, dir)) out.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
