@@ -339,14 +339,15 @@ async function report() {
   const lines: string[] = [];
   lines.push(`# staticlet benchmark, ${date}`, '');
   lines.push(
-    `Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; runtimes ${results.map((r) => `${r.version} (\`--runtime ${r.kind}\`)`).join(', ')}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`,
+    `Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; runtimes ${results.map((r) => `${r.version || apiserverLoad?.runtime || '?'} (\`--runtime ${r.kind}\`)`).join(', ')}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`,
     '',
   );
   lines.push(
     "Overhead = the agent's median minus the floor's median for the same work. Paired overhead = the median of the agent's time minus the floor's in the same turn (run k of a lifecycle block, or the same bulk round): the machine's drift between turns falls on both and drops out. \"Paired ÷ kubelet's\" is what the targets compare.",
     '',
   );
-  for (const res of results) lines.push(...runtimeSection(res));
+  for (const res of results)
+    if (res.rows.length > 0 || res.steady.length > 0 || res.mirror) lines.push(...runtimeSection(res));
   if (apiserverLoad) lines.push(...apiserverSection(apiserverLoad));
   const md = lines.join('\n') + '\n';
   await mkdir(values.out!, { recursive: true });

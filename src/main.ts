@@ -136,7 +136,9 @@ async function main(argv: string[]): Promise<number> {
     try {
       // Loaded only when needed: the Kubernetes client is most of the agent's memory.
       const { createKubeApi } = await import('./runtime/kube/client.js');
-      kube = createKubeApi(options.kubeconfig);
+      kube = createKubeApi(options.kubeconfig, {
+        userAgent: `staticlet/v${packageVersion()} (${process.platform}/${process.arch})`,
+      });
     } catch (err) {
       process.stderr.write(`staticlet: --kubeconfig ${options.kubeconfig}: ${(err as Error).message}\n`);
       cri.close();

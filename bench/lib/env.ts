@@ -64,7 +64,8 @@ export class Runtime {
     this.dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-ctd-'));
     await shWith(this.recipe.start(this.dir));
     this.pid = Number((await readFile(this.recipe.pidFile(this.dir), 'utf8')).trim());
-    await shWith(this.recipe.images(this.dir));
+    const images = this.recipe.images(this.dir);
+    if (images) await shWith(images);
     this.cri = createCriRuntime(this.endpoint);
     return this;
   }

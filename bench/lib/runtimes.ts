@@ -21,8 +21,8 @@ export interface RuntimeRecipe {
   /** Which of the machine's processes, besides the daemon, work for this instance (containerd's
    * shims, CRI-O's conmons): a runtime's cost to a node is theirs too. */
   isHelper(exe: string, argv: readonly string[], dir: string): boolean;
-  /** The images the scenarios use, loaded into the instance. */
-  images(dir: string): { script: string; args: string[] };
+  /** The images the scenarios use, loaded into the instance (undefined: the start loads them). */
+  images(dir: string): { script: string; args: string[] } | undefined;
 }
 
 const containerdShim = (exe: string, argv: readonly string[], dir: string) =>
@@ -39,10 +39,20 @@ function containerd(env: Record<string, string>): RuntimeRecipe {
   };
 }
 
+/** CRI-O by scripts/crio.sh, which loads the images before it starts; a conmon per container. */
+const crio: RuntimeRecipe = {
+  start: (dir) => ({ script: 'scripts/crio.sh', args: ['start', dir] }),
+  stop: (dir) => ({ script: 'scripts/crio.sh', args: ['stop', dir] }),
+  socket: (dir) => join(dir, 'crio.sock'),
+  pidFile: (dir) => join(dir, 'crio.pid'),
+  isHelper: (exe, argv, dir) => exe === 'conmon' && argv.some((a) => a.startsWith(`${dir}/`)),
+  images: () => undefined,
+};
+
 export const RECIPES: Record<RuntimeKind, RuntimeRecipe> = {
   containerd1: containerd({}),
   containerd2: containerd({}),
-  crio: containerd({}),
+  crio,
 };
 
 export function parseRuntimeKinds(list: string): RuntimeKind[] {

@@ -3,7 +3,7 @@
 // Ready condition every minute, so `kubectl get nodes` tells the truth. Reports the Node's UID,
 // which owns the mirror pods. With registerNode false it never creates the Node, like the kubelet
 // with --register-node=false: it waits for someone else to, and the mirror pods wait with it.
-import type { V1Node, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
+import type { V1Lease, V1Node, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
 import { defer, EMPTY, exhaustMap, from, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import type { KubeApi } from '../runtime/kube/types.js';
@@ -46,6 +46,9 @@ export function nodeHeartbeat(
     let lastError = '';
     let readySince: Date | undefined;
     let waitingLogged = false;
+    /** The Lease as this agent last wrote it: the next renewal updates it without reading it first
+     * (as the kubelet does), one request per renewal instead of two. */
+    let lease: V1Lease | undefined;
     const renewEvery = options.leaseRenewMs ?? 10_000;
     const statusEvery = options.statusUpdateMs ?? 60_000;
 
@@ -77,7 +80,7 @@ export function nodeHeartbeat(
           await kube.patchNodeStatus(options.nodeName, nodeStatus(options, new Date(now), readySince));
           lastStatusAt = now;
         }
-        await renewLease(kube, options.nodeName, new Date(now));
+        lease = await renewLease(kube, options.nodeName, new Date(now), lease);
         if (lastError) log.info('API server reachable again: node lease renewed');
         lastError = '';
       } catch (err) {
@@ -93,19 +96,30 @@ export function nodeHeartbeat(
   });
 }
 
-async function renewLease(kube: KubeApi, nodeName: string, now: Date): Promise<void> {
-  const lease = await kube.getLease(LEASE_NAMESPACE, nodeName);
+/**
+ * Writes the Lease's renewTime; returns the Lease as written. From `known` (the Lease as last
+ * written) when given; when that write fails (someone else wrote the Lease, or deleted it), reads
+ * it and writes again.
+ */
+async function renewLease(kube: KubeApi, nodeName: string, now: Date, known: V1Lease | undefined): Promise<V1Lease> {
   const spec = { holderIdentity: nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now };
+  if (known) {
+    try {
+      return await kube.replaceLease({ ...known, spec: { ...known.spec, ...spec } });
+    } catch {
+      // A stale resourceVersion or a deleted Lease: read it again below.
+    }
+  }
+  const lease = await kube.getLease(LEASE_NAMESPACE, nodeName);
   if (!lease) {
-    await kube.createLease({
+    return kube.createLease({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: nodeName, namespace: LEASE_NAMESPACE },
       spec,
     });
-    return;
   }
-  await kube.replaceLease({ ...lease, spec: { ...lease.spec, ...spec } });
+  return kube.replaceLease({ ...lease, spec: { ...lease.spec, ...spec } });
 }
 
 /** The Node as registered: the kubelet's default labels (the given ones win), our taint and the given ones. */

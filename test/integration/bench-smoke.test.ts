@@ -1,5 +1,7 @@
 // The benchmark commands keep working: a smoke run of `npm run bench` (all three agents, the
-// smallest sizes) must finish and write a report with every agent's rows and the targets, and
+// smallest sizes, the steady state with a few pods, the API server's load with one staticlet and
+// one kubelet on a real kube-apiserver) must finish and write a report with every agent's rows
+// and the targets, and
 // one of `npm run bench:calls` must print a row for each transport. No
 // figure is judged here; the figures live in the committed reports (bench/results).
 import assert from 'node:assert/strict';
@@ -14,7 +16,7 @@ import { REPO } from '../support/harness.js';
 const execFileP = promisify(execFile);
 
 describe('npm run bench (smoke)', () => {
-  it('runs floor, staticlet and the kubelet and writes the report', { timeout: 900_000 }, async () => {
+  it('runs floor, staticlet and the kubelet and writes the report', { timeout: 1_200_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-smoke-'));
     try {
       await execFileP(
@@ -27,15 +29,28 @@ describe('npm run bench (smoke)', () => {
           '--agents',
           'floor,staticlet,kubelet',
           '--scenarios',
-          'lifecycle,bulk,steady',
+          'lifecycle,bulk,steady,apiserver',
+          '--runtime',
+          'containerd1',
           '--runs',
           '1',
           '--bulk-sizes',
           '1',
+          '--steady-pods',
+          '3',
+          '--steady-seconds',
+          '3',
+          '--apiserver-nodes',
+          '1',
+          '--apiserver-pods',
+          '2',
+          // Longer than the 10 s at which both agents renew their node's Lease.
+          '--apiserver-seconds',
+          '25',
           '--out',
           out,
         ],
-        { cwd: REPO, timeout: 900_000, maxBuffer: 16 << 20 },
+        { cwd: REPO, timeout: 1_200_000, maxBuffer: 16 << 20 },
       );
       const files = await readdir(out);
       const md = files.find((f) => f.endsWith('-quick.md'));
@@ -49,13 +64,44 @@ describe('npm run bench (smoke)', () => {
           `a scenario 1 row for ${agent}`,
         );
       }
-      assert.match(report, /## 5\. Steady state/);
-      assert.match(report, /## Targets \(this run\)/);
+      assert.match(report, /## containerd v?1\.6\.\S+ \(`--runtime containerd1`\)/);
+      assert.match(report, /### 5\. Steady state: 3 pods, idle window of 3 s/);
+      assert.match(report, /### Targets \(this run, containerd v?1\.6/);
+      assert.match(
+        report,
+        /\| 5\. idle CPU with 3 pods ≤ ¼ kubelet's \(1 pair\) \| [\d.]+ CPU-s\/min vs [\d.]+ CPU-s\/min/,
+      );
+      assert.match(report, /\| 5\. peak RSS in the window ≤ ¾ kubelet's \(1 pair\) \| [\d.]+ MiB vs [\d.]+ MiB/);
+      assert.match(report, /## 7\. API server load per node/);
       const data = JSON.parse(await readFile(join(out, json), 'utf8')) as {
         rows: { summary: { n: number; samples: number[] } }[];
-        steady: unknown[];
+        steady: { agent: string; sample: { pods: number; cpuSeconds: number; windowPeakRssBytes: number } }[];
+        runtimes: { kind: string; version: string }[];
+        apiserverLoad: {
+          agents: { node: string; agent: string; userAgents: string[]; byKind: Record<string, number> }[];
+        };
       };
       assert.ok(data.rows.length >= 3 * 6 && data.steady.length === 2);
+      assert.deepEqual(
+        data.runtimes.map((r) => r.kind),
+        ['containerd1'],
+      );
+      for (const { sample } of data.steady) {
+        assert.equal(sample.pods, 3);
+        assert.ok(sample.windowPeakRssBytes > 0 && sample.cpuSeconds >= 0);
+      }
+      // Each agent's node is counted apart, by its own user, and renewed its Lease in the window.
+      assert.deepEqual(
+        data.apiserverLoad.agents.map((a) => `${a.agent} ${a.node}`),
+        ['staticlet node-a', 'kubelet node-b'],
+      );
+      for (const a of data.apiserverLoad.agents)
+        assert.ok((a.byKind['update leases'] ?? 0) >= 1, `${a.node}'s requests: ${JSON.stringify(a.byKind)}`);
+      // Each names itself to the API server.
+      assert.deepEqual(
+        data.apiserverLoad.agents.map((a) => a.userAgents.map((u) => u.split(' ')[0]!.replace(/\/.*/, ''))),
+        [['staticlet'], ['kubelet']],
+      );
       // Every sample is kept, so a report can be rechecked and paired later.
       for (const row of data.rows) assert.ok(row.summary.samples.length >= row.summary.n);
     } finally {

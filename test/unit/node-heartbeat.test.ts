@@ -82,4 +82,43 @@ describe('node registration', () => {
       sub.unsubscribe();
     }
   });
+
+  it('renews the Lease from the one it last wrote: reads it only at first and after a failed write', async () => {
+    const { kube, setNode } = fakeKube();
+    setNode({ metadata: { name: 'n1', uid: 'uid-1' } });
+    const leaseCalls: string[] = [];
+    let stored: V1Lease | undefined;
+    let version = 0;
+    const write = (l: V1Lease): V1Lease => {
+      stored = { ...l, metadata: { ...l.metadata, resourceVersion: String(++version) } };
+      return stored;
+    };
+    kube.getLease = async () => (leaseCalls.push('get'), stored);
+    kube.createLease = async (l: V1Lease) => (leaseCalls.push('create'), write(l));
+    kube.replaceLease = async (l: V1Lease) => {
+      leaseCalls.push('replace');
+      if (l.metadata?.resourceVersion !== stored?.metadata?.resourceVersion) {
+        throw new Error('409 Conflict');
+      }
+      return write(l);
+    };
+    const sub = nodeHeartbeat(
+      kube,
+      { ...base, leaseRenewMs: 5 },
+      asyncScheduler,
+      pino({ level: 'silent' }),
+    ).subscribe();
+    try {
+      await waitFor('four renewals', async () => leaseCalls.filter((c) => c === 'replace').length >= 3, 10_000, 5);
+      assert.deepEqual(leaseCalls.slice(0, 4), ['get', 'create', 'replace', 'replace'], 'one read, at first');
+      // Someone else writes the Lease: the next renewal conflicts, reads it again and writes it.
+      stored = { ...stored!, metadata: { ...stored!.metadata, resourceVersion: String(++version) } };
+      const from = leaseCalls.length;
+      await waitFor('the write after the conflict', async () => leaseCalls.length >= from + 4, 10_000, 5);
+      assert.deepEqual(leaseCalls.slice(from, from + 4), ['replace', 'get', 'replace', 'replace']);
+      assert.equal(stored?.spec?.holderIdentity, 'n1');
+    } finally {
+      sub.unsubscribe();
+    }
+  });
 });

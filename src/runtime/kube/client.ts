@@ -29,6 +29,8 @@ import { eventWithMicroTimes, withMicroTimes } from './wire.js';
 
 export interface KubeApiOptions {
   log?: (msg: string) => void;
+  /** The User-Agent of every request and watch: the API server's audit log tells agents apart by it. */
+  userAgent?: string;
   /** Deadline of every request (connect + answer + body). Default 15 s. */
   requestTimeoutMs?: number;
   /** Server-side timeoutSeconds of each watch request, after which the watch is renewed. Default 300. */
@@ -80,6 +82,7 @@ class ClientNodeKubeApi implements KubeApi, PodWatchClient {
   private readonly requests: KubeRequests;
   private readonly settings: PodWatchSettings;
   private readonly log: (msg: string) => void;
+  readonly userAgent: string | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -100,7 +103,8 @@ class ClientNodeKubeApi implements KubeApi, PodWatchClient {
       backoffInitialMs: options.backoffInitialMs ?? DEFAULTS.backoffInitialMs,
       backoffMaxMs: options.backoffMaxMs ?? DEFAULTS.backoffMaxMs,
     };
-    this.requests = new KubeRequests(server, this.settings.requestTimeoutMs);
+    this.userAgent = options.userAgent;
+    this.requests = new KubeRequests(server, this.settings.requestTimeoutMs, options.userAgent);
   }
 
   // ------------------------------------------------------------------ nodes

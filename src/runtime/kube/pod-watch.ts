@@ -31,6 +31,8 @@ export interface PodWatchClient {
   readonly closedSignal: AbortSignal;
   /** The client's configuration, copied for each watch connection. */
   readonly kubeConfig: KubeConfig;
+  /** The User-Agent of the watch requests too. */
+  readonly userAgent?: string;
   listNodePods(nodeName: string, signal: AbortSignal): Promise<V1PodList>;
 }
 
@@ -57,9 +59,9 @@ export function watchNodePods(
  * A KubeConfig like the client's whose fetch options' agent is remembered, so a watch connection
  * can be destroyed even before Watch.watch() has handed back its AbortController.
  */
-function watchConfig(kc: KubeConfig): { config: KubeConfig; agents: Agent[] } {
+function watchConfig(kc: KubeConfig, userAgent?: string): { config: KubeConfig; agents: Agent[] } {
   const agents: Agent[] = [];
-  const config = new AgentRecordingKubeConfig(agents);
+  const config = new AgentRecordingKubeConfig(agents, userAgent);
   config.loadFromOptions({
     clusters: kc.clusters,
     users: kc.users,
@@ -70,7 +72,10 @@ function watchConfig(kc: KubeConfig): { config: KubeConfig; agents: Agent[] } {
 }
 
 class AgentRecordingKubeConfig extends KubeConfig {
-  constructor(private readonly agents: Agent[]) {
+  constructor(
+    private readonly agents: Agent[],
+    private readonly userAgent?: string,
+  ) {
     super();
   }
 
@@ -78,6 +83,9 @@ class AgentRecordingKubeConfig extends KubeConfig {
     opts: Parameters<KubeConfig['applyToFetchOptions']>[0],
   ): ReturnType<KubeConfig['applyToFetchOptions']> {
     const init = await super.applyToFetchOptions(opts);
+    const headers: unknown = init.headers;
+    if (this.userAgent && headers && typeof (headers as Headers).set === 'function')
+      (headers as Headers).set('User-Agent', this.userAgent);
     const agent: unknown = init.agent;
     if (agent && typeof agent === 'object' && typeof (agent as Agent).destroy === 'function') {
       this.agents.push(agent as Agent);
@@ -162,7 +170,7 @@ class NodePodWatcher {
   /** Opens one watch connection from this.resourceVersion. */
   private async watch(): Promise<void> {
     if (this.stopped) return;
-    const { config, agents } = watchConfig(this.api.kubeConfig);
+    const { config, agents } = watchConfig(this.api.kubeConfig, this.api.userAgent);
     const conn: Connection = { ended: false, openedAt: Date.now(), agents, timers: [] };
     this.conn = conn;
     const { requestTimeoutMs, watchTimeoutSeconds } = this.settings;

@@ -3,7 +3,8 @@
 // client-node 1.4's generated APIs take one object parameter plus per-call `ConfigurationOptions`;
 // a call's middleware (appended to the API's own) runs after the request is built and
 // authenticated, so it can set the AbortSignal (the only timeout the generated client has) and
-// override the Content-Type of PATCH calls (the generated default is application/json-patch+json).
+// override the Content-Type of PATCH calls (the generated default is application/json-patch+json)
+// and set the User-Agent (node-fetch's own otherwise).
 import {
   ApiException,
   Observable as ClientObservable,
@@ -23,6 +24,7 @@ export class KubeRequests {
     private readonly server: string,
     /** Deadline of every request (connect + answer + body). */
     private readonly timeoutMs: number,
+    private readonly userAgent?: string,
   ) {}
 
   get closedSignal(): AbortSignal {
@@ -61,6 +63,7 @@ export class KubeRequests {
       pre: (ctx) => {
         ctx.setSignal(controller.signal);
         if (contentType) ctx.setHeaderParam('Content-Type', contentType);
+        if (this.userAgent) ctx.setHeaderParam('User-Agent', this.userAgent);
         return new ClientObservable(Promise.resolve(ctx));
       },
       post: (rsp) => new ClientObservable(Promise.resolve(rsp)),
