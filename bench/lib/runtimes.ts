@@ -50,8 +50,10 @@ const crio: RuntimeRecipe = {
 };
 
 export const RECIPES: Record<RuntimeKind, RuntimeRecipe> = {
-  containerd1: containerd({}),
-  containerd2: containerd({}),
+  // scripts/containerd.sh picks the version by STATICLET_CONTAINERD: 1, Debian's 1.6; 2, the 2.x
+  // built from the Go module proxy (scripts/containerd2/build.sh).
+  containerd1: containerd({ STATICLET_CONTAINERD: '1' }),
+  containerd2: containerd({ STATICLET_CONTAINERD: '2' }),
   crio,
 };
 
