@@ -61,7 +61,7 @@ export class Runtime {
   }
 
   async start(): Promise<this> {
-    this.dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-ctd-'));
+    this.dir = await mkdtemp(join(tmpdir(), this.recipe.dirPrefix));
     await shWith(this.recipe.start(this.dir));
     this.pid = Number((await readFile(this.recipe.pidFile(this.dir), 'utf8')).trim());
     const images = this.recipe.images(this.dir);

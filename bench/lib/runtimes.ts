@@ -11,6 +11,8 @@ export const RUNTIME_KINDS = ['containerd1', 'containerd2', 'crio'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 export interface RuntimeRecipe {
+  /** The instance directory's name in the temporary directory, before mkdtemp's six characters. */
+  dirPrefix: string;
   /** The script and its arguments that start the runtime in `dir` (and stop it). */
   start(dir: string): { script: string; args: string[]; env?: Record<string, string> };
   stop(dir: string): { script: string; args: string[]; env?: Record<string, string> };
@@ -30,6 +32,7 @@ const containerdShim = (exe: string, argv: readonly string[], dir: string) =>
 
 function containerd(env: Record<string, string>): RuntimeRecipe {
   return {
+    dirPrefix: 'staticlet-bench-ctd-',
     start: (dir) => ({ script: 'scripts/containerd.sh', args: ['start', dir], env }),
     stop: (dir) => ({ script: 'scripts/containerd.sh', args: ['stop', dir], env }),
     socket: (dir) => join(dir, 'containerd.sock'),
@@ -41,6 +44,8 @@ function containerd(env: Record<string, string>): RuntimeRecipe {
 
 /** CRI-O by scripts/crio.sh, which loads the images before it starts; a conmon per container. */
 const crio: RuntimeRecipe = {
+  // Short: conmon's attach socket paths (DIR/attach/<64 hex>/attach) must fit in 107 bytes.
+  dirPrefix: 'stlt-crio-',
   start: (dir) => ({ script: 'scripts/crio.sh', args: ['start', dir] }),
   stop: (dir) => ({ script: 'scripts/crio.sh', args: ['stop', dir] }),
   socket: (dir) => join(dir, 'crio.sock'),
