@@ -51,6 +51,8 @@
 #     So: protectKernelDefaults: true (never write, only check) + the faked values.
 #   - The kubelet bind-mounts its root dir onto itself (MakeRShared); in the namespace
 #     that mount dies with the process instead of staying on the host under DIR/root.
+#   - Without a hugetlb cgroup controller, /sys/kernel/mm/hugepages is hidden (an empty tmpfs), so
+#     the kubelet asks for no hugetlb limits, which CRI-O would fail on (see _ns-exec).
 # All host mounts on these machines are private, so nothing propagates either way. The
 # cost: a mount the kubelet makes for a pod (tmpfs for emptyDir medium: Memory) is not
 # seen by containerd, so such a volume is a plain directory. Static pods in standalone
@@ -252,6 +254,15 @@ cmd_ns_exec() {
     mount -t overlay overlay -o "lowerdir=$o,upperdir=$dir/ns/$name,workdir=$dir/ns/$name.work" "$o" ||
       die "cannot overlay $o with $dir/ns/$name"
   done
+  # No hugetlb cgroup controller (cgroup v1 without it): hide the hugepage sizes too, or the kubelet
+  # asks the runtime for a hugetlb limit of 0 per size in every container, which CRI-O passes to
+  # runc and runc fails ("cannot set hugetlb limit: container could not join or create cgroup");
+  # containerd drops such limits itself when the controller is missing.
+  if [[ ! -e /sys/fs/cgroup/hugetlb && ! -e /sys/fs/cgroup/cgroup.controllers && -d /sys/kernel/mm/hugepages ]]; then
+    mount -t tmpfs -o ro,size=4k none /sys/kernel/mm/hugepages ||
+      die "cannot hide /sys/kernel/mm/hugepages in the kubelet's mount namespace"
+    echo "kubelet.sh: no hugetlb cgroup controller: /sys/kernel/mm/hugepages is empty in the kubelet's mount namespace"
+  fi
   exec "$@"
 }
 
