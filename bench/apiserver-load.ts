@@ -173,7 +173,7 @@ export async function apiserverLoadBench(opts: {
     for (const p of plan) {
       opts.log(`apiserver load: ${p.agent} as ${p.node}`);
       const runtime = await new Runtime(opts.kind).start();
-      runtimeVersion ||= await runtime.version();
+      runtimeVersion ||= runtime.version;
       const kubeconfig = await cp.nodeKubeconfig(p.node);
       try {
         const agent =

@@ -134,7 +134,7 @@ async function withAgent<T>(
   fn: (runtime: Runtime, agent: AgentUnderTest | undefined) => Promise<T>,
 ): Promise<T> {
   const runtime = await new Runtime(res.kind).start();
-  res.version ||= await runtime.version();
+  res.version ||= runtime.version;
   let agent: AgentUnderTest | undefined;
   try {
     if (name === 'staticlet')

@@ -64,6 +64,11 @@ export class Runtime {
     this.dir = await mkdtemp(join(tmpdir(), this.recipe.dirPrefix));
     await shWith(this.recipe.start(this.dir));
     this.pid = Number((await readFile(this.recipe.pidFile(this.dir), 'utf8')).trim());
+    this.runningVersion = await daemonVersion(this.pid);
+    if (!this.recipe.expect.test(this.runningVersion)) {
+      await this.stop();
+      throw new Error(`--runtime ${this.kind}: the start script ran "${this.runningVersion}"`);
+    }
     const images = this.recipe.images(this.dir);
     if (images) await shWith(images);
     this.cri = createCriRuntime(this.endpoint);
@@ -74,9 +79,11 @@ export class Runtime {
     return `unix://${this.recipe.socket(this.dir)}`;
   }
 
+  private runningVersion = '';
+
   /** "containerd v1.6.20", from the daemon's binary. */
-  version(): Promise<string> {
-    return daemonVersion(this.pid);
+  get version(): string {
+    return this.runningVersion;
   }
 
   /** The daemon and its helper processes (shims, conmons) running now. */

@@ -13,6 +13,9 @@ export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export interface RuntimeRecipe {
   /** The instance directory's name in the temporary directory, before mkdtemp's six characters. */
   dirPrefix: string;
+  /** What the daemon's version must look like: a start script without the version choice would
+   * run another runtime, and the report would name the wrong one. */
+  expect: RegExp;
   /** The script and its arguments that start the runtime in `dir` (and stop it). */
   start(dir: string): { script: string; args: string[]; env?: Record<string, string> };
   stop(dir: string): { script: string; args: string[]; env?: Record<string, string> };
@@ -30,9 +33,10 @@ export interface RuntimeRecipe {
 const containerdShim = (exe: string, argv: readonly string[], dir: string) =>
   exe.startsWith('containerd-shim') && argv[argv.indexOf('-address') + 1] === join(dir, 'containerd.sock');
 
-function containerd(env: Record<string, string>): RuntimeRecipe {
+function containerd(env: Record<string, string>, expect: RegExp): RuntimeRecipe {
   return {
     dirPrefix: 'staticlet-bench-ctd-',
+    expect,
     start: (dir) => ({ script: 'scripts/containerd.sh', args: ['start', dir], env }),
     stop: (dir) => ({ script: 'scripts/containerd.sh', args: ['stop', dir], env }),
     socket: (dir) => join(dir, 'containerd.sock'),
@@ -46,6 +50,7 @@ function containerd(env: Record<string, string>): RuntimeRecipe {
 const crio: RuntimeRecipe = {
   // Short: conmon's attach socket paths (DIR/attach/<64 hex>/attach) must fit in 107 bytes.
   dirPrefix: 'stlt-crio-',
+  expect: /^crio /,
   start: (dir) => ({ script: 'scripts/crio.sh', args: ['start', dir] }),
   stop: (dir) => ({ script: 'scripts/crio.sh', args: ['stop', dir] }),
   socket: (dir) => join(dir, 'crio.sock'),
@@ -57,8 +62,8 @@ const crio: RuntimeRecipe = {
 export const RECIPES: Record<RuntimeKind, RuntimeRecipe> = {
   // scripts/containerd.sh picks the version by STATICLET_CONTAINERD: 1, Debian's 1.6; 2, the 2.x
   // built from the Go module proxy (scripts/containerd2/build.sh).
-  containerd1: containerd({ STATICLET_CONTAINERD: '1' }),
-  containerd2: containerd({ STATICLET_CONTAINERD: '2' }),
+  containerd1: containerd({ STATICLET_CONTAINERD: '1' }, /^containerd v?1\./),
+  containerd2: containerd({ STATICLET_CONTAINERD: '2' }, /^containerd v?2\./),
   crio,
 };
 
