@@ -420,7 +420,7 @@ function runtimeSection(res: RuntimeResults): string[] {
       '',
       `### 5. Steady state: ${steadyPods} pods, idle window of ${steadySeconds} s after ${steadySettle} s settled (${res.version}; from /proc)`,
       '',
-      "CPU is user + system time from `/proc/<pid>/stat`, so other work on the shared machine slows it little. The runtime's CPU is the daemon's (the agent's relists and status calls are served there) and, apart, its helpers' (containerd's shims).",
+      "CPU is user + system time from `/proc/<pid>/stat`, so other work on the shared machine slows it little. The runtime's CPU is the daemon's (the agent's relists and status calls are served there) and, apart, its helpers' (containerd's shims, CRI-O's conmons).",
       '',
     );
     lines.push(
@@ -445,7 +445,7 @@ function runtimeSection(res: RuntimeResults): string[] {
       `| manifest written → mirror shows Running 1/1 | ${w.n} | ${fmt(w.median)} | ${fmt(w.p90)} | ${fmt(w.min)}–${fmt(w.max)} |`,
     );
   }
-  lines.push('', ...targets(res));
+  lines.push('', ...targets(res), '');
   return lines;
 }
 
