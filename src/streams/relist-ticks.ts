@@ -26,8 +26,11 @@ export interface RelistPeriods {
 }
 
 /** Extra relists after a runtime event (the latest of a burst), until the CRI shows what the
- * event announced. */
-export const EVENT_FOLLOW_UP_MS = [10, 30, 100] as const;
+ * event announced. containerd 1.6 publishes a task's exit before its CRI view has it, and on a
+ * loaded node that lag passed 100 ms: with the periodic relist slowed to a safety net, the late
+ * follow-ups are what bring the exit's reason and termination message, and an exit that came
+ * before its container was known (a container that ends at once), without a minute's wait. */
+export const EVENT_FOLLOW_UP_MS = [10, 30, 100, 300, 1_000, 3_000] as const;
 
 /**
  * The slow period, as a multiple of the relist period (`--relist-period`, 1 s by default, so 60 s).

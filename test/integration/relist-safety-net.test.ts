@@ -42,10 +42,10 @@ describe('the relist as a safety net (containerd task events)', () => {
     const { agent, scrape } = await agentWithMetrics();
     const c = await waitFor('web running', () => node.running('web', 'main'));
     await agent.waitForLog(/runtime event stream up/);
-    // Let the start's follow-up relists pass, then count the CRI list calls over a window that
-    // holds five periods of the fast relist (--relist-period, 1 s): the safety net (60 s) may fall
-    // in it once.
-    await sleep(1_000);
+    // Let the start's follow-up relists pass (the last comes 3 s after the latest event), then
+    // count the CRI list calls over a window that holds five periods of the fast relist
+    // (--relist-period, 1 s): the safety net (60 s) may fall in it once.
+    await sleep(4_000);
     const before = listCalls(await scrape());
     await sleep(5_000);
     const during = listCalls(await scrape()) - before;
