@@ -10,6 +10,7 @@ import type { ContainerEvent, ContainerStatus } from '../../src/cri-api/messages
 import {
   STREAM_SETTLE_MS,
   runtimeContainerEvents,
+  criEventAsksForLook,
   runtimeEvents,
   signalOfCriEvent,
   type RuntimeSignal,
@@ -135,6 +136,34 @@ describe('CRI event stream subscription', () => {
       [17_000 + STREAM_SETTLE_MS, 'cri'],
     ]);
     assert.deepEqual(signals, [{ exit: { containerId: 'c1', exitCode: 2 } }]);
+  });
+
+  it("creations and starts (the agent's own doing, or seen by the relist) give no signal; stops and removals do", () => {
+    const scheduler = new VirtualTimeScheduler();
+    const created = event('c1', 'CONTAINER_CREATED_EVENT', [status('c1', 'CONTAINER_CREATED')]);
+    const started = event('c1', 'CONTAINER_STARTED_EVENT', [status('c1', 'CONTAINER_RUNNING')]);
+    const stopped = event('c1', 'CONTAINER_STOPPED_EVENT', [status('c1', 'CONTAINER_EXITED', 3)]);
+    const deleted = event('c1', 'CONTAINER_DELETED_EVENT');
+    assert.deepEqual([created, started, stopped, deleted].map(criEventAsksForLook), [false, false, true, true]);
+    const { cri } = scriptedRuntime(scheduler, [
+      {
+        events: [
+          { at: 10, event: created },
+          { at: 20, event: started },
+          { at: 30, event: created },
+          { at: 40, event: started },
+          { at: 50, event: stopped },
+          { at: 60, event: deleted },
+        ],
+      },
+    ]);
+    const signals: RuntimeSignal[] = [];
+    const sub = runtimeContainerEvents(cri, 'unix:///nowhere.sock', () => undefined, scheduler)
+      .pipe(runtimeEvents)
+      .subscribe((s) => signals.push(s));
+    scheduler.flush();
+    sub.unsubscribe();
+    assert.deepEqual(signals, [{ exit: { containerId: 'c1', exitCode: 3 } }, { deleted: 'c1' }]);
   });
 
   it('a runtime that refuses at once is never reported as streaming', () => {
