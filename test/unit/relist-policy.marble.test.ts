@@ -107,7 +107,13 @@ describe('event stream health (virtual time)', () => {
     const s = newScheduler();
     const signals = record(s, 9_500, () =>
       runtimeContainerEvents(
-        criWith(() => s.createColdObservable('2000ms e 999ms #', { e: {} }, { code: 'UNAVAILABLE' })),
+        criWith(() =>
+          s.createColdObservable(
+            '2000ms e 999ms #',
+            { e: { eventType: 'CONTAINER_DELETED_EVENT', containerId: 'c1' } },
+            { code: 'UNAVAILABLE' },
+          ),
+        ),
         'unix:///nowhere',
         () => undefined,
         s,
@@ -115,11 +121,11 @@ describe('event stream health (virtual time)', () => {
     );
     assert.deepEqual(signals, [
       [STREAM_SETTLE_MS, { stream: 'up' }],
-      [2000, {}],
+      [2000, { deleted: 'c1' }],
       [3000, { stream: 'down' }],
       // Re-subscribed after 1 s (the back-off's first step), up once it holds.
       [4000 + STREAM_SETTLE_MS, { stream: 'up' }],
-      [6000, {}],
+      [6000, { deleted: 'c1' }],
       [7000, { stream: 'down' }],
       [8000 + STREAM_SETTLE_MS, { stream: 'up' }],
     ] satisfies [number, RuntimeSignal][]);
