@@ -190,6 +190,8 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps, stop: Obs
           labels: options.nodeLabels,
           taints: options.registerWithTaints,
           registerNode: options.registerNode,
+          statusUpdateMs: options.nodeStatusUpdateFrequencyMs,
+          statusReportMs: options.nodeStatusReportFrequencyMs,
           ...(options.kubeletApi ? { kubeletPort: options.kubeletApi.port } : {}),
         },
         scheduler,

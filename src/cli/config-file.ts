@@ -13,6 +13,8 @@ export interface ConfigFileSettings {
   staticPodURLHeader?: Record<string, string[]>;
   fileCheckFrequencyMs?: number;
   httpCheckFrequencyMs?: number;
+  nodeStatusUpdateFrequencyMs?: number;
+  nodeStatusReportFrequencyMs?: number;
   containerRuntimeEndpoint?: string;
   clusterDNS?: string[];
   clusterDomain?: string;
@@ -46,6 +48,8 @@ const USED = new Set([
   'staticPodURLHeader',
   'fileCheckFrequency',
   'httpCheckFrequency',
+  'nodeStatusUpdateFrequency',
+  'nodeStatusReportFrequency',
   'containerRuntimeEndpoint',
   'clusterDNS',
   'clusterDomain',
@@ -111,6 +115,11 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
     if (ms instanceof Error) fail([key], ms.message);
     return ms as number;
   };
+  const positiveDuration = (key: string): number | undefined => {
+    const ms = duration(key);
+    if (ms !== undefined && ms <= 0) fail([key], 'must be more than zero');
+    return ms;
+  };
   const out: ConfigFileSettings = { ignored: Object.keys(obj).filter((k) => !USED.has(k)) };
   const set = <K extends keyof ConfigFileSettings>(key: K, value: ConfigFileSettings[K] | undefined) => {
     if (value !== undefined) out[key] = value;
@@ -141,6 +150,10 @@ export function parseConfigText(text: string, path: string): ConfigFileSettings 
   readAuthSections(obj, out, fail);
   set('fileCheckFrequencyMs', duration('fileCheckFrequency'));
   set('httpCheckFrequencyMs', duration('httpCheckFrequency'));
+  set('nodeStatusUpdateFrequencyMs', positiveDuration('nodeStatusUpdateFrequency'));
+  // As the kubelet's defaulting: a file that sets nodeStatusUpdateFrequency but not
+  // nodeStatusReportFrequency reports at that frequency (its behaviour before node leases).
+  set('nodeStatusReportFrequencyMs', positiveDuration('nodeStatusReportFrequency') ?? out.nodeStatusUpdateFrequencyMs);
   if (obj.clusterDNS !== undefined && obj.clusterDNS !== null) {
     if (!Array.isArray(obj.clusterDNS) || obj.clusterDNS.some((s) => typeof s !== 'string'))
       fail(['clusterDNS'], 'must be a list of IP addresses');

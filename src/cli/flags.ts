@@ -24,6 +24,7 @@ export const FLAGS = {
   'cluster-domain': { type: 'string' },
   'file-check-frequency': { type: 'string' },
   'http-check-frequency': { type: 'string' },
+  'node-status-update-frequency': { type: 'string' },
   'pod-logs-dir': { type: 'string' },
   'root-dir': { type: 'string' },
   'resolv-conf': { type: 'string' },
@@ -87,6 +88,8 @@ Node and runtime:
   --cluster-domain=DOMAIN          cluster domain for the pods' DNS search list
   --file-check-frequency=DUR       directory rescan period (default 20s)
   --http-check-frequency=DUR       URL poll period (default 20s)
+  --node-status-update-frequency=DUR  how often the Node's status is computed; patched only on a
+                                   change or every nodeStatusReportFrequency (default 10s; 5m)
   --pod-logs-dir=DIR               root of the pods' log directories (default ${DEFAULTS.podLogsDir})
   --root-dir=DIR                   state directory, emptyDir volumes (default ${DEFAULTS.rootDir})
   --resolv-conf=FILE               the node's resolver config for dnsPolicy Default (default /etc/resolv.conf)
@@ -281,6 +284,11 @@ export async function parseCommand(argv: readonly string[]): Promise<ParsedComma
       duration('file-check-frequency') ?? file.fileCheckFrequencyMs ?? DEFAULTS.fileCheckFrequencyMs,
     httpCheckFrequencyMs:
       duration('http-check-frequency') ?? file.httpCheckFrequencyMs ?? DEFAULTS.httpCheckFrequencyMs,
+    nodeStatusUpdateFrequencyMs:
+      duration('node-status-update-frequency') ??
+      file.nodeStatusUpdateFrequencyMs ??
+      DEFAULTS.nodeStatusUpdateFrequencyMs,
+    nodeStatusReportFrequencyMs: file.nodeStatusReportFrequencyMs ?? DEFAULTS.nodeStatusReportFrequencyMs,
     podLogsDir: flag('pod-logs-dir') ?? file.podLogsDir ?? DEFAULTS.podLogsDir,
     rootDir,
     relistPeriodMs: duration('relist-period') ?? DEFAULTS.relistPeriodMs,

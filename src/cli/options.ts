@@ -32,6 +32,10 @@ export interface AgentOptions {
   readonly registerWithTaints: readonly V1Taint[];
   /** false (--register-node=false): never create the Node; mirror pods wait until someone else does. */
   readonly registerNode: boolean;
+  /** How often the Node's status is computed (--node-status-update-frequency, nodeStatusUpdateFrequency). */
+  readonly nodeStatusUpdateFrequencyMs: number;
+  /** How often an unchanged Node status is written anyway (nodeStatusReportFrequency). */
+  readonly nodeStatusReportFrequencyMs: number;
   /** Where /healthz, /readyz, /pods are served; absent when turned off (--healthz-port=0). */
   readonly healthz?: EndpointAddress;
   /** The kubelet API (--port): absent when not served (see cli/kubelet-api-settings.ts). */
@@ -43,6 +47,8 @@ export const DEFAULTS = {
   clusterDomain: '',
   fileCheckFrequencyMs: 20_000,
   httpCheckFrequencyMs: 20_000,
+  nodeStatusUpdateFrequencyMs: 10_000,
+  nodeStatusReportFrequencyMs: 300_000,
   podLogsDir: '/var/log/pods',
   rootDir: '/var/lib/staticlet',
   relistPeriodMs: 1_000,

@@ -1,10 +1,13 @@
 // The Node object and its liveness: registers the Node when absent (tainted so the scheduler sends
-// it no ordinary pods, with the labels and taints it was given), renews its Lease every 10 s and its
-// Ready condition every minute, so `kubectl get nodes` tells the truth. Reports the Node's UID,
+// it no ordinary pods, with the labels and taints it was given), renews its Lease every 10 s (the
+// heartbeat the node lifecycle controller watches) and, as the kubelet, computes the Node's status
+// every nodeStatusUpdateFrequency but patches it only when it changed or nodeStatusReportFrequency
+// has passed, so `kubectl get nodes` tells the truth at a fraction of the requests. Reports the Node's UID,
 // which owns the mirror pods. With registerNode false it never creates the Node, like the kubelet
 // with --register-node=false: it waits for someone else to, and the mirror pods wait with it.
 import type { V1Lease, V1Node, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
-import { defer, EMPTY, exhaustMap, from, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { isDeepStrictEqual } from 'node:util';
+import { defer, EMPTY, exhaustMap, from, merge, tap, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
 import type { KubeApi } from '../runtime/kube/types.js';
 import type { Logger } from '../runtime/logger.js';
@@ -22,7 +25,10 @@ export interface NodeHeartbeatOptions {
   /** false: never create the Node (default true). */
   readonly registerNode?: boolean;
   readonly leaseRenewMs?: number;
+  /** How often the status is computed (nodeStatusUpdateFrequency, default 10 s). */
   readonly statusUpdateMs?: number;
+  /** How often an unchanged status is written anyway (nodeStatusReportFrequency, default 5 min). */
+  readonly statusReportMs?: number;
 }
 
 /** Our taint: no ordinary pod is scheduled to a node that only runs static pods. */
@@ -42,58 +48,117 @@ export function nodeHeartbeat(
 ): Observable<EventBody> {
   return defer(() => {
     let nodeUid: string | undefined;
-    let lastStatusAt = -Infinity;
+    /** The Node is known to exist: false at first and after a failed status patch (the Node may
+     * have been deleted), when the next check reads it (and registers it again if it is gone). */
+    let nodeKnown = false;
+    /** The status as last written, and when: a check patches only when the status differs from it
+     * (heartbeat times aside) or statusReportMs has passed since, as the kubelet does. */
+    let reported: V1NodeStatus | undefined;
+    let reportedAt = -Infinity;
     let lastError = '';
     let readySince: Date | undefined;
     let waitingLogged = false;
     /** The Lease as this agent last wrote it: the next renewal updates it without reading it first
      * (as the kubelet does), one request per renewal instead of two. */
     let lease: V1Lease | undefined;
+    /** Set by the two clocks, cleared when the work is done; a tick that finds a beat in flight is
+     * dropped but its work stays due. */
+    let leaseDue = true;
+    let statusDue = true;
     const renewEvery = options.leaseRenewMs ?? 10_000;
-    const statusEvery = options.statusUpdateMs ?? 60_000;
+    const checkEvery = options.statusUpdateMs ?? 10_000;
+    const reportEvery = options.statusReportMs ?? 300_000;
+
+    const failed = (err: unknown, what: string): void => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastError) log.warn({ err: message }, `${what} failed; pods keep running, retrying`);
+      lastError = message;
+    };
+    const succeeded = (): void => {
+      if (lastError) log.info('API server reachable again');
+      lastError = '';
+    };
+
+    /** Reads the Node, registering it when absent; false when it is absent and must not be created. */
+    const ensureNode = async (events: EventBody[]): Promise<boolean> => {
+      const existing = await kube.getNode(options.nodeName);
+      if (!existing && options.registerNode === false) {
+        if (!waitingLogged)
+          log.info(
+            { node: options.nodeName },
+            'no Node object and --register-node=false: waiting for it to be created; mirror pods wait too',
+          );
+        waitingLogged = true;
+        return false;
+      }
+      const node = existing ?? (await kube.createNode(nodeObject(options)));
+      if (!existing) log.info({ node: options.nodeName }, 'node registered');
+      else if (waitingLogged) log.info({ node: options.nodeName }, 'Node object found');
+      waitingLogged = false;
+      const uid = node.metadata?.uid;
+      if (uid && uid !== nodeUid) {
+        nodeUid = uid;
+        events.push({ type: 'NodeRegistered', uid });
+      }
+      nodeKnown = true;
+      reported = undefined;
+      return true;
+    };
 
     const beat = async (): Promise<EventBody[]> => {
       const events: EventBody[] = [];
       const now = scheduler.now();
       try {
-        if (nodeUid === undefined || now - lastStatusAt >= statusEvery) {
-          const existing = await kube.getNode(options.nodeName);
-          if (!existing && options.registerNode === false) {
-            if (!waitingLogged)
-              log.info(
-                { node: options.nodeName },
-                'no Node object and --register-node=false: waiting for it to be created; mirror pods wait too',
-              );
-            waitingLogged = true;
-            return events;
-          }
-          const node = existing ?? (await kube.createNode(nodeObject(options)));
-          if (!existing) log.info({ node: options.nodeName }, 'node registered');
-          else if (waitingLogged) log.info({ node: options.nodeName }, 'Node object found');
-          waitingLogged = false;
-          const uid = node.metadata?.uid;
-          if (uid && uid !== nodeUid) {
-            nodeUid = uid;
-            events.push({ type: 'NodeRegistered', uid });
-          }
-          readySince ??= new Date(now);
-          await kube.patchNodeStatus(options.nodeName, nodeStatus(options, new Date(now), readySince));
-          lastStatusAt = now;
-        }
-        lease = await renewLease(kube, options.nodeName, new Date(now), lease);
-        if (lastError) log.info('API server reachable again: node lease renewed');
-        lastError = '';
+        if (!nodeKnown && !(await ensureNode(events))) return events;
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (message !== lastError) log.warn({ err: message }, 'node heartbeat failed; pods keep running, retrying');
-        lastError = message;
+        failed(err, 'node registration');
+        return events;
+      }
+      if (statusDue) {
+        statusDue = false;
+        readySince ??= new Date(now);
+        const status = nodeStatus(options, new Date(now), readySince);
+        if (!reported || now - reportedAt >= reportEvery || statusChanged(reported, status)) {
+          try {
+            await kube.patchNodeStatus(options.nodeName, status);
+            reported = status;
+            reportedAt = now;
+            succeeded();
+          } catch (err) {
+            nodeKnown = false;
+            statusDue = true;
+            failed(err, 'node status update');
+          }
+        }
+      }
+      if (leaseDue) {
+        try {
+          lease = await renewLease(kube, options.nodeName, new Date(now), lease);
+          leaseDue = false;
+          succeeded();
+        } catch (err) {
+          failed(err, 'node lease renewal');
+        }
       }
       return events;
     };
-    return timer(0, renewEvery, scheduler).pipe(
+    const ticks = merge(
+      timer(0, renewEvery, scheduler).pipe(tap(() => (leaseDue = true))),
+      timer(0, checkEvery, scheduler).pipe(tap(() => (statusDue = true))),
+    );
+    return ticks.pipe(
       exhaustMap(() => from(beat()).pipe(exhaustMap((events) => (events.length ? from(events) : EMPTY)))),
     );
   });
+}
+
+/** Whether a node status differs from the one last written, its conditions' heartbeat times aside. */
+export function statusChanged(last: V1NodeStatus, next: V1NodeStatus): boolean {
+  const withoutHeartbeats = (s: V1NodeStatus): V1NodeStatus => ({
+    ...s,
+    ...(s.conditions ? { conditions: s.conditions.map(({ lastHeartbeatTime: _, ...c }) => c) } : {}),
+  });
+  return !isDeepStrictEqual(withoutHeartbeats(last), withoutHeartbeats(next));
 }
 
 /**

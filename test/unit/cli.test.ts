@@ -101,6 +101,34 @@ cgroupDriver: systemd
     );
   });
 
+  it("takes the node status frequencies as the kubelet: the flag, the file's fields, its defaulting", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'staticlet-cli-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const config = join(dir, 'kubelet.yaml');
+    const head = 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nstaticPodPath: /x\n';
+    const defaults = (await run(['--pod-manifest-path=/x'])).options;
+    assert.equal(defaults.nodeStatusUpdateFrequencyMs, 10_000);
+    assert.equal(defaults.nodeStatusReportFrequencyMs, 300_000);
+    const flag = (await run(['--pod-manifest-path=/x', '--node-status-update-frequency=20s'])).options;
+    assert.equal(flag.nodeStatusUpdateFrequencyMs, 20_000);
+    assert.equal(flag.nodeStatusReportFrequencyMs, 300_000, 'the flag leaves the report frequency at its default');
+    await writeFile(config, `${head}nodeStatusUpdateFrequency: 15s\n`);
+    const updateOnly = (await run([`--config=${config}`])).options;
+    assert.equal(updateOnly.nodeStatusUpdateFrequencyMs, 15_000);
+    assert.equal(updateOnly.nodeStatusReportFrequencyMs, 15_000, "the kubelet's defaulting: report as often");
+    await writeFile(config, `${head}nodeStatusUpdateFrequency: 15s\nnodeStatusReportFrequency: 1m\n`);
+    const both = await run([`--config=${config}`, '--node-status-update-frequency=5s']);
+    assert.equal(both.options.nodeStatusUpdateFrequencyMs, 5_000, 'the flag wins');
+    assert.equal(both.options.nodeStatusReportFrequencyMs, 60_000);
+    assert.deepEqual(both.ignoredConfigFields, []);
+    await writeFile(config, `${head}nodeStatusReportFrequency: 0s\n`);
+    await assert.rejects(parseCommand([`--config=${config}`]), /nodeStatusReportFrequency: must be more than zero/);
+    await assert.rejects(
+      parseCommand(['--pod-manifest-path=/x', '--node-status-update-frequency=0s']),
+      /--node-status-update-frequency: must be more than zero/,
+    );
+  });
+
   it('parses the kubelet header syntax', () => {
     assert.deepEqual(parseHeaders(['a:hello,b:again,c:world', 'b:beautiful']), {
       a: ['hello'],

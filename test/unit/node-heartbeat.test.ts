@@ -1,11 +1,18 @@
 // The Node the agent registers: its labels and taints (--node-labels, --register-with-taints), and
-// --register-node=false, where the agent never creates it and waits for someone else to.
+// --register-node=false, where the agent never creates it and waits for someone else to; and how
+// often its status is written (nodeStatusUpdateFrequency, nodeStatusReportFrequency).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { V1Lease, V1Node } from '@kubernetes/client-node';
+import type { V1Lease, V1Node, V1NodeStatus } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { asyncScheduler, firstValueFrom, take, toArray } from 'rxjs';
-import { nodeHeartbeat, nodeObject, STATIC_ONLY_TAINT } from '../../src/effects/node-heartbeat.js';
+import { asyncScheduler, firstValueFrom, take, toArray, VirtualTimeScheduler } from 'rxjs';
+import {
+  nodeHeartbeat,
+  nodeObject,
+  STATIC_ONLY_TAINT,
+  statusChanged,
+  type NodeHeartbeatOptions,
+} from '../../src/effects/node-heartbeat.js';
 import type { KubeApi } from '../../src/runtime/kube/types.js';
 import { waitFor } from '../support/harness.js';
 
@@ -120,5 +127,134 @@ describe('node registration', () => {
     } finally {
       sub.unsubscribe();
     }
+  });
+});
+
+describe('node status reports, in virtual time', () => {
+  /** An API server with the Node already there, logging each call with the virtual time it came at. */
+  function setup(options: Partial<NodeHeartbeatOptions> = {}) {
+    const scheduler = new VirtualTimeScheduler();
+    const calls: string[] = [];
+    const patches: V1NodeStatus[] = [];
+    const log = (c: string) => void calls.push(`${scheduler.now() / 1000}s ${c}`);
+    const opts = { ...base, kubeletPort: 10250, ...options };
+    let failNextPatch = false;
+    const kube = {
+      server: 'fake',
+      getNode: async () => (log('getNode'), { metadata: { name: 'n1', uid: 'uid-1' } }),
+      createNode: async () => assert.fail('the Node exists'),
+      patchNodeStatus: async (_: string, s: V1NodeStatus) => {
+        log('patchNodeStatus');
+        if (failNextPatch) {
+          failNextPatch = false;
+          throw new Error('503 Service Unavailable');
+        }
+        patches.push(s);
+      },
+      getLease: async () => (log('getLease'), undefined),
+      createLease: async (l: V1Lease) => (log('createLease'), l),
+      replaceLease: async (l: V1Lease) => (log('replaceLease'), l),
+    } as unknown as KubeApi;
+    const sub = nodeHeartbeat(kube, opts, scheduler, pino({ level: 'silent' })).subscribe();
+    /** Runs the clocks to `ms`, one period at a time, letting each beat's requests finish. */
+    const advanceTo = async (ms: number) => {
+      do {
+        const to = Math.min(ms, scheduler.now() + 1_000);
+        scheduler.maxFrames = to;
+        scheduler.flush();
+        await new Promise((r) => setImmediate(r));
+        scheduler.frame = to;
+      } while (scheduler.now() < ms);
+    };
+    const nodeCalls = (from = 0) =>
+      calls.filter((c) => parseFloat(c) >= from && !/Lease/.test(c)).map((c) => c.replace(/^\S+ /, ''));
+    return { opts, calls, patches, advanceTo, nodeCalls, sub, failPatch: () => (failNextPatch = true) };
+  }
+
+  it('reads the Node once, patches at once, then not while the status is unchanged, then at the report period', async () => {
+    const t = setup();
+    try {
+      await t.advanceTo(0);
+      await t.advanceTo(299_000);
+      assert.deepEqual(
+        t.calls.filter((c) => !/Lease/.test(c)),
+        ['0s getNode', '0s patchNodeStatus'],
+      );
+      await t.advanceTo(600_000);
+      assert.deepEqual(
+        t.calls.filter((c) => !/Lease/.test(c)),
+        ['0s getNode', '0s patchNodeStatus', '300s patchNodeStatus', '600s patchNodeStatus'],
+      );
+      // The heartbeat time moves only when the status is reported.
+      const ready = (i: number) => t.patches[i]!.conditions!.find((c) => c.type === 'Ready')!;
+      assert.equal(new Date(ready(1).lastHeartbeatTime!).getTime(), 300_000);
+      assert.equal(new Date(ready(1).lastTransitionTime!).getTime(), 0, 'Ready since the start');
+    } finally {
+      t.sub.unsubscribe();
+    }
+  });
+
+  it('patches at the next check after the status changed, without reading the Node first', async () => {
+    const t = setup();
+    try {
+      await t.advanceTo(30_000);
+      assert.deepEqual(t.nodeCalls(), ['getNode', 'patchNodeStatus']);
+      (t.opts as { nodeIP: string }).nodeIP = '192.0.2.11';
+      await t.advanceTo(45_000);
+      assert.deepEqual(
+        t.calls.filter((c) => parseFloat(c) > 0 && !/Lease/.test(c)),
+        ['40s patchNodeStatus'],
+        'at the first check after the change, no GET',
+      );
+      assert.deepEqual(t.patches[1]!.addresses, [
+        { type: 'InternalIP', address: '192.0.2.11' },
+        { type: 'Hostname', address: 'n1' },
+      ]);
+      (t.opts as { kubeletPort: number }).kubeletPort = 10251;
+      await t.advanceTo(100_000);
+      assert.deepEqual(t.nodeCalls(41), ['patchNodeStatus'], 'the new daemon endpoint, once');
+      assert.deepEqual(t.patches[2]!.daemonEndpoints, { kubeletEndpoint: { Port: 10251 } });
+    } finally {
+      t.sub.unsubscribe();
+    }
+  });
+
+  it('after a failed patch, reads the Node again and patches at the next check', async () => {
+    const t = setup({ statusUpdateMs: 10_000, statusReportMs: 60_000 });
+    try {
+      await t.advanceTo(50_000);
+      t.failPatch();
+      await t.advanceTo(80_000);
+      assert.deepEqual(t.nodeCalls(1), ['patchNodeStatus', 'getNode', 'patchNodeStatus']);
+      assert.deepEqual(
+        t.calls.filter((c) => parseFloat(c) > 0 && !/Lease/.test(c)).map((c) => parseFloat(c)),
+        [60, 70, 70],
+      );
+    } finally {
+      t.sub.unsubscribe();
+    }
+  });
+
+  it('renews the Lease every 10 s, a status patch or none', async () => {
+    const t = setup();
+    try {
+      await t.advanceTo(60_000);
+      assert.deepEqual(
+        t.calls.filter((c) => /Lease/.test(c)),
+        ['0s getLease', '0s createLease', ...[10, 20, 30, 40, 50, 60].map((s) => `${s}s replaceLease`)],
+      );
+    } finally {
+      t.sub.unsubscribe();
+    }
+  });
+});
+
+describe('statusChanged', () => {
+  it('ignores heartbeat times only', () => {
+    const s = (hb: number, status = 'True'): V1NodeStatus => ({
+      conditions: [{ type: 'Ready', status, lastHeartbeatTime: new Date(hb), lastTransitionTime: new Date(0) }],
+    });
+    assert.equal(statusChanged(s(1), s(2)), false);
+    assert.equal(statusChanged(s(1), s(1, 'False')), true);
   });
 });
