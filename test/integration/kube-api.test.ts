@@ -437,8 +437,8 @@ describe('KubeApi against a real kube-apiserver', () => {
     let frozen = false;
     try {
       await q.next('listed', isListed);
-      // The server ends each watch after timeoutSeconds (6 s); the client renews it quietly.
-      await new Promise((res) => setTimeout(res, 8_000));
+      // The server ends each watch after its timeoutSeconds (6 to 11 s); the client renews it quietly.
+      await new Promise((res) => setTimeout(res, 13_000));
       assert.ok(nodeA);
       const p = await quick.createPod(mirrorPod(`${podName}-3`, nodeA));
       await q.next('added on the renewed watch', isPodEvent('added', `${podName}-3`));

@@ -33,7 +33,10 @@ export interface KubeApiOptions {
   userAgent?: string;
   /** Deadline of every request (connect + answer + body). Default 15 s. */
   requestTimeoutMs?: number;
-  /** Server-side timeoutSeconds of each watch request, after which the watch is renewed. Default 300. */
+  /**
+   * The shortest server-side timeoutSeconds of a watch request, after which the watch is renewed;
+   * each asks for a random time up to twice it. Default 300 (the kubelet's 5 to 10 minutes).
+   */
   watchTimeoutSeconds?: number;
   /**
    * A watch that saw a BOOKMARK (the API server sends one about every minute) and then hears

@@ -16,7 +16,10 @@ import { podFromWatch, readNumber, readString } from './wire.js';
 export interface PodWatchSettings {
   /** Deadline of the watch request's response headers. */
   readonly requestTimeoutMs: number;
-  /** Server-side timeoutSeconds of each watch request, after which the watch is renewed. */
+  /**
+   * The shortest server-side timeoutSeconds of a watch request, after which the watch is renewed;
+   * each request asks for a random time between this and twice it (watchTimeoutFor).
+   */
   readonly watchTimeoutSeconds: number;
   /** A watch that saw a BOOKMARK and then hears nothing for this long is taken for dead. */
   readonly watchIdleTimeoutMs: number;
@@ -34,6 +37,15 @@ export interface PodWatchClient {
   /** The User-Agent of the watch requests too. */
   readonly userAgent?: string;
   listNodePods(nodeName: string, signal: AbortSignal): Promise<V1PodList>;
+}
+
+/**
+ * One watch request's timeoutSeconds: between the shortest and twice it, as the kubelet's
+ * reflectors ask (5 to 10 minutes), so the renewals of a fleet's watches spread out instead of
+ * coming every 5 minutes on the dot. `random` is in [0, 1).
+ */
+export function watchTimeoutFor(shortestSeconds: number, random: number): number {
+  return Math.floor(shortestSeconds * (1 + random));
 }
 
 /** A clean server-side close of a watch that lived at least this long is a renewal, not a break. */
@@ -173,7 +185,8 @@ class NodePodWatcher {
     const { config, agents } = watchConfig(this.api.kubeConfig, this.api.userAgent);
     const conn: Connection = { ended: false, openedAt: Date.now(), agents, timers: [] };
     this.conn = conn;
-    const { requestTimeoutMs, watchTimeoutSeconds } = this.settings;
+    const { requestTimeoutMs } = this.settings;
+    const watchTimeoutSeconds = watchTimeoutFor(this.settings.watchTimeoutSeconds, Math.random());
 
     // No response headers in time: the server is not answering.
     conn.timers.push(
