@@ -282,3 +282,28 @@ describe('agent metrics at the ports', () => {
     assert.equal(metricValue(m, 'prober_probe_total'), 0);
   });
 });
+
+describe('process metrics at idle', () => {
+  it('do not wake the event loop more than about once a second', async () => {
+    // A child process with only the metrics: its main thread's voluntary context switches count
+    // how often it woke from waiting (prom-client's default event loop sampling, every 10 ms, gave
+    // about 200 in 2 s). Counts, not times: a busy machine adds involuntary switches only.
+    const { execFileSync } = await import('node:child_process');
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { createAgentMetrics } from './src/runtime/metrics/agent-metrics.ts';
+      const switches = () => Number(/voluntary_ctxt_switches:\\s+(\\d+)/.exec(readFileSync('/proc/thread-self/status', 'utf8'))[1]);
+      createAgentMetrics();
+      await new Promise((r) => setTimeout(r, 200));
+      const before = switches();
+      await new Promise((r) => setTimeout(r, 2000));
+      console.log(switches() - before);
+      process.exit(0);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+    });
+    const wakes = Number(out.trim());
+    assert.ok(wakes < 30, `the main thread woke ${wakes} times in 2 s`);
+  });
+});

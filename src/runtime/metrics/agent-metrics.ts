@@ -54,9 +54,17 @@ export interface AgentMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
+/**
+ * How often the event loop's delay is sampled for `nodejs_eventloop_lag_*`. prom-client's 10 ms
+ * woke an idle agent 100 times a second, most of its idle CPU (docs/benchmarks.md); once a second
+ * still catches any stall of the loop, which delays the next sample by as much.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1_000;
+
 export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true)
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   let gate: CallGate | undefined;
   // The gauges are read only when scraped, by then `counts` is there.
   const c = createCollectors(registry, { state: () => counts.latest(), gate: () => gate });
