@@ -57,6 +57,18 @@ module.exports = {
       },
     },
     {
+      name: 'kubelet-api-loads-lazily',
+      severity: 'error',
+      comment:
+        "The kubelet API's server, certificates and pod access load only when the port is served (src/main.ts, through import()): a standalone node never pays their memory. settings.ts and routes.ts are its light face.",
+      from: { path: '(^|/)src/', pathNot: '(^|/)src/(serving/kubelet-api\\.ts$|runtime/kubelet-api/)' },
+      to: {
+        path: '(^|/)src/(serving/kubelet-api\\.ts$|runtime/kubelet-api/)',
+        pathNot: '(^|/)src/runtime/kubelet-api/(settings|routes)\\.ts$',
+        dependencyTypesNot: ['type-only', 'dynamic-import'],
+      },
+    },
+    {
       name: 'core-model-is-a-leaf',
       severity: 'error',
       comment:

@@ -13,9 +13,8 @@ import { createCriRuntime } from './runtime/cri/client.js';
 import { openEventLog, readEventLog } from './runtime/event-log.js';
 import { createLogger } from './runtime/logger.js';
 import { openEndpoint } from './serving/endpoint.js';
-import { openKubeletApi, type KubeletApi } from './serving/kubelet-api.js';
-import type { KubeletApiRoutes } from './runtime/kubelet-api/routes.js';
-import { createPodAccessRoutes } from './runtime/kubelet-api/pod-access-routes.js';
+import type { KubeletApi } from './serving/kubelet-api.js';
+import type { PodAccessRoutes } from './runtime/kubelet-api/pod-access-routes.js';
 import { LoopView } from './serving/loop-view.js';
 import { createAgentMetrics } from './runtime/metrics/agent-metrics.js';
 import type { KubeApi } from './runtime/kube/types.js';
@@ -165,19 +164,20 @@ async function main(argv: string[]): Promise<number> {
     : undefined;
   // The kubelet API's route sets besides the agent's own: logs, exec, attach, port-forward and run
   // of the static pods, found in the loop's latest state.
+  // Its modules load only when it is served: a standalone node never needs them.
   const podAccessView = options.kubeletApi ? new LoopView() : undefined;
-  const podAccess =
-    podAccessView &&
-    createPodAccessRoutes({
-      cri: metrics ? metrics.instrumentCri(cri) : cri,
-      state: () => podAccessView.state,
-      podLogsDir: options.podLogsDir,
-      log,
-    });
-  const kubeletApiRoutes: KubeletApiRoutes[] = podAccess ? [podAccess] : [];
   let kubeletApi: KubeletApi | undefined;
-  if (options.kubeletApi) {
+  let podAccess: PodAccessRoutes | undefined;
+  if (options.kubeletApi && podAccessView) {
     try {
+      const { createPodAccessRoutes } = await import('./runtime/kubelet-api/pod-access-routes.js');
+      const { openKubeletApi } = await import('./serving/kubelet-api.js');
+      podAccess = createPodAccessRoutes({
+        cri: metrics ? metrics.instrumentCri(cri) : cri,
+        state: () => podAccessView.state,
+        podLogsDir: options.podLogsDir,
+        log,
+      });
       kubeletApi = await openKubeletApi({
         settings: options.kubeletApi,
         nodeName: options.nodeName,
@@ -188,12 +188,13 @@ async function main(argv: string[]): Promise<number> {
         log,
         statusContext: { nodeIP: options.nodeIP, runtimeName: runtime.name },
         ...(metrics ? { metrics: metrics.handler } : {}),
-        routes: kubeletApiRoutes,
+        routes: [podAccess],
       });
     } catch (err) {
       process.stderr.write(
         `staticlet: the kubelet API (--port ${options.kubeletApi.port}): ${(err as Error).message}\n`,
       );
+      podAccess?.close();
       await endpoint?.close();
       kube?.close();
       cri.close();
