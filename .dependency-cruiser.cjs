@@ -69,6 +69,14 @@ module.exports = {
       },
     },
     {
+      name: 'yaml-library-loads-lazily',
+      severity: 'error',
+      comment:
+        "The `yaml` library reads only manifests js-yaml leaves to it and names problems' lines: src/core/manifest/parse.ts loads it at its first use, so a node with plain manifests never pays its memory.",
+      from: { path: '(^|/)src/' },
+      to: { path: npm('yaml'), dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'core-model-is-a-leaf',
       severity: 'error',
       comment:

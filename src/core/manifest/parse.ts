@@ -4,7 +4,9 @@
 // the same values; the `yaml` library, which keeps every node's position, reads it again only
 // when a line must be named, and reads anything unusual in the first place.
 import jsyaml from 'js-yaml';
-import { LineCounter, isNode, isScalar, parseAllDocuments, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLibrary from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { YAML_CORE_SCHEMA } from './yaml-core-schema.js';
 import type { ManifestProblem } from '../model/events.js';
 
@@ -85,8 +87,19 @@ function sharesObjects(root: object): boolean {
   return false;
 }
 
+/**
+ * The `yaml` library, loaded at its first use: a node whose manifests are all plain never needs it
+ * (it is about 2 MiB of the agent's memory). It is a CommonJS package, so require() gives the same
+ * module an import would.
+ */
+let yamlLibrary: typeof YamlLibrary | undefined;
+function yaml(): typeof YamlLibrary {
+  return (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof YamlLibrary);
+}
+
 /** The `yaml` library's parse: slower, and it knows where every value stood. */
 export function parseWithPositions(text: string, origin: string): ParseResult {
+  const { LineCounter, parseAllDocuments } = yaml();
   const lineCounter = new LineCounter();
   // A UTF-8 byte-order mark is not part of the text: without it, line 1's columns are right.
   const docs = parseAllDocuments(text.startsWith('\uFEFF') ? text.slice(1) : text, {
@@ -126,7 +139,7 @@ export function parseWithPositions(text: string, origin: string): ParseResult {
 function isEmptyDocument(doc: Document.Parsed): boolean {
   const c = doc.contents;
   if (c === null) return true;
-  return isScalar(c) && c.value === null && c.source === '' && !c.tag && !c.anchor;
+  return yaml().isScalar(c) && c.value === null && c.source === '' && !c.tag && !c.anchor;
 }
 
 function locate(
@@ -136,7 +149,7 @@ function locate(
 ): { line: number; column: number } | undefined {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) {
+    if (yaml().isNode(node) && node.range) {
       const pos = lineCounter.linePos(node.range[0]);
       return { line: pos.line, column: pos.col };
     }
