@@ -69,16 +69,6 @@ bin_of() {
 
 # ---------------------------------------------------------------- helpers
 
-# pids of containerd processes running with --config CONFIG
-containerd_pids_for_config() {
-  local want="$1" p
-  for p in /proc/[0-9]*; do
-    p="${p#/proc/}"
-    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == containerd ]] || continue
-    if proc_args "$p" | grep -qxF -- "$want"; then echo "$p"; fi
-  done
-}
-
 # pids of shims whose -address is SOCK, i.e. shims started by that instance.
 shim_pids_for_socket() {
   local sock="$1" p
@@ -250,7 +240,7 @@ EOF
 # ---------------------------------------------------------------- start
 
 cmd_start() {
-  local dir sock pid deadline cri_status
+  local dir sock pid cri_status
   dir="$(abs_dir "$1")"
   check_dir "$dir"
   sock="$dir/containerd.sock"
@@ -271,7 +261,7 @@ cmd_start() {
   ctr="$(bin_of ctr)"
 
   # Already running (e.g. a rerun after a crashed test): keep it.
-  if [[ -n "$(containerd_pids_for_config "$dir/config.toml")" ]] &&
+  if [[ -n "$(daemon_pids_for_config containerd "$dir/config.toml")" ]] &&
     timeout 5 "$ctr" -a "$sock" version >/dev/null 2>&1; then
     log "already running: $sock"
     return 0
@@ -300,23 +290,7 @@ cmd_start() {
   pid=$!
   echo "$pid" >"$dir/containerd.pid"
 
-  deadline=$((SECONDS + START_TIMEOUT_S))
-  # ctr blocks until its own timeout when the socket does not exist yet, so only
-  # ask once the socket file is there.
-  until [[ -S "$sock" ]] && timeout 2 "$ctr" -a "$sock" version >/dev/null 2>&1; do
-    if ! is_alive "$pid"; then
-      log "containerd exited during startup; log tail:"
-      tail -n 30 "$dir/containerd.log" >&2 || true
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      log "containerd did not answer on $sock within ${START_TIMEOUT_S}s; log tail:"
-      tail -n 30 "$dir/containerd.log" >&2 || true
-      kill_and_wait 5 "$pid"
-      exit 1
-    fi
-    sleep 0.2
-  done
+  await_daemon containerd "$pid" "$dir/containerd.log" "$sock" "$START_TIMEOUT_S" timeout 2 "$ctr" -a "$sock" version
 
   # A CRI plugin that failed to initialise still leaves the socket answering.
   cri_status="$("$ctr" -a "$sock" plugins ls 2>/dev/null |
@@ -333,7 +307,7 @@ cmd_start() {
 # ---------------------------------------------------------------- stop
 
 cmd_stop() {
-  local dir sock pids shims ids id ns f mounts
+  local dir sock shims ids id ns f
   dir="$(abs_dir "$1")"
   check_dir "$dir"
   sock="$dir/containerd.sock"
@@ -344,29 +318,10 @@ cmd_stop() {
   fi
 
   # 1. containerd itself (pid file, or found by its --config for half-started ones).
-  pids="$(
-    {
-      cat "$dir/containerd.pid" 2>/dev/null || true
-      containerd_pids_for_config "$dir/config.toml"
-    } | sort -u
-  )"
-  local live=()
-  for f in $pids; do
-    # The pid file may be stale and the pid reused: only kill our containerd.
-    if proc_args "$f" | grep -qxF -- "$dir/config.toml"; then live+=("$f"); fi
-  done
-  if ((${#live[@]})); then
-    log "stopping containerd (pid ${live[*]})"
-    kill_and_wait "$STOP_TIMEOUT_S" "${live[@]}"
-  fi
+  stop_daemon containerd "$dir/config.toml" "$dir/containerd.pid" "$STOP_TIMEOUT_S"
 
   # 2. Sandbox ids this instance created, needed to release their CNI state.
-  ids="$(
-    for f in "$dir"/root/io.containerd.grpc.v1.cri/sandboxes/* \
-      "$dir"/state/io.containerd.runtime.v2.task/k8s.io/*; do
-      if [[ -d "$f" ]]; then basename "$f"; fi
-    done | sort -u
-  )"
+  ids="$(dir_names "$dir"/root/io.containerd.grpc.v1.cri/sandboxes/* "$dir"/state/io.containerd.runtime.v2.task/k8s.io/*)"
 
   # 3. Containers: containerd leaves them running when it exits. runc state for
   #    CRI containers is under DIR/runc/<ns>; containers created with plain ctr
@@ -412,32 +367,16 @@ cmd_stop() {
     rm -f "${shim_sockets[@]}"
   fi
 
-  # 5. Mounts under DIR (rootfs overlays, shm, netns), deepest first; repeat a few
-  #    times because unmounting can reveal mounts stacked underneath.
-  for _ in 1 2 3 4 5; do
-    mounts="$(findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' | sort -r || true)"
-    [[ -z "$mounts" ]] && break
-    while read -r f; do
-      umount -l "$f" 2>/dev/null || true
-    done <<<"$mounts"
-  done
+  # 5. Mounts under DIR (rootfs overlays, shm, netns), deepest first.
+  unmount_below "$dir"
 
-  # 6. CNI state of this instance's pods (IPAM leases, result cache, hostPort rules).
-  for id in $ids; do release_cni_state "$id"; done
+  # 6. CNI state of this instance's pods; the shared network goes with the last staticlet
+  #    instance (containerd or CRI-O).
+  # shellcheck disable=SC2086 # one id a word
+  release_instance_network "$dir/config.toml" $ids
 
-  # 7. Shared network: only the last staticlet instance (containerd or CRI-O) removes it.
-  remove_shared_network_if_last "$dir/config.toml"
-
-  # 8. The directory. --one-file-system: never delete through a mount that
-  #    failed to unmount.
-  if [[ -e "$dir" ]]; then
-    if ! rm -rf --one-file-system -- "$dir"; then
-      log "could not remove $dir; mounts still below it:"
-      findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' >&2 || true
-      exit 1
-    fi
-  fi
-  log "stopped: $dir"
+  # 7. The directory.
+  remove_instance_dir "$dir"
 }
 
 # ---------------------------------------------------------------- restart
@@ -445,24 +384,12 @@ cmd_stop() {
 # containerd only: its shims and containers keep running, and the new containerd takes them up
 # again, as after a runtime upgrade or crash on a real node. The clients' streams break.
 cmd_restart() {
-  local dir pids live=() f
+  local dir
   dir="$(abs_dir "$1")"
   check_dir "$dir"
   [[ "$(head -n1 "$dir/config.toml" 2>/dev/null || true)" == "$CONFIG_MARKER" ]] ||
     die "$dir is not a directory made by '$0 start'"
-  pids="$(
-    {
-      cat "$dir/containerd.pid" 2>/dev/null || true
-      containerd_pids_for_config "$dir/config.toml"
-    } | sort -u
-  )"
-  for f in $pids; do
-    if proc_args "$f" | grep -qxF -- "$dir/config.toml"; then live+=("$f"); fi
-  done
-  if ((${#live[@]})); then
-    log "stopping containerd (pid ${live[*]}) for a restart"
-    kill_and_wait "$STOP_TIMEOUT_S" "${live[@]}"
-  fi
+  stop_daemon containerd "$dir/config.toml" "$dir/containerd.pid" "$STOP_TIMEOUT_S" " for a restart"
   cmd_start "$dir"
 }
 

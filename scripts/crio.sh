@@ -61,16 +61,6 @@ looks_like_instance_dir() {
   return 0
 }
 
-# pids of crio processes running with --config CONFIG
-crio_pids_for_config() {
-  local want="$1" p
-  for p in /proc/[0-9]*; do
-    p="${p#/proc/}"
-    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == crio ]] || continue
-    if proc_args "$p" | grep -qxF -- "$want"; then echo "$p"; fi
-  done
-}
-
 # pids of conmon processes of this instance: every one has an argument below DIR (its exit dir,
 # bundle, socket dir).
 conmon_pids_for_dir() {
@@ -203,7 +193,7 @@ import_images() {
 # ---------------------------------------------------------------- start
 
 cmd_start() {
-  local dir sock pid deadline bin crictl
+  local dir sock pid bin crictl
   dir="$(abs_dir "$1")"
   check_dir "$dir"
   sock="$dir/crio.sock"
@@ -216,7 +206,7 @@ cmd_start() {
   bin="$(bash "$STATICLET_ROOT/scripts/crio/build.sh")"
   crictl="$(bash "$STATICLET_ROOT/scripts/tools.sh" crictl)"
 
-  if [[ -n "$(crio_pids_for_config "$dir/crio.conf")" ]] &&
+  if [[ -n "$(daemon_pids_for_config crio "$dir/crio.conf")" ]] &&
     timeout 5 "$crictl" --runtime-endpoint "unix://$sock" version >/dev/null 2>&1; then
     log "already running: $sock"
     return 0
@@ -239,21 +229,8 @@ cmd_start() {
   pid=$!
   echo "$pid" >"$dir/crio.pid"
 
-  deadline=$((SECONDS + START_TIMEOUT_S))
-  until [[ -S "$sock" ]] && timeout 5 "$crictl" --runtime-endpoint "unix://$sock" version >/dev/null 2>&1; do
-    if ! is_alive "$pid"; then
-      log "crio exited during startup; log tail:"
-      tail -n 30 "$dir/crio.log" >&2 || true
-      exit 1
-    fi
-    if ((SECONDS >= deadline)); then
-      log "crio did not answer on $sock within ${START_TIMEOUT_S}s; log tail:"
-      tail -n 30 "$dir/crio.log" >&2 || true
-      kill_and_wait 5 "$pid"
-      exit 1
-    fi
-    sleep 0.2
-  done
+  await_daemon crio "$pid" "$dir/crio.log" "$sock" "$START_TIMEOUT_S" \
+    timeout 5 "$crictl" --runtime-endpoint "unix://$sock" version
   # The images are there, and the runtime and network report ready.
   "$crictl" --runtime-endpoint "unix://$sock" --image-endpoint "unix://$sock" inspecti "$BUSYBOX_IMAGE" >/dev/null ||
     die "CRI-O does not list $BUSYBOX_IMAGE"
@@ -263,7 +240,7 @@ cmd_start() {
 # ---------------------------------------------------------------- stop
 
 cmd_stop() {
-  local dir pids f id ids mounts conmons
+  local dir id ids conmons
   dir="$(abs_dir "$1")"
   check_dir "$dir"
   trap '' PIPE
@@ -272,28 +249,11 @@ cmd_stop() {
   fi
 
   # 1. crio itself (pid file, or found by its --config).
-  pids="$(
-    {
-      cat "$dir/crio.pid" 2>/dev/null || true
-      crio_pids_for_config "$dir/crio.conf"
-    } | sort -u
-  )"
-  local live=()
-  for f in $pids; do
-    if proc_args "$f" | grep -qxF -- "$dir/crio.conf"; then live+=("$f"); fi
-  done
-  if ((${#live[@]})); then
-    log "stopping crio (pid ${live[*]})"
-    kill_and_wait "$STOP_TIMEOUT_S" "${live[@]}"
-  fi
+  stop_daemon crio "$dir/crio.conf" "$dir/crio.pid" "$STOP_TIMEOUT_S"
 
   # 2. Ids of what the instance made: its containers/storage containers (sandboxes among them), to
   #    release their CNI state.
-  ids="$(
-    for f in "$dir"/storage/overlay-containers/* "$dir"/runroot/overlay-containers/*; do
-      if [[ -d "$f" ]]; then basename "$f"; fi
-    done | sort -u
-  )"
+  ids="$(dir_names "$dir"/storage/overlay-containers/* "$dir"/runroot/overlay-containers/*)"
 
   # 3. Containers: they outlive crio. runc's state for this instance is under DIR/runc.
   if [[ -d "$dir/runc" ]]; then
@@ -311,27 +271,14 @@ cmd_stop() {
   fi
 
   # 5. Mounts under DIR (overlay rootfs, shm, pinned namespaces), deepest first.
-  for _ in 1 2 3 4 5; do
-    mounts="$(findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' | sort -r || true)"
-    [[ -z "$mounts" ]] && break
-    while read -r f; do
-      umount -l "$f" 2>/dev/null || true
-    done <<<"$mounts"
-  done
+  unmount_below "$dir"
 
   # 6. CNI state of this instance's pods; the shared network goes with the last instance.
-  for id in $ids; do release_cni_state "$id"; done
-  remove_shared_network_if_last "$dir/crio.conf"
+  # shellcheck disable=SC2086 # one id a word
+  release_instance_network "$dir/crio.conf" $ids
 
-  # 7. The directory (--one-file-system: never through a mount that failed to unmount).
-  if [[ -e "$dir" ]]; then
-    if ! rm -rf --one-file-system -- "$dir"; then
-      log "could not remove $dir; mounts still below it:"
-      findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' >&2 || true
-      exit 1
-    fi
-  fi
-  log "stopped: $dir"
+  # 7. The directory.
+  remove_instance_dir "$dir"
 }
 
 # ---------------------------------------------------------------- main

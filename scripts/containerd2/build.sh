@@ -12,16 +12,19 @@
 # there already, the path is printed at once and Go is not run at all.
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
 # The versions, pinned here and nowhere else. containerd 2.2's own CI uses runc 1.3
 # (script/setup/runc-version in its module says v1.3.6).
 readonly CONTAINERD_VERSION=v2.2.9
 readonly RUNC_VERSION=v1.3.6
 
-CACHE_ROOT="${STATICLET_CACHE:-/var/cache/staticlet}"
-TOP="$CACHE_ROOT/containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION"
+TOP="$STATICLET_CACHE/containerd-$CONTAINERD_VERSION-runc-$RUNC_VERSION"
 BIN="$TOP/bin"
 readonly WANTED=(containerd containerd-shim-runc-v2 ctr runc)
 
+# This script's own prefix (common.sh's would name it build.sh, as it does the other builds).
 log() { printf '[containerd2-build] %s\n' "$*" >&2; }
 die() {
   log "error: $*"
@@ -37,28 +40,8 @@ case "${1:-}" in
 *) die "no arguments expected, got '$1'" ;;
 esac
 
-all_present() {
-  local b
-  for b in "${WANTED[@]}"; do [[ -x "$BIN/$b" ]] || return 1; done
-}
-
-# Fast path: no Go, no lock.
-if all_present; then
-  echo "$BIN"
-  exit 0
-fi
-
-command -v go >/dev/null || die "go is not installed"
-mkdir -p "$BIN"
-
-# Two test scripts may ask at the same time: one builds, the other waits.
-exec 9>"$TOP/.build.lock"
-log "waiting for build lock $TOP/.build.lock"
-flock 9
-if all_present; then
-  echo "$BIN"
-  exit 0
-fi
+# Exits here when the binaries are cached; else holds the build lock.
+use_build_cache "$TOP" "$BIN" "${WANTED[@]}"
 
 # `go install pkg@version` builds with the upstream module's own go.mod as the main module (both
 # have no replace directives), so the dependency versions are exactly the released ones. Downloads
@@ -121,5 +104,5 @@ start=$(date +%s)
   log "done in $(($(date +%s) - start))s"
 } >&2
 
-all_present || die "binaries missing after build"
+bins_present "$BIN" "${WANTED[@]}" || die "binaries missing after build"
 echo "$BIN"

@@ -23,28 +23,14 @@ CRIO_VERSION="${STATICLET_CRIO_VERSION:-v1.34.0}"
 TOP="$STATICLET_CACHE/crio-$CRIO_VERSION"
 BIN="$TOP/bin"
 SRC="$TOP/src" # generated wrapper module (never inside the repo)
+readonly WANTED=(crio pinns copyimg)
 readonly BUILD_TAGS="containers_image_openpgp containers_image_ostree_stub exclude_graphdriver_btrfs btrfs_noversion exclude_graphdriver_devicemapper seccomp"
 
-all_present() { [[ -x "$BIN/crio" && -x "$BIN/pinns" && -x "$BIN/copyimg" ]]; }
-
-# Fast path: no Go, no lock.
-if all_present; then
-  echo "$BIN"
-  exit 0
-fi
-
+# Exits here when the binaries are cached; else holds the build lock.
+use_build_cache "$TOP" "$BIN" "${WANTED[@]}"
 # gcc + libc6-dev: cgo and the static pinns; libseccomp-dev via pkg-config for the seccomp tag.
 ensure_apt_packages gcc libc6-dev pkg-config libseccomp-dev conmon runc
-command -v go >/dev/null || die "go is not installed"
-mkdir -p "$BIN" "$SRC"
-
-# Two test scripts may ask at the same time: one builds, the other waits.
-exec 9>"$TOP/.build.lock"
-flock 9
-if all_present; then
-  echo "$BIN"
-  exit 0
-fi
+mkdir -p "$SRC"
 
 export CGO_ENABLED=1 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
 
@@ -124,5 +110,5 @@ start=$(date +%s)
   log "done in $(($(date +%s) - start))s"
 } >&2
 
-all_present || die "binaries missing after build"
+bins_present "$BIN" "${WANTED[@]}" || die "binaries missing after build"
 echo "$BIN"

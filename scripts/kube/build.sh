@@ -12,14 +12,17 @@
 # there already, the path is printed at once and Go is not run at all.
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
 # Newest v1.34 patch the module proxy served when this was written (v1.34.13+ and
 # v1.34.6 answered "not available"; `go list -m -versions` only lists up to .4).
 KUBE_VERSION="${STATICLET_KUBE_VERSION:-v1.34.12}"
-CACHE_ROOT="${STATICLET_CACHE:-/var/cache/staticlet}"
-TOP="$CACHE_ROOT/kube-$KUBE_VERSION"
+TOP="$STATICLET_CACHE/kube-$KUBE_VERSION"
 BIN="$TOP/bin"
 SRC="$TOP/src" # generated wrapper module (never inside the repo)
 
+# This script's own prefix (common.sh's would name it build.sh, as it does the other builds).
 log() { printf '[kube-build] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -37,28 +40,9 @@ esac
 KUBE_MINOR="${BASH_REMATCH[1]}"
 STAGING_VERSION="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 
-all_present() {
-  local b
-  for b in "${wanted[@]}"; do [[ -x "$BIN/$b" ]] || return 1; done
-}
-
-# Fast path: no Go, no lock.
-if all_present; then
-  echo "$BIN"
-  exit 0
-fi
-
-command -v go >/dev/null || die "go is not installed"
-mkdir -p "$BIN" "$SRC"
-
-# Two test scripts may ask at the same time: one builds, the other waits.
-exec 9>"$TOP/.build.lock"
-log "waiting for build lock $TOP/.build.lock"
-flock 9
-if all_present; then
-  echo "$BIN"
-  exit 0
-fi
+# Exits here when the binaries are cached; else holds the build lock.
+use_build_cache "$TOP" "$BIN" "${wanted[@]}"
+mkdir -p "$SRC"
 
 # The wrapper is its own module; downloads and build cache stay at Go's defaults so
 # every checkout on this machine shares them. -mod=mod lets go.mod/go.sum fill in.
@@ -156,5 +140,5 @@ start=$(date +%s)
   log "done in $(($(date +%s) - start))s"
 } >&2
 
-all_present || die "binaries missing after build"
+bins_present "$BIN" "${wanted[@]}" || die "binaries missing after build"
 echo "$BIN"

@@ -70,3 +70,32 @@ ensure_node_modules() {
     (cd "$STATICLET_ROOT" && npm install --no-audit --no-fund >&2)
   fi
 }
+
+# bins_present DIR NAME... : every NAME is an executable in DIR.
+bins_present() {
+  local dir="$1" b
+  shift
+  for b in "$@"; do [[ -x "$dir/$b" ]] || return 1; done
+}
+
+# use_build_cache TOP BIN NAME... : the start of every scripts/*/build.sh, whose binaries NAME...
+# go to BIN, a directory of the cache dir TOP. When they are all there, print BIN and exit (no Go,
+# no lock). Else make BIN and hold TOP/.build.lock (fd 9) until the script ends: of two test
+# scripts asking at once, one builds and the other waits, then finds them and exits the same way.
+use_build_cache() {
+  local top="$1" bin="$2"
+  shift 2
+  if bins_present "$bin" "$@"; then
+    echo "$bin"
+    exit 0
+  fi
+  command -v go >/dev/null || die "go is not installed"
+  mkdir -p "$bin"
+  exec 9>"$top/.build.lock"
+  log "waiting for build lock $top/.build.lock"
+  flock 9
+  if bins_present "$bin" "$@"; then
+    echo "$bin"
+    exit 0
+  fi
+}

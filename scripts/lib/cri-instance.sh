@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # What the private CRI runtimes of the tests (scripts/containerd.sh, scripts/crio.sh) share:
-# process helpers, and the CNI network their pods live on. Source after common.sh.
+# process helpers, the steps of their start and stop that do not depend on the daemon, and the
+# CNI network their pods live on. Source after common.sh.
 #
 # Every instance's pods join the bridge stlt0 (10.203.0.0/24) through the same host-local IPAM
 # store, which is what lets pods of several instances, of either runtime, coexist on one subnet.
@@ -65,11 +66,15 @@ abs_dir() {
   realpath -m -- "$d"
 }
 
-# Resolve DIR to an absolute path without requiring it to exist.
-abs_dir() {
-  local d="$1"
-  [[ "$d" == /* ]] || d="$PWD/$d"
-  realpath -m -- "$d"
+# daemon_pids_for_config EXE CONFIG : pids of the EXE processes (containerd, crio) running with
+# --config CONFIG.
+daemon_pids_for_config() {
+  local exe="$1" want="$2" p
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    [[ "$(basename "$(readlink "/proc/$p/exe" 2>/dev/null || true)")" == "$exe" ]] || continue
+    if proc_args "$p" | grep -qxF -- "$want"; then echo "$p"; fi
+  done
 }
 
 # Config files of all running staticlet runtime instances, containerd and CRI-O (one per line).
@@ -170,4 +175,96 @@ remove_shared_network_if_last() {
   cleanup_portmap_rules "name: \\\"$CNI_NETWORK\\\""
   rm -rf "/var/lib/cni/networks/$CNI_NETWORK"
   rm -f /var/lib/cni/results/"$CNI_NETWORK"-*
+}
+
+# ---------------------------------------------------------------- start and stop
+
+# await_daemon NAME PID LOG SOCK TIMEOUT PROBE... : wait until SOCK exists and PROBE succeeds on
+# it. Exits 1 with LOG's tail when the daemon dies first, or (after a KILL) when TIMEOUT seconds
+# pass. PROBE is asked only once the socket file is there: a client blocks until its own timeout
+# on a socket that does not exist yet.
+await_daemon() {
+  local name="$1" pid="$2" logfile="$3" sock="$4" timeout_s="$5" deadline
+  shift 5
+  deadline=$((SECONDS + timeout_s))
+  until [[ -S "$sock" ]] && "$@" >/dev/null 2>&1; do
+    if ! is_alive "$pid"; then
+      log "$name exited during startup; log tail:"
+      tail -n 30 "$logfile" >&2 || true
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      log "$name did not answer on $sock within ${timeout_s}s; log tail:"
+      tail -n 30 "$logfile" >&2 || true
+      kill_and_wait 5 "$pid"
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+# stop_daemon EXE CONFIG PIDFILE TIMEOUT [WHY] : TERM (KILL after TIMEOUT seconds) the instance's
+# daemon: the pid in PIDFILE, or found by its --config for a half-started one. The pid file may be
+# stale and its pid reused: only a process with CONFIG in its argv is ours. WHY ends the log line.
+stop_daemon() {
+  local exe="$1" config="$2" pidfile="$3" timeout_s="$4" why="${5:-}" pids p live=()
+  pids="$(
+    {
+      cat "$pidfile" 2>/dev/null || true
+      daemon_pids_for_config "$exe" "$config"
+    } | sort -u
+  )"
+  for p in $pids; do
+    if proc_args "$p" | grep -qxF -- "$config"; then live+=("$p"); fi
+  done
+  if ((${#live[@]})); then
+    log "stopping $exe (pid ${live[*]})$why"
+    kill_and_wait "$timeout_s" "${live[@]}"
+  fi
+}
+
+# dir_names PATH... : the names of those PATHs that are directories (globs that matched nothing
+# are skipped), once each.
+dir_names() {
+  local f
+  for f in "$@"; do
+    if [[ -d "$f" ]]; then basename "$f"; fi
+  done | sort -u
+}
+
+# unmount_below DIR : every mount under DIR (rootfs overlays, shm, netns), deepest first; a few
+# rounds, because unmounting can reveal mounts stacked underneath.
+unmount_below() {
+  local dir="$1" mounts f
+  for _ in 1 2 3 4 5; do
+    mounts="$(findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' | sort -r || true)"
+    [[ -z "$mounts" ]] && break
+    while read -r f; do
+      umount -l "$f" 2>/dev/null || true
+    done <<<"$mounts"
+  done
+}
+
+# release_instance_network CONFIG ID... : the CNI state of the instance's sandboxes (IPAM leases,
+# result cache, hostPort rules); the shared network too when this is the last staticlet instance
+# (CONFIG is the instance's own config).
+release_instance_network() {
+  local config="$1" id
+  shift
+  for id in "$@"; do release_cni_state "$id"; done
+  remove_shared_network_if_last "$config"
+}
+
+# remove_instance_dir DIR : delete DIR and log the stop; exits 1, listing what is still mounted,
+# when that fails. --one-file-system: never delete through a mount that failed to unmount.
+remove_instance_dir() {
+  local dir="$1"
+  if [[ -e "$dir" ]]; then
+    if ! rm -rf --one-file-system -- "$dir"; then
+      log "could not remove $dir; mounts still below it:"
+      findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' >&2 || true
+      exit 1
+    fi
+  fi
+  log "stopped: $dir"
 }

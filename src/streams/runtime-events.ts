@@ -19,6 +19,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { EventBody } from '../core/model/events.js';
+import { changeAsksForLook, type RuntimeChange } from '../core/runtime-change.js';
 import type { ContainerEvent } from '../cri-api/messages.js';
 import { containerdTaskEvents, type TaskEvent } from '../runtime/containerd/events.js';
 import { nanosToMillis } from '../runtime/cri/observations.js';
@@ -144,8 +145,7 @@ function subscribeOnce(
       if (err.code !== 'UNIMPLEMENTED') throw err;
       told.onFallback();
       return containerdTaskEvents(endpoint).pipe(
-        // An exec's end (an exec probe's, every period) changes nothing the relist would see.
-        filter((e) => e.exit?.mainProcess !== false),
+        filter(taskEventAsksForLook),
         map(signalOfTask),
         catchError((cerr: grpc.ServiceError) => {
           if (cerr.code === grpc.status.UNIMPLEMENTED) {
@@ -214,16 +214,33 @@ function withHealth(
   });
 }
 
-/**
- * Whether a CRI event asks for a look: a stop or a removal does; a creation or a start does not.
- * A runtime creates and starts only when asked: by the agent, whose action's result reports it, or
- * by another client, which the safety-net relist sees; so, like containerd's task events (exits,
- * OOMs and removals only, src/runtime/containerd/events.ts), they are dropped. Followed, they made
- * the start of 50 pods on containerd 2.x cost ~250 relists of every sandbox and container instead
- * of 2, and that churn left the idle agent ~20 MiB more RSS (issue 25, docs/benchmarks.md).
- */
+/** The change a CRI event reports. */
+const CHANGE_OF_CRI_EVENT = {
+  CONTAINER_CREATED_EVENT: 'created',
+  CONTAINER_STARTED_EVENT: 'started',
+  CONTAINER_STOPPED_EVENT: 'stopped',
+  CONTAINER_DELETED_EVENT: 'deleted',
+} as const satisfies Record<ContainerEvent['eventType'], RuntimeChange>;
+
+/** Whether a CRI event asks for a look (changeAsksForLook: stops and removals do, creations and
+ * starts not). */
 export function criEventAsksForLook(e: ContainerEvent): boolean {
-  return e.eventType === 'CONTAINER_STOPPED_EVENT' || e.eventType === 'CONTAINER_DELETED_EVENT';
+  return changeAsksForLook(CHANGE_OF_CRI_EVENT[e.eventType]);
+}
+
+/** The change a containerd task event reports: exits, OOM kills and removals only
+ * (src/runtime/containerd/events.ts subscribes to no other topic). An exit is a stop unless it is
+ * an exec's. */
+function changeOfTask(e: TaskEvent): RuntimeChange {
+  if (e.topic === '/containers/delete') return 'deleted';
+  if (e.topic === '/tasks/oom') return 'oom-killed';
+  return e.exit?.mainProcess === false ? 'exec-exited' : 'stopped';
+}
+
+/** Whether a containerd task event asks for a look (changeAsksForLook: exits of a main process,
+ * OOM kills and removals do, an exec's exit not). */
+export function taskEventAsksForLook(e: TaskEvent): boolean {
+  return changeAsksForLook(changeOfTask(e));
 }
 
 /** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries,

@@ -7,47 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ControlPlane } from '../support/control-plane.js';
-import { IMAGE, TestNode, waitFor } from '../support/harness.js';
+import { TestNode, waitFor } from '../support/harness.js';
+import { CRASH_POD, webPod } from '../support/pod-access-pods.js';
 
 /** The test bridge's gateway (scripts/containerd.sh): the node's address, never another. */
 const NODE_IP = '10.203.0.1';
-
-const WEB = `apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: main
-      image: ${IMAGE}
-      command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; done; mkdir -p /www && echo pf-works > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    - name: ticker
-      image: ${IMAGE}
-      command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
-    - name: shell
-      image: ${IMAGE}
-      stdin: true
-      command: ["sh"]
-`;
-
-const CRASH = `apiVersion: v1
-kind: Pod
-metadata:
-  name: crash
-spec:
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: data
-      emptyDir: {}
-  containers:
-    - name: main
-      image: ${IMAGE}
-      volumeMounts:
-        - name: data
-          mountPath: /data
-      command: ["sh", "-c", "n=$(cat /data/n 2>/dev/null || echo 0); echo boot-$n; echo $((n+1)) > /data/n; sleep 3; exit 1"]
-`;
 
 interface Run {
   code: number | null;
@@ -67,8 +31,8 @@ describe('kubectl logs, exec, attach, port-forward through the API server and th
     const kubeconfig = await cp.nodeKubeconfig(node.nodeName);
     // 20000-32000, like the control plane's ports: below the ephemeral range.
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    await node.writeManifest('web.yaml', WEB);
-    await node.writeManifest('crash.yaml', CRASH);
+    await node.writeManifest('web.yaml', webPod({ shell: true }));
+    await node.writeManifest('crash.yaml', CRASH_POD);
     // The agent as installed: the kubelet API with client certificates from the cluster's CA (the
     // API server's kubelet-client certificate), authorized by SubjectAccessReview, self-signed.
     await node.startAgent([

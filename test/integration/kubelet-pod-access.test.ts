@@ -6,49 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Subject } from 'rxjs';
-import { runAgent } from '../../src/agent.js';
-import { parseCommand } from '../../src/cli/flags.js';
-import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import { createLogger } from '../../src/runtime/logger.js';
 import { createPodAccessRoutes, type PodAccessRoutes } from '../../src/runtime/kubelet-api/pod-access-routes.js';
 import { LoopView } from '../../src/serving/loop-view.js';
-import { IMAGE, TestNode, endpoint, waitFor } from '../support/harness.js';
+import { TestNode, waitFor } from '../support/harness.js';
 import { exitCodeOf, openChannelSession, UpgradeRefused } from '../support/channel-socket.js';
-
-const WEB = `apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: main
-      image: ${IMAGE}
-      command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; done; echo err-1 >&2; mkdir -p /www && echo pf-works > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    - name: ticker
-      image: ${IMAGE}
-      command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]
-`;
-
-// Each start prints its boot number, kept in an emptyDir across restarts, then exits after a while.
-const CRASH = `apiVersion: v1
-kind: Pod
-metadata:
-  name: crash
-spec:
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: data
-      emptyDir: {}
-  containers:
-    - name: main
-      image: ${IMAGE}
-      volumeMounts:
-        - name: data
-          mountPath: /data
-      command: ["sh", "-c", "n=$(cat /data/n 2>/dev/null || echo 0); echo boot-$n; echo $((n+1)) > /data/n; sleep 3; exit 1"]
-`;
+import { startAgentInProcess, type InProcessAgent } from '../support/in-process-agent.js';
+import { CRASH_POD, webPod } from '../support/pod-access-pods.js';
 
 interface Answer {
   status: number;
@@ -60,35 +23,13 @@ describe('kubelet port pod-access routes (plain HTTP server, agent in process)',
   let server: Server;
   let routes: PodAccessRoutes;
   let base = '';
-  const stop = new Subject<void>();
-  let agent: Promise<void> | undefined;
+  let agent: InProcessAgent | undefined;
   const cri = () => node.cri;
 
   before(async () => {
     await node.setup();
-    const command = await parseCommand([
-      `--pod-manifest-path=${node.manifests}`,
-      `--container-runtime-endpoint=${endpoint()}`,
-      `--hostname-override=${node.nodeName}`,
-      `--pod-logs-dir=${node.logsDir}`,
-      `--root-dir=${node.rootDir}`,
-    ]);
-    if (command.kind !== 'run') throw new Error(`not a run: ${command.kind}`);
-    const agentCri = createCriRuntime(endpoint());
-    const version = await agentCri.version();
     const view = new LoopView();
-    agent = runAgent(
-      command.options,
-      {
-        cri: agentCri,
-        log: await createLogger({ level: 'silent' }),
-        runtimeName: version.runtimeName,
-        runtimeVersion: version.runtimeVersion,
-        agentVersion: 'test',
-        watchers: [view.watch],
-      },
-      stop,
-    ).finally(() => agentCri.close());
+    agent = await startAgentInProcess(node, { watchers: [view.watch] });
     routes = createPodAccessRoutes({ cri: cri(), state: () => view.state, podLogsDir: node.logsDir });
     server = createServer((req, res) => {
       void Promise.resolve(routes.handleRequest(req, res)).then((taken) => {
@@ -102,8 +43,8 @@ describe('kubelet port pod-access routes (plain HTTP server, agent in process)',
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await node.writeManifest('web.yaml', WEB);
-    await node.writeManifest('crash.yaml', CRASH);
+    await node.writeManifest('web.yaml', webPod({ stderrLine: 'err-1' }));
+    await node.writeManifest('crash.yaml', CRASH_POD);
     await waitFor(
       'web running',
       async () => (await node.running('web', 'main')) && node.running('web', 'ticker'),
@@ -114,8 +55,7 @@ describe('kubelet port pod-access routes (plain HTTP server, agent in process)',
   after(async () => {
     routes?.close();
     server?.close();
-    stop.next();
-    await agent;
+    await agent?.stop();
     await node.cleanup();
   });
 
