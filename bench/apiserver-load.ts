@@ -13,7 +13,7 @@
 //
 // Private runtimes, not one shared: a kubelet kills the pods on its runtime that it does not know
 // (its pod cleanup), so two kubelets on one runtime would stop each other's pods.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane, type KubePod } from '../test/support/control-plane.js';
@@ -29,12 +29,16 @@ import {
 import { Runtime } from './lib/env.js';
 import type { RuntimeKind } from './lib/runtimes.js';
 
-/** Metadata for every request (no bodies), each once when its response is complete (a watch also
- * when its response starts, so that the watches still open at the end are seen). */
+/** Metadata for every request, each once when its response is complete (a watch also when its
+ * response starts, so that the watches still open at the end are seen); the bodies of status
+ * writes too, to tell what an agent changed (kept with STATICLET_BENCH_KEEP_AUDIT=DIR). */
 export const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
 rules:
+  - level: Request
+    verbs: ["patch", "update"]
+    resources: [{ group: "", resources: ["pods/status", "nodes/status"] }]
   - level: Metadata
 `;
 
@@ -251,6 +255,8 @@ export async function apiserverLoadBench(opts: {
       await runtime.stop();
     }
     await cp.stop();
+    const keep = process.env['STATICLET_BENCH_KEEP_AUDIT'];
+    if (keep) await copyFile(auditLog, join(keep, `audit-${new Date().toISOString()}.log`)).catch(() => undefined);
     await rm(auditDir, { recursive: true, force: true });
   }
 }
