@@ -82,7 +82,8 @@ export function podStatus(state: State, pod: StaticPod, ctx: StatusContext): V1P
     return {
       name: c.name,
       image: c.image ?? '',
-      imageID: latest?.image ?? '',
+      // As the kubelet: the runtime's reference of the image it runs, else the image as given.
+      imageID: latest?.imageRef || latest?.image || '',
       ...(latest ? { containerID: `${ctx.runtimeName}://${latest.id}` } : {}),
       ready,
       started,

@@ -106,7 +106,7 @@ describe('readiness, /pods and staticlet status', () => {
     assert.equal(list.kind, 'PodList');
     assert.equal(list.apiVersion, 'v1');
 
-    // What crictl shows: the same pods, the same containers, ids and states.
+    // What crictl shows: the same pods, the same containers, ids, states and image references.
     const pods = JSON.parse(await crictl('pods', '-o', 'json')) as {
       items: { id: string; metadata: { name: string; uid: string } }[];
     };
@@ -115,16 +115,16 @@ describe('readiness, /pods and staticlet status', () => {
     for (const p of list.items)
       assert.equal(p.metadata?.uid, ours.find((o) => o.metadata.name === p.metadata?.name)?.metadata.uid);
     const ps = JSON.parse(await crictl('ps', '-a', '-o', 'json')) as {
-      containers: { id: string; podSandboxId: string; state: string; metadata: { name: string } }[];
+      containers: { id: string; podSandboxId: string; state: string; imageRef: string; metadata: { name: string } }[];
     };
     const sandboxIds = new Set(ours.map((p) => p.id));
     const seen = ps.containers
       .filter((c) => sandboxIds.has(c.podSandboxId))
-      .map((c) => `${c.metadata.name} containerd://${c.id} ${c.state}`)
+      .map((c) => `${c.metadata.name} containerd://${c.id} ${c.state} ${c.imageRef}`)
       .sort();
     const served = list.items
       .flatMap((p) => p.status?.containerStatuses ?? [])
-      .map((c) => `${c.name} ${c.containerID} ${c.state?.running ? 'CONTAINER_RUNNING' : 'other'}`)
+      .map((c) => `${c.name} ${c.containerID} ${c.state?.running ? 'CONTAINER_RUNNING' : 'other'} ${c.imageID}`)
       .sort();
     assert.deepEqual(served, seen);
     const two = list.items.find((p) => p.metadata?.name === node.podName('two'))!;

@@ -9,7 +9,7 @@ import { initialState, type State } from '../../src/core/model/state.js';
 import { ActionError } from '../../src/effects/action-error.js';
 import { ensureImage, ImageLookup } from '../../src/effects/images.js';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
-import { manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
+import { container, manifestRead, relist, sandbox, staticPod, stepAll } from '../support/fixtures.js';
 
 const ctx = { nodeIP: '192.0.2.10', runtimeName: 'containerd' };
 
@@ -65,6 +65,28 @@ describe('image pull failures in the container status', () => {
       t0 + 1_000,
     ).state;
     assert.equal(podStatus(s, pod, ctx).containerStatuses![0]!.state!.waiting!.reason, 'ErrImageNeverPull');
+  });
+});
+
+describe('the image in the container status', () => {
+  const pod = staticPod('web', '/m/web.yaml', { image: 'staticlet.local/busybox:1' });
+  const statusOf = (over: Parameters<typeof container>[4]) => {
+    const s = run(
+      [manifestRead(pod), relist([sandbox(pod, 'sb1')], [container(pod, 'c1', 'sb1', 'web', over)])],
+      initialState(['file'], 0, ctx),
+      1_000,
+    );
+    return podStatus(s.state, pod, ctx).containerStatuses![0]!;
+  };
+
+  it("imageID is the runtime's reference of the image it runs, as the kubelet's; image is the spec's", () => {
+    const st = statusOf({ imageRef: 'sha256:0123abcd' });
+    assert.equal(st.image, 'staticlet.local/busybox:1');
+    assert.equal(st.imageID, 'sha256:0123abcd');
+  });
+
+  it('imageID falls back to the image as given when the runtime gives no reference', () => {
+    assert.equal(statusOf({}).imageID, 'staticlet.local/busybox:1');
   });
 });
 

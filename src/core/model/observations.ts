@@ -29,6 +29,8 @@ export interface ContainerObservation {
   readonly attempt: number;
   readonly state: ContainerRunState;
   readonly image: string;
+  /** The image the runtime resolved it to (`sha256:…`, or a repo digest): the status's imageID. */
+  readonly imageRef?: string;
   readonly createdAt: number;
   readonly startedAt?: number;
   readonly finishedAt?: number;

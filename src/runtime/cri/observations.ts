@@ -44,6 +44,7 @@ export function observeContainer(
   const startedAt = nanosToMillis(status?.startedAt);
   const finishedAt = nanosToMillis(status?.finishedAt);
   const state = STATES[status?.state ?? c.state] ?? 'unknown';
+  const imageRef = status?.imageRef || c.imageRef;
   return {
     id: c.id,
     sandboxId: c.podSandboxId,
@@ -52,6 +53,7 @@ export function observeContainer(
     attempt: c.metadata.attempt,
     state,
     image: c.image,
+    ...(imageRef ? { imageRef } : {}),
     createdAt: nanosToMillis(c.createdAt) ?? 0,
     ...(startedAt !== undefined ? { startedAt } : {}),
     ...(finishedAt !== undefined ? { finishedAt } : {}),
