@@ -260,12 +260,17 @@ export function createGrpcChannel(socketPath: string, options: GrpcChannelOption
     st.on('close', () => {
       if (settled) return;
       if (status === undefined) {
-        if (st.rstCode !== undefined && st.rstCode !== constants.NGHTTP2_NO_ERROR) {
+        // The connection gone first (the runtime went away): Node resets its streams itself.
+        if (ss.destroyed || ss.closed) {
+          finish(new GrpcCallError('UNAVAILABLE', connectionError?.message ?? 'the connection to the runtime closed'));
+        } else if (st.rstCode !== undefined && st.rstCode !== constants.NGHTTP2_NO_ERROR) {
           finish(new GrpcCallError(statusOfReset(st.rstCode), `stream reset by the runtime (code ${st.rstCode})`));
         } else if (httpStatus !== 0 && httpStatus !== 200) {
           finish(new GrpcCallError(statusOfHttp(httpStatus), `HTTP status ${httpStatus}`));
         } else {
-          finish(new GrpcCallError(ss.destroyed ? 'UNAVAILABLE' : 'INTERNAL', 'the response ended without a gRPC status'));
+          finish(
+            new GrpcCallError(ss.destroyed ? 'UNAVAILABLE' : 'INTERNAL', 'the response ended without a gRPC status'),
+          );
         }
         return;
       }
