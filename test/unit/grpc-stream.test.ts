@@ -9,7 +9,7 @@ import {
   createServer,
   type Http2Server,
   type IncomingHttpHeaders,
-  type ServerHttp2Session,
+  type Http2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,7 @@ const until = async (what: string, ok: () => boolean) => {
 describe('a server stream against a bare HTTP/2 server', () => {
   const socket = join(dir, 'h2.sock');
   let server: Http2Server;
-  let behaviour: (stream: ServerHttp2Stream, request: Buffer, session: ServerHttp2Session) => void = () => undefined;
+  let behaviour: (stream: ServerHttp2Stream, request: Buffer, session: Http2Session) => void = () => undefined;
   let lastHeaders: IncomingHttpHeaders | undefined;
   /** The server's streams as they closed: their reset code (0 when they ended cleanly). */
   const closedWith: number[] = [];
@@ -277,7 +277,7 @@ describe('a server stream against a bare HTTP/2 server', () => {
   test('a GOAWAY that refuses the stream is UNAVAILABLE', async () => {
     behaviour = (stream, _request, session) => {
       // The server takes no stream: the last one it will process is the one before ours.
-      session.goaway(constants.NGHTTP2_NO_ERROR, stream.id - 2);
+      session.goaway(constants.NGHTTP2_NO_ERROR, (stream.id ?? 1) - 2);
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
     };
     const ch = channel();
