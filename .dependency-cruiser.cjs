@@ -69,6 +69,17 @@ module.exports = {
       },
     },
     {
+      name: 'grpc-js-loads-lazily',
+      severity: 'error',
+      comment:
+        "@grpc/grpc-js costs the idle agent ~2 MiB of heap and carries nothing by default (our lean channel, src/runtime/grpc, makes the unary calls and the streams): only src/runtime/cri/grpc-js-transport.ts imports it, and that module is reached only through import() (src/runtime/cri/client.ts, when unaryTransport is 'grpc-js'). So no static import chain from src/main.ts reaches grpc-js. Types may be imported anywhere.",
+      from: { path: '(^|/)src/', pathNot: '(^|/)src/runtime/cri/grpc-js-transport\\.ts$' },
+      to: {
+        path: [npm('@grpc/grpc-js'), '(^|/)src/runtime/cri/grpc-js-transport\\.ts$'],
+        dependencyTypesNot: ['type-only', 'dynamic-import'],
+      },
+    },
+    {
       name: 'yaml-library-loads-lazily',
       severity: 'error',
       comment:

@@ -12,7 +12,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
 import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
 import { CriError } from '../../src/cri-api/runtime-service.js';
-import { createUnaryChannel, GrpcCallError, grpcTimeout } from '../../src/runtime/grpc/unary-channel.js';
+import { createGrpcChannel, GrpcCallError, grpcTimeout } from '../../src/runtime/grpc/channel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'staticlet-unary-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -186,7 +186,7 @@ describe('unary channel against a bare HTTP/2 server', () => {
   });
   after(() => server.close());
 
-  const channel = () => createUnaryChannel(socket, { maxReceiveBytes: 1024 });
+  const channel = () => createGrpcChannel(socket, { maxReceiveBytes: 1024 });
   async function callError(): Promise<GrpcCallError> {
     const ch = channel();
     try {
@@ -256,7 +256,7 @@ describe('unary channel against a bare HTTP/2 server', () => {
 
   test('no server at the socket is UNAVAILABLE at once; a server that comes later is used', async () => {
     const later = join(dir, 'later.sock');
-    const ch = createUnaryChannel(later, { maxReceiveBytes: 1024 });
+    const ch = createGrpcChannel(later, { maxReceiveBytes: 1024 });
     try {
       await assert.rejects(
         ch.call('/x/Y', Buffer.alloc(0), 5_000),

@@ -1,11 +1,12 @@
 // containerd's own events service, on the same socket as its CRI: task exits as they happen.
 // A plug-in observer for runtimes whose CRI has no container event stream (containerd 1.6).
-import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
-import { grpcTarget } from '../cri/endpoint.js';
+import { grpcTarget, socketPathOf } from '../cri/endpoint.js';
 import { defaultProtoPath } from '../cri/proto-methods.js';
+import { createGrpcChannel } from '../grpc/channel.js';
+import { GrpcCallError } from '../grpc/status.js';
 
 export interface TaskEvent {
   /** `/tasks/exit`, `/tasks/oom` or `/containers/delete`. */
@@ -37,9 +38,14 @@ const PROTO = join('src', 'runtime', 'containerd', 'proto', 'events.proto');
 /** The CRI plugin keeps Kubernetes containers in this containerd namespace. */
 export const CRI_NAMESPACE = 'k8s.io';
 
+/** Largest event envelope accepted: a task event is a few hundred bytes. */
+const MAX_ENVELOPE_BYTES = 1024 * 1024;
+
 /**
- * Subscribes to task exits, OOM kills and container deletions of the CRI namespace. Errors with
- * the gRPC error when the socket has no containerd events service (CRI-O, say).
+ * Subscribes to task exits, OOM kills and container deletions of the CRI namespace, over our lean
+ * gRPC channel (its own connection, closed with the subscription). Errors with a GrpcCallError
+ * when the stream fails: UNIMPLEMENTED when the socket has no containerd events service (CRI-O,
+ * say). Unsubscribing cancels the stream and reports nothing.
  */
 export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
   return new Observable<TaskEvent>((subscriber) => {
@@ -54,30 +60,34 @@ export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
       subscriber.error(new Error('events.proto: no Events.Subscribe'));
       return;
     }
-    const client = new grpc.Client(grpcTarget(endpoint), grpc.credentials.createInsecure(), {
-      'grpc.enable_retries': 0,
+    const request = subscribe.requestSerialize({
+      filters: [
+        `namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`,
+        `namespace==${CRI_NAMESPACE},topic=="/tasks/oom"`,
+        // A removal (of a container, or of a sandbox's pause container) changes the listing too.
+        `namespace==${CRI_NAMESPACE},topic=="/containers/delete"`,
+      ],
     });
-    const call = client.makeServerStreamRequest(
-      subscribe.path,
-      subscribe.requestSerialize,
-      subscribe.responseDeserialize,
-      {
-        filters: [
-          `namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`,
-          `namespace==${CRI_NAMESPACE},topic=="/tasks/oom"`,
-          // A removal (of a container, or of a sandbox's pause container) changes the listing too.
-          `namespace==${CRI_NAMESPACE},topic=="/containers/delete"`,
-        ],
+    const channel = createGrpcChannel(socketPathOf(grpcTarget(endpoint)), { maxReceiveBytes: MAX_ENVELOPE_BYTES });
+    const stream = channel.stream(subscribe.path, request, {
+      next(message) {
+        let envelope: WireEnvelope;
+        try {
+          envelope = subscribe.responseDeserialize(message) as WireEnvelope;
+        } catch (err) {
+          throw new GrpcCallError(
+            'INTERNAL',
+            `cannot decode an event envelope: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
+        subscriber.next(taskEventOf(envelope));
       },
-    );
-    call.on('data', (envelope: WireEnvelope) => subscriber.next(taskEventOf(envelope)));
-    call.on('error', (err: grpc.ServiceError) => {
-      if (err.code !== grpc.status.CANCELLED) subscriber.error(err);
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
     });
-    call.on('end', () => subscriber.complete());
     return () => {
-      call.cancel();
-      client.close();
+      stream.cancel();
+      channel.close();
     };
   });
 }

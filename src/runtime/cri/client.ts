@@ -1,7 +1,8 @@
 // The CriRuntime adapter: CRI runtime.v1 over gRPC on a unix socket. It composes the proto's
-// methods (proto-methods.ts) with two transports: unary calls over our lean HTTP/2 channel
-// (http2-transport.ts) by default, the event stream over @grpc/grpc-js (grpc-js-transport.ts);
-// here each port method becomes its request and its answer's conversion, under a deadline.
+// methods (proto-methods.ts) with our lean HTTP/2 channel (http2-transport.ts), which carries the
+// unary calls and the event stream; unary calls go over @grpc/grpc-js instead only when asked
+// (grpc-js-transport.ts, loaded then by import()). Here each port method becomes its request and
+// its answer's conversion, under a deadline.
 import type * as grpc from '@grpc/grpc-js';
 import { CriError, type CriRuntime } from '../../cri-api/runtime-service.js';
 import { containerStatsFromProto } from './convert-stats.js';
@@ -22,8 +23,8 @@ import {
   type ProtoRequest,
 } from './convert.js';
 import { grpcTarget, socketPathOf } from './endpoint.js';
-import { grpcJsTransport } from './grpc-js-transport.js';
 import { http2Transport } from './http2-transport.js';
+import { toCriError, type UnaryCall } from './transport.js';
 import { defaultProtoPath, loadMethods, type CriMethod } from './proto-methods.js';
 
 const SECOND = 1000;
@@ -60,11 +61,12 @@ export interface CriClientOptions {
   timeoutsMs?: Partial<Record<CriMethod, number>>;
   /** Path to runtime_v1.proto; defaults to the one shipped in the package. */
   protoPath?: string;
-  /** Extra gRPC channel options, merged over ours (the grpc-js channel). */
+  /** Extra gRPC channel options, merged over ours (the grpc-js channel, `unaryTransport: 'grpc-js'`). */
   channelOptions?: grpc.ChannelOptions;
   /**
    * What carries unary calls: `http2`, our lean channel (the default: about a third of grpc-js's
-   * CPU per call, see bench/cri-calls.ts), or `grpc-js`. The event stream is always grpc-js.
+   * CPU per call, see bench/cri-calls.ts), or `grpc-js` (then loaded by import()). The event
+   * stream is always on the lean channel.
    */
   unaryTransport?: UnaryTransport;
 }
@@ -84,15 +86,22 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
   const methods = loadMethods(options.protoPath ?? defaultProtoPath());
   const timeouts: Record<CriMethod, number> = { ...DEFAULT_TIMEOUTS_MS, ...options.timeoutsMs };
   const target = grpcTarget(endpoint);
-  const grpcJs = grpcJsTransport(target, {
-    maxMessageBytes: MAX_MESSAGE_BYTES,
-    channelOptions: options.channelOptions,
-  });
-  const lean =
-    (options.unaryTransport ?? 'http2') === 'http2'
-      ? http2Transport(socketPathOf(target), MAX_MESSAGE_BYTES)
+  const lean = http2Transport(socketPathOf(target), MAX_MESSAGE_BYTES);
+  // grpc-js only when chosen, and then by import(): on the default path it is never loaded.
+  const grpcJs =
+    options.unaryTransport === 'grpc-js'
+      ? import('./grpc-js-transport.js').then(({ grpcJsTransport }) =>
+          grpcJsTransport(target, { maxMessageBytes: MAX_MESSAGE_BYTES, channelOptions: options.channelOptions }),
+        )
       : undefined;
-  const call = lean?.call ?? grpcJs.call;
+  void grpcJs?.catch(() => undefined); // a failed import fails each call instead
+  const call: UnaryCall = grpcJs
+    ? (name, m, request, timeoutMs) =>
+        grpcJs.then(
+          (t) => t.call(name, m, request, timeoutMs),
+          (err: unknown) => Promise.reject(toCriError(name, err)),
+        )
+    : lean.call;
   let closed = false;
 
   function unary(name: CriMethod, request: ProtoRequest, timeoutMs: number = timeouts[name]): Promise<unknown> {
@@ -226,7 +235,7 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
     },
 
     containerEvents() {
-      return grpcJs.containerEvents(methods.GetContainerEvents, () => closed);
+      return lean.containerEvents(methods.GetContainerEvents, () => closed);
     },
 
     async imageStatus(image) {
@@ -245,8 +254,11 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
     close() {
       if (closed) return;
       closed = true;
-      grpcJs.close();
-      lean?.close();
+      lean.close();
+      void grpcJs?.then(
+        (t) => t.close(),
+        () => undefined,
+      );
     },
   };
   return runtime;

@@ -1,9 +1,9 @@
-// The @grpc/grpc-js channel: it carries the container event stream (a server stream, which our
-// lean channel does not do), and unary calls too when asked (`unaryTransport: 'grpc-js'`).
+// Unary CRI calls over @grpc/grpc-js, only when asked (`unaryTransport: 'grpc-js'`, for comparison
+// in bench/cri-calls.ts). Loaded by import() from client.ts only then: grpc-js costs the idle agent
+// about 2 MiB of heap, and nothing else needs it (the lean channel carries calls and streams).
 import * as grpc from '@grpc/grpc-js';
-import { CriError, type ContainerEventStream } from '../../cri-api/runtime-service.js';
-import { containerEventFromProto } from './convert.js';
-import type { Method } from './proto-methods.js';
+import { CriError } from '../../cri-api/runtime-service.js';
+import { grpcStatusName } from '../grpc/status.js';
 import { toCriError, type UnaryCall } from './transport.js';
 
 const MINUTE = 60_000;
@@ -27,10 +27,17 @@ function channelDefaults(maxMessageBytes: number): grpc.ChannelOptions {
 
 export interface GrpcJsTransport {
   readonly call: UnaryCall;
-  /** GetContainerEvents as a stream handle; `isClosed` is asked at each subscription. */
-  containerEvents(method: Method, isClosed: () => boolean): ContainerEventStream;
-  /** Cancels the open streams and closes the channel. */
   close(): void;
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number';
+}
+
+/** A grpc-js error as the port's CriError, its code by our table's name. */
+function criErrorOf(method: string, err: unknown): CriError {
+  if (isServiceError(err)) return new CriError(method, grpcStatusName(err.code), err.details || err.message);
+  return toCriError(method, err);
 }
 
 export function grpcJsTransport(
@@ -41,7 +48,6 @@ export function grpcJsTransport(
     ...channelDefaults(options.maxMessageBytes),
     ...options.channelOptions,
   });
-  const streams = new Set<grpc.ClientReadableStream<object>>();
 
   return {
     call(name, m, request, timeoutMs) {
@@ -55,77 +61,15 @@ export function grpcJsTransport(
             new grpc.Metadata(),
             { deadline: Date.now() + Math.max(1, timeoutMs) },
             (err, value) => {
-              if (err) reject(toCriError(name, err));
+              if (err) reject(criErrorOf(name, err));
               else resolvePromise(value);
             },
           );
         } catch (err) {
-          reject(toCriError(name, err));
+          reject(criErrorOf(name, err));
         }
       });
     },
-
-    containerEvents(m, isClosed) {
-      return {
-        subscribe(handlers) {
-          let done = false;
-          const finish = (fn: () => void): void => {
-            if (done) return;
-            done = true;
-            fn();
-          };
-          if (isClosed()) {
-            queueMicrotask(() =>
-              finish(() => handlers.error(new CriError('GetContainerEvents', 'CANCELLED', 'CRI client is closed'))),
-            );
-            return { unsubscribe: () => finish(() => undefined) };
-          }
-          let call: grpc.ClientReadableStream<object>;
-          try {
-            call = client.makeServerStreamRequest<object, object>(
-              m.path,
-              m.requestSerialize,
-              m.responseDeserialize,
-              {},
-              new grpc.Metadata(),
-              {},
-            );
-          } catch (err) {
-            queueMicrotask(() => finish(() => handlers.error(toCriError('GetContainerEvents', err))));
-            return { unsubscribe: () => finish(() => undefined) };
-          }
-          streams.add(call);
-          call.on('data', (msg: unknown) => {
-            if (done) return;
-            const event = containerEventFromProto(msg);
-            if (event) handlers.next(event);
-          });
-          call.on('error', (err: unknown) => {
-            streams.delete(call);
-            finish(() => handlers.error(toCriError('GetContainerEvents', err)));
-          });
-          call.on('end', () => {
-            streams.delete(call);
-            // grpc-js emits 'error' (non-OK status) in the same tick it ends the stream; 'end'
-            // follows on a later tick. Wait one more turn so an error is never reported as
-            // completion.
-            setImmediate(() => finish(() => handlers.complete()));
-          });
-          return {
-            unsubscribe: () => {
-              finish(() => undefined);
-              streams.delete(call);
-              call.cancel();
-            },
-          };
-        },
-      };
-    },
-
-    close() {
-      for (const call of streams) call.cancel();
-      streams.clear();
-      client.close();
-    },
+    close: () => client.close(),
   };
 }
