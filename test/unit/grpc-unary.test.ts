@@ -1,6 +1,7 @@
-// The lean unary gRPC channel against two real peers on a unix socket: a grpc-js server (an
-// independent gRPC implementation, serving our CRI proto) for the protocol as it is spoken, and a
-// bare node:http2 server for what a gRPC server rarely sends (HTTP errors, resets, bad frames).
+// Unary calls on the lean gRPC channel (src/runtime/grpc/channel.ts) against two real peers on a
+// unix socket: a grpc-js server (an independent gRPC implementation, serving our CRI proto) for the
+// protocol as it is spoken, and a bare node:http2 server for what a gRPC server rarely sends (HTTP
+// errors, resets, bad frames).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
