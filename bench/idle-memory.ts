@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from '../test/support/harness.js';
-import { busyboxPod, procStats, Runtime, sleep, startStaticlet, until, writeManifests } from './lib/env.js';
+import { procStats, Runtime, runBusyboxPods, sleep, startStaticlet } from './lib/env.js';
 import type { RuntimeKind } from './lib/runtimes.js';
 
 const [kind = 'containerd2', podsArg = '50', settleArg = '30', windowArg = '60', ...nodeExtra] = process.argv.slice(2);
@@ -32,18 +32,7 @@ const heap = async () => {
 };
 try {
   const t0 = performance.now();
-  const names = Array.from({ length: n }, (_, i) => `idle${i}`);
-  const podNames = new Set(names.map((nm) => `${nm}-idle-node`));
-  await writeManifests(
-    agent.manifests,
-    names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })),
-  );
-  await until(
-    `${n} running`,
-    async () => (await runtime.containersOf(podNames)).filter((c) => c.state === 'CONTAINER_RUNNING').length >= n,
-    600_000,
-    500,
-  );
+  await runBusyboxPods(runtime, agent, 'idle', n);
   let s = await procStats(agent.pid);
   console.log(
     `${kind} ${runtime.version}: running after ${((performance.now() - t0) / 1000).toFixed(1)} s: RSS ${mib(s.rssBytes)} HWM ${mib(s.peakRssBytes)} | ${await smaps()} | ${await heap()}`,

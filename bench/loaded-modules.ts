@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from '../test/support/harness.js';
-import { busyboxPod, Runtime, sleep, startStaticlet, until, writeManifests } from './lib/env.js';
+import { Runtime, runBusyboxPods, sleep, startStaticlet } from './lib/env.js';
 import type { RuntimeKind } from './lib/runtimes.js';
 
 const [kind = 'containerd2', podsArg = '3', secondsArg = '10'] = process.argv.slice(2);
@@ -23,18 +23,7 @@ const agent = await startStaticlet(
 );
 let grpcJs: string[] = [];
 try {
-  const names = Array.from({ length: n }, (_, i) => `mods${i}`);
-  const podNames = new Set(names.map((nm) => `${nm}-modules-node`));
-  await writeManifests(
-    agent.manifests,
-    names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })),
-  );
-  await until(
-    `${n} running`,
-    async () => (await runtime.containersOf(podNames)).filter((c) => c.state === 'CONTAINER_RUNNING').length >= n,
-    300_000,
-    500,
-  );
+  await runBusyboxPods(runtime, agent, 'mods', n);
   // The event stream open (or fallen back) and idle for a while.
   await sleep(Number(secondsArg) * 1000);
   const files = (await readFile(log, 'utf8')).split('\n').filter(Boolean);

@@ -134,6 +134,28 @@ export interface AgentUnderTest {
   stop(): Promise<void>;
 }
 
+/** Writes `n` busybox manifests named `<prefix>0`.. into the agent's directory and waits until
+ * every one's container runs (the probes' set-up: bench/idle-memory.ts, bench/loaded-modules.ts). */
+export async function runBusyboxPods(
+  runtime: Runtime,
+  agent: AgentUnderTest,
+  prefix: string,
+  n: number,
+): Promise<void> {
+  const names = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
+  await writeManifests(
+    agent.manifests,
+    names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })),
+  );
+  await until(
+    `${n} running`,
+    async () => (await runtime.containersOf(podNames)).filter((c) => c.state === 'CONTAINER_RUNNING').length >= n,
+    600_000,
+    500,
+  );
+}
+
 export function busyboxPod(name: string, opts: { hostNetwork?: boolean; script?: string } = {}): string {
   return `apiVersion: v1
 kind: Pod
