@@ -6,7 +6,7 @@ import { Observable } from 'rxjs';
 import { grpcTarget, socketPathOf } from '../cri/endpoint.js';
 import { defaultProtoPath } from '../cri/proto-methods.js';
 import { createGrpcChannel } from '../grpc/channel.js';
-import { GrpcCallError } from '../grpc/status.js';
+import { decodeReceived } from '../grpc/status.js';
 
 export interface TaskEvent {
   /** `/tasks/exit`, `/tasks/oom` or `/containers/delete`. */
@@ -71,15 +71,7 @@ export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
     const channel = createGrpcChannel(socketPathOf(grpcTarget(endpoint)), { maxReceiveBytes: MAX_ENVELOPE_BYTES });
     const stream = channel.stream(subscribe.path, request, {
       next(message) {
-        let envelope: WireEnvelope;
-        try {
-          envelope = subscribe.responseDeserialize(message) as WireEnvelope;
-        } catch (err) {
-          throw new GrpcCallError(
-            'INTERNAL',
-            `cannot decode an event envelope: ${err instanceof Error ? err.message : String(err)}`,
-          );
-        }
+        const envelope = decodeReceived(subscribe.responseDeserialize, message, 'an event envelope') as WireEnvelope;
         subscriber.next(taskEventOf(envelope));
       },
       error: (err) => subscriber.error(err),

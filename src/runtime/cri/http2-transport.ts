@@ -3,7 +3,7 @@
 // container event stream.
 import { CriError, type ContainerEventStream } from '../../cri-api/runtime-service.js';
 import { createGrpcChannel } from '../grpc/channel.js';
-import { GrpcCallError } from '../grpc/status.js';
+import { decodeReceived } from '../grpc/status.js';
 import { containerEventFromProto } from './convert.js';
 import type { Method } from './proto-methods.js';
 import { toCriError, type UnaryCall } from './transport.js';
@@ -63,16 +63,7 @@ export function http2Transport(socketPath: string, maxReceiveBytes: number): Htt
           }
           const { cancel } = channel.stream(m.path, body, {
             next(message) {
-              let decoded: unknown;
-              try {
-                decoded = m.responseDeserialize(message);
-              } catch (err) {
-                throw new GrpcCallError(
-                  'INTERNAL',
-                  `cannot decode an event: ${err instanceof Error ? err.message : String(err)}`,
-                );
-              }
-              const event = containerEventFromProto(decoded);
+              const event = containerEventFromProto(decodeReceived(m.responseDeserialize, message, 'an event'));
               if (event && !done) handlers.next(event);
             },
             error: (err) => settle(() => handlers.error(toCriError(NAME, err))),

@@ -47,3 +47,12 @@ export class GrpcCallError extends Error {
     this.name = 'GrpcCallError';
   }
 }
+
+/** Decodes one received message; a message that does not decode fails the call as INTERNAL. */
+export function decodeReceived<T>(decode: (message: Buffer) => T, message: Buffer, what: string): T {
+  try {
+    return decode(message);
+  } catch (err) {
+    throw new GrpcCallError('INTERNAL', `cannot decode ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
