@@ -24,9 +24,16 @@ function pod(hostNetwork: boolean): StaticPod {
   return r.pods[0]!;
 }
 
+/** When the runtime says each sandbox was created (ms since the epoch); the agent's clock reads 0. */
+const RUNTIME_CREATED_MS = 1_700_000_000_000;
+
 /** A runtime whose RunPodSandbox answers only when the test says, and a host that records. */
-function world(opts: { exitAtOnce?: boolean } = {}) {
+function world(opts: { exitAtOnce?: boolean; holdSandboxStatus?: boolean; failSandboxStatus?: boolean } = {}) {
   const calls: string[] = [];
+  let answerSandboxStatus: () => void = () => undefined;
+  const sandboxStatusHeld = opts.holdSandboxStatus
+    ? new Promise<void>((resolve) => (answerSandboxStatus = resolve))
+    : Promise.resolve();
   const statusCache = new RuntimeStatusCache();
   let answerSandbox: (id: string) => void = () => undefined;
   const created: ContainerConfig[] = [];
@@ -55,18 +62,20 @@ function world(opts: { exitAtOnce?: boolean } = {}) {
       sandboxConfigs.run.push(config);
       return new Promise<string>((resolve) => (answerSandbox = resolve));
     },
-    podSandboxStatus: async (id) => (
-      calls.push('PodSandboxStatus'),
-      {
+    podSandboxStatus: async (id) => {
+      calls.push('PodSandboxStatus');
+      await sandboxStatusHeld;
+      if (opts.failSandboxStatus) throw new Error('sandbox status unavailable');
+      return {
         id,
         metadata: { name: 'web', uid: '', namespace: 'default', attempt: 0 },
         state: 'SANDBOX_READY',
-        createdAt: '1',
+        createdAt: `${RUNTIME_CREATED_MS * 1_000_000}`,
         network: { ip: '10.0.0.5', additionalIps: [] },
         labels: {},
         annotations: {},
-      }
-    ),
+      };
+    },
     imageStatus: async () => ({ id: 'sha256:1', size: '1' }),
     createContainer: async (_sandbox, config, sandbox) => {
       calls.push(`CreateContainer ${config.metadata.name} attempt ${config.metadata.attempt}`);
@@ -118,6 +127,7 @@ function world(opts: { exitAtOnce?: boolean } = {}) {
     actions,
     events,
     answerSandbox: (id: string) => answerSandbox(id),
+    answerSandboxStatus: () => answerSandboxStatus(),
     failCreate: () => (failCreate = true),
   };
 }
@@ -163,13 +173,14 @@ describe("a new sandbox's first container", () => {
     await settle();
     assert.deepEqual(
       w.calls.slice(before),
-      ['CreateContainer main attempt 0', 'StartContainer c1'],
-      'nothing prepared twice, nothing asked of the sandbox',
+      ['PodSandboxStatus', 'CreateContainer main attempt 0', 'StartContainer c1'],
+      'nothing prepared twice; the sandbox status asked for only its creation time, beside the start',
     );
     const outcome = outcomeOf(w.events);
     assert.deepEqual(
-      outcome.sandboxes?.map((s) => s.id),
-      ['sb1'],
+      outcome.sandboxes?.map((s) => [s.id, s.createdAt]),
+      [['sb1', RUNTIME_CREATED_MS]],
+      "the runtime's creation time, as the relist will see it, not the agent's clock",
     );
     assert.deepEqual(
       outcome.containers?.map((c) => [c.id, c.name, c.state]),
@@ -195,6 +206,40 @@ describe("a new sandbox's first container", () => {
       'the image as the manifest names it, as the kubelet sends it (CRI-O requires it)',
     );
     assert.equal(w.statusCache.containers.get('c1')?.state, 'CONTAINER_RUNNING', 'a running status is cached');
+  });
+
+  it("a host-network pod's first container does not wait for the sandbox's status", async () => {
+    const w = world({ holdSandboxStatus: true });
+    w.actions.next(createSandbox(pod(true)));
+    await settle();
+    w.answerSandbox('sb1');
+    await settle();
+    assert.ok(w.calls.includes('StartContainer c1'), `started while the status is unanswered: ${w.calls.join(', ')}`);
+    assert.equal(w.events.length, 0, 'the outcome waits for the status');
+    w.answerSandboxStatus();
+    await settle();
+    assert.deepEqual(
+      outcomeOf(w.events).sandboxes?.map((s) => s.createdAt),
+      [RUNTIME_CREATED_MS],
+    );
+  });
+
+  it('a host-network sandbox whose status cannot be read still stands, as asked for, with its container', async () => {
+    const w = world({ failSandboxStatus: true });
+    w.actions.next(createSandbox(pod(true)));
+    await settle();
+    w.answerSandbox('sb1');
+    await settle();
+    const outcome = outcomeOf(w.events);
+    assert.deepEqual(
+      outcome.sandboxes?.map((s) => [s.id, s.ready, s.createdAt]),
+      [['sb1', true, 0]],
+      "the agent's clock stands in; the next relist brings the runtime's view",
+    );
+    assert.deepEqual(
+      outcome.containers?.map((c) => c.state),
+      ['running'],
+    );
   });
 
   it('a container already exited when its start is confirmed is not cached: the relist reads its termination message', async () => {

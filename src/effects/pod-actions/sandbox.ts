@@ -5,7 +5,7 @@ import type { ActionOutcome } from '../../core/model/events.js';
 import type { SandboxObservation } from '../../core/model/observations.js';
 import { findContainer, needsImageUser, sandboxConfig } from '../../core/runtime-spec.js';
 import { observeSandbox } from '../../runtime/cri/observations.js';
-import type { ContainerConfig } from '../../cri-api/messages.js';
+import type { ContainerConfig, PodSandboxConfig } from '../../cri-api/messages.js';
 import { ActionError } from '../action-error.js';
 import { prepareContainer } from './container-config.js';
 import { startContainer, type PreparedAhead } from './container-start.js';
@@ -34,29 +34,20 @@ export async function createSandbox(deps: Effects, action: CreateSandbox): Promi
     throw made.reason;
   }
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
-  let sandboxes: SandboxObservation[];
-  if (spec.hostNetwork) {
-    deps.statusCache?.sandboxIps.set(id, '');
-    // No pod IP to learn: what we asked for is what runs, and the next relist confirms it.
-    sandboxes = [
-      observeSandbox(
-        {
-          id,
-          metadata: config.metadata,
-          state: 'SANDBOX_READY',
-          createdAt: `${BigInt(deps.now()) * 1_000_000n}`,
-          labels: config.labels,
-          annotations: config.annotations,
-        },
-        deps.now(),
-      ),
-    ];
-  } else {
-    const status = await deps.cri.podSandboxStatus(id);
-    deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
-    sandboxes = [observeSandbox(status, deps.now(), status.network?.ip)];
-  }
-  if (!action.first) return { sandboxes };
+  // A host-network pod has no IP to learn, so its first container starts without waiting for the
+  // sandbox's status; the status is still read, beside that start, for the runtime's own creation
+  // time: a time of ours would differ from the one the relist later sees, move the pod's start time
+  // and cost every such pod a second status patch.
+  if (spec.hostNetwork) deps.statusCache?.sandboxIps.set(id, '');
+  const observed: Promise<SandboxObservation[]> = spec.hostNetwork
+    ? hostNetworkSandbox(deps, id, config)
+    : deps.cri.podSandboxStatus(id).then((status) => {
+        deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
+        return [observeSandbox(status, deps.now(), status.network?.ip)];
+      });
+  // Elsewhere the first container's config needs the sandbox's IP: its start waits for the status.
+  if (!action.first) return { sandboxes: await observed };
+  if (!spec.hostNetwork) await observed;
   const start: StartContainer = {
     kind: 'StartContainer',
     id: action.id,
@@ -66,8 +57,12 @@ export async function createSandbox(deps: Effects, action: CreateSandbox): Promi
     sandboxId: id,
     ...action.first,
   };
+  const containerStarted = startContainer(deps, start, ahead);
+  // Awaited below, once the sandbox's status is in; until then a failure must not count as unhandled.
+  containerStarted.catch(() => undefined);
+  const sandboxes = await observed;
   try {
-    return { sandboxes, ...(await startContainer(deps, start, ahead)) };
+    return { sandboxes, ...(await containerStarted) };
   } catch (err) {
     // The sandbox stands: the container's failure is the container's, retried on its own back-off.
     const reason = err instanceof ActionError ? err.reason : 'RuntimeError';
@@ -84,6 +79,25 @@ export async function createSandbox(deps: Effects, action: CreateSandbox): Promi
     );
     return { sandboxes, firstFailed: { reason, message } };
   }
+}
+
+/**
+ * A host-network sandbox as the runtime reports it, or, should that status call fail, as we asked
+ * for it (the sandbox runs; the next relist brings the runtime's view).
+ */
+async function hostNetworkSandbox(deps: Effects, id: string, config: PodSandboxConfig): Promise<SandboxObservation[]> {
+  const status = await deps.cri.podSandboxStatus(id).catch((err: unknown) => {
+    deps.log.debug({ sandbox: short(id), err: messageOf(err) }, 'PodSandboxStatus failed after start');
+    return {
+      id,
+      metadata: config.metadata,
+      state: 'SANDBOX_READY' as const,
+      createdAt: `${BigInt(deps.now()) * 1_000_000n}`,
+      labels: config.labels,
+      annotations: config.annotations,
+    };
+  });
+  return [observeSandbox(status, deps.now())];
 }
 
 /**
