@@ -173,8 +173,8 @@ describe("a new sandbox's first container", () => {
     await settle();
     assert.deepEqual(
       w.calls.slice(before),
-      ['PodSandboxStatus', 'CreateContainer main attempt 0', 'StartContainer c1'],
-      'nothing prepared twice; the sandbox status asked for only its creation time, beside the start',
+      ['CreateContainer main attempt 0', 'StartContainer c1', 'PodSandboxStatus'],
+      'nothing prepared twice; the sandbox status asked for its creation time only after the start',
     );
     const outcome = outcomeOf(w.events);
     assert.deepEqual(
@@ -208,13 +208,13 @@ describe("a new sandbox's first container", () => {
     assert.equal(w.statusCache.containers.get('c1')?.state, 'CONTAINER_RUNNING', 'a running status is cached');
   });
 
-  it("a host-network pod's first container does not wait for the sandbox's status", async () => {
+  it("a host-network pod's outcome waits for the sandbox's status, read after the start", async () => {
     const w = world({ holdSandboxStatus: true });
     w.actions.next(createSandbox(pod(true)));
     await settle();
     w.answerSandbox('sb1');
     await settle();
-    assert.ok(w.calls.includes('StartContainer c1'), `started while the status is unanswered: ${w.calls.join(', ')}`);
+    assert.ok(w.calls.includes('StartContainer c1'), `started, the status unanswered: ${w.calls.join(', ')}`);
     assert.equal(w.events.length, 0, 'the outcome waits for the status');
     w.answerSandboxStatus();
     await settle();

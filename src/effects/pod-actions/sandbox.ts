@@ -34,20 +34,14 @@ export async function createSandbox(deps: Effects, action: CreateSandbox): Promi
     throw made.reason;
   }
   deps.log.info({ pod: action.podFullName, sandbox: short(id), attempt: action.attempt }, 'sandbox started');
-  // A host-network pod has no IP to learn, so its first container starts without waiting for the
-  // sandbox's status; the status is still read, beside that start, for the runtime's own creation
-  // time: a time of ours would differ from the one the relist later sees, move the pod's start time
-  // and cost every such pod a second status patch.
+  // On the pod network the first container's config needs the sandbox's IP: the status is read
+  // first. A host-network pod has none to learn, and its status is read after the first container's
+  // start, off that start's path, only for the runtime's own creation time: a time of ours would
+  // differ from the one the relist later sees, move the pod's start time and cost a status patch.
   if (spec.hostNetwork) deps.statusCache?.sandboxIps.set(id, '');
-  const observed: Promise<SandboxObservation[]> = spec.hostNetwork
-    ? hostNetworkSandbox(deps, id, config)
-    : deps.cri.podSandboxStatus(id).then((status) => {
-        deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
-        return [observeSandbox(status, deps.now(), status.network?.ip)];
-      });
-  // Elsewhere the first container's config needs the sandbox's IP: its start waits for the status.
-  if (!action.first) return { sandboxes: await observed };
-  if (!spec.hostNetwork) await observed;
+  const podNetwork = spec.hostNetwork ? undefined : await podNetworkSandbox(deps, id);
+  const observe = () => podNetwork ?? hostNetworkSandbox(deps, id, config);
+  if (!action.first) return { sandboxes: await observe() };
   const start: StartContainer = {
     kind: 'StartContainer',
     id: action.id,
@@ -57,12 +51,9 @@ export async function createSandbox(deps: Effects, action: CreateSandbox): Promi
     sandboxId: id,
     ...action.first,
   };
-  const containerStarted = startContainer(deps, start, ahead);
-  // Awaited below, once the sandbox's status is in; until then a failure must not count as unhandled.
-  containerStarted.catch(() => undefined);
-  const sandboxes = await observed;
+  let container: ActionOutcome;
   try {
-    return { sandboxes, ...(await containerStarted) };
+    container = await startContainer(deps, start, ahead);
   } catch (err) {
     // The sandbox stands: the container's failure is the container's, retried on its own back-off.
     const reason = err instanceof ActionError ? err.reason : 'RuntimeError';
@@ -77,8 +68,15 @@ export async function createSandbox(deps: Effects, action: CreateSandbox): Promi
       },
       `StartContainer failed: ${message}`,
     );
-    return { sandboxes, firstFailed: { reason, message } };
+    return { sandboxes: await observe(), firstFailed: { reason, message } };
   }
+  return { sandboxes: await observe(), ...container };
+}
+
+async function podNetworkSandbox(deps: Effects, id: string): Promise<SandboxObservation[]> {
+  const status = await deps.cri.podSandboxStatus(id);
+  deps.statusCache?.sandboxIps.set(id, status.network?.ip ?? '');
+  return [observeSandbox(status, deps.now(), status.network?.ip)];
 }
 
 /**
