@@ -34,6 +34,9 @@ export interface RuntimeSignal {
   readonly exit?: { readonly containerId: string; readonly exitCode: number; readonly finishedAt?: number };
   /** Not an event but the stream's health: `up` once a subscription has held, `down` when it broke. */
   readonly stream?: 'up' | 'down';
+  /** A container or a sandbox stopped without exit facts to trust (a sandbox's stop, or a stop
+   * whose status does not yet say exited): its id, so the agent's own stops can be told apart. */
+  readonly stopped?: string;
   /** A container (or a sandbox's pause container) was removed: its id, where the stream says. */
   readonly deleted?: string;
 }
@@ -75,7 +78,7 @@ export function withoutExpectedExits(
   expected: Pick<ExpectedExits, 'isExpected'>,
 ): MonoTypeOperatorFunction<RuntimeSignal> {
   return filter((signal) => {
-    const id = signal.exit?.containerId ?? signal.deleted;
+    const id = signal.exit?.containerId ?? signal.stopped ?? signal.deleted;
     return id === undefined || !expected.isExpected(id);
   });
 }
@@ -243,14 +246,15 @@ export function taskEventAsksForLook(e: TaskEvent): boolean {
   return changeAsksForLook(changeOfTask(e));
 }
 
-/** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries,
- * a deletion's id (a sandbox's stop, or an event without the container's exited status, only says
- * "look again"). */
+/** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries;
+ * a sandbox's stop, or a stop without the container's exited status, only its id (the relist
+ * brings the facts); a deletion's id. Every one names its id: a 100-pod removal's sandbox stops,
+ * anonymous, once asked for 90 relists of the whole node while it ran. */
 export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
   if (e.eventType === 'CONTAINER_DELETED_EVENT') return { deleted: e.containerId };
   if (e.eventType !== 'CONTAINER_STOPPED_EVENT') return {};
   const status = e.containersStatuses.find((c) => c.id === e.containerId);
-  if (status?.state !== 'CONTAINER_EXITED') return {};
+  if (status?.state !== 'CONTAINER_EXITED') return { stopped: e.containerId };
   const finishedAt = nanosToMillis(status.finishedAt);
   return {
     exit: {

@@ -58,14 +58,20 @@ describe('CRI container events as signals', () => {
     assert.deepEqual(signalOfCriEvent(event('c1', 'CONTAINER_DELETED_EVENT')), { deleted: 'c1' });
   });
 
-  it('other events, a sandbox stop and a stop without the status are only "look again"', () => {
+  it('a sandbox stop and a stop without the exited status give only the stopped id', () => {
+    for (const e of [
+      event('sb', 'CONTAINER_STOPPED_EVENT', [status('c1', 'CONTAINER_EXITED', 1)]),
+      event('sb', 'CONTAINER_STOPPED_EVENT'),
+      // Stopped, but the status read after it still says running: no exit facts to trust.
+      event('sb', 'CONTAINER_STOPPED_EVENT', [status('sb', 'CONTAINER_RUNNING')]),
+    ])
+      assert.deepEqual(signalOfCriEvent(e), { stopped: 'sb' });
+  });
+
+  it('a creation and a start are only "look again"', () => {
     for (const e of [
       event('c1', 'CONTAINER_CREATED_EVENT', [status('c1', 'CONTAINER_CREATED')]),
       event('c1', 'CONTAINER_STARTED_EVENT', [status('c1', 'CONTAINER_RUNNING')]),
-      event('sb', 'CONTAINER_STOPPED_EVENT', [status('c1', 'CONTAINER_EXITED', 1)]),
-      event('c1', 'CONTAINER_STOPPED_EVENT'),
-      // Stopped, but the status read after it still says running: no exit facts to trust.
-      event('c1', 'CONTAINER_STOPPED_EVENT', [status('c1', 'CONTAINER_RUNNING')]),
     ])
       assert.deepEqual(signalOfCriEvent(e), {}, e.eventType);
   });

@@ -25,18 +25,21 @@ describe('runtime signals', () => {
     const passed: RuntimeSignal[] = [];
     signals.pipe(withoutExpectedExits(stopping)).subscribe((s) => passed.push(s));
     const removedOutside: RuntimeSignal = { deleted: 'c-removed-from-outside' };
+    const stoppedOutside: RuntimeSignal = { stopped: 'sb-stopped-from-outside' };
     const health: RuntimeSignal = { stream: 'up' };
     for (const s of [
       exit('c-stopped'),
       exit('c-killed-from-outside'),
       {},
       exit('sb-removed'),
+      { stopped: 'sb-removed' },
       { deleted: 'sb-removed' },
       removedOutside,
+      stoppedOutside,
       health,
     ])
       signals.next(s);
-    assert.deepEqual(passed, [exit('c-killed-from-outside'), {}, removedOutside, health]);
+    assert.deepEqual(passed, [exit('c-killed-from-outside'), {}, removedOutside, stoppedOutside, health]);
   });
 
   it('a removal marks its containers and sandboxes as stopping before it stops them; the marks go with them', async () => {
