@@ -248,8 +248,8 @@ export function taskEventAsksForLook(e: TaskEvent): boolean {
 
 /** A CRI event as a signal: a stopped container's exit facts from the statuses the event carries;
  * a sandbox's stop, or a stop without the container's exited status, only its id (the relist
- * brings the facts); a deletion's id. Every one names its id: a 100-pod removal's sandbox stops,
- * anonymous, once asked for 90 relists of the whole node while it ran. */
+ * brings the facts); a deletion's id. Every one names its id: anonymous, a removal's sandbox
+ * stops each asked for a relist of the whole node (docs/benchmarks.md, run V). */
 export function signalOfCriEvent(e: ContainerEvent): RuntimeSignal {
   if (e.eventType === 'CONTAINER_DELETED_EVENT') return { deleted: e.containerId };
   if (e.eventType !== 'CONTAINER_STOPPED_EVENT') return {};
