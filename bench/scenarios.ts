@@ -13,7 +13,16 @@ import type { CriRuntime } from '../src/cri-api/runtime-service.js';
 import type { Container } from '../src/cri-api/messages.js';
 import { gateRuntimeCalls } from '../src/runtime/cri/call-gate.js';
 import { DEFAULTS } from '../src/cli/options.js';
-import { busyboxPod, procStats, sleep, until, writeManifests, type AgentUnderTest, type Runtime } from './lib/env.js';
+import {
+  busyboxPod,
+  procStats,
+  runBusyboxPods,
+  sleep,
+  until,
+  writeManifests,
+  type AgentUnderTest,
+  type Runtime,
+} from './lib/env.js';
 
 /** `floor-gated`: the floor with its calls through staticlet's call gate at its default size
  * (bulk rounds only): what the gate alone gains, so that staticlet's cost as an agent can be told
@@ -346,18 +355,7 @@ export async function steadyRun(
   seconds: number,
   settleSeconds: number,
 ): Promise<SteadySample> {
-  const names = Array.from({ length: n }, (_, i) => `steady${i}`);
-  const podNames = new Set(names.map((nm) => `${nm}-${agent.nodeName}`));
-  await writeManifests(
-    agent.manifests,
-    names.map((nm) => ({ name: `${nm}.yaml`, text: busyboxPod(nm) })),
-  );
-  await until(
-    `${n} running`,
-    async () => (await runtime.containersOf(podNames)).filter((c) => c.state === RUNNING).length >= n,
-    600_000,
-    500,
-  );
+  await runBusyboxPods(runtime, agent, 'steady', n);
   await sleep(settleSeconds * 1000);
   const { daemon, helpers } = await runtime.processes();
   const runtimeBefore = await cpuOf([daemon]);

@@ -135,7 +135,7 @@ export interface AgentUnderTest {
 }
 
 /** Writes `n` busybox manifests named `<prefix>0`.. into the agent's directory and waits until
- * every one's container runs (the probes' set-up: bench/idle-memory.ts, bench/loaded-modules.ts). */
+ * every one's container runs (the steady-state scenario's and the probes' set-up). */
 export async function runBusyboxPods(
   runtime: Runtime,
   agent: AgentUnderTest,
