@@ -1,7 +1,7 @@
 // The host port: the few filesystem operations effects need, so they can be replaced in tests.
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { chmod, lstat, mkdir, open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, open, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,10 +24,18 @@ export interface HostPort {
   unmountUnder(path: string): Promise<void>;
 }
 
+/**
+ * The agent's own files (log directories, the pod directory's managed files under --root-dir, the
+ * node's /etc/hosts) are made and read synchronously: they are local and tiny, a synchronous call
+ * takes microseconds, and each trip through the thread pool costs the event loop a share of a
+ * millisecond, on the cores the runtime is starting the pod with (docs/benchmarks.md, "Reacting to
+ * a new manifest"). What a pod's volumes name (hostPath, emptyDir, subPath) may lie on any
+ * filesystem and stays asynchronous.
+ */
 export const nodeHost: HostPort = {
   async ensureDirectory(path, create, what) {
     if (create) {
-      await mkdir(path, { recursive: true });
+      mkdirSync(path, { recursive: true });
       return;
     }
     const st = await stat(path).catch(() => undefined);
@@ -38,7 +46,7 @@ export const nodeHost: HostPort = {
     await rm(path, { recursive: true, force: true });
   },
   async writeFile(path, content) {
-    await writeFile(path, content);
+    writeFileSync(path, content);
   },
   async prepare(item) {
     switch (item.kind) {
@@ -54,14 +62,14 @@ export const nodeHost: HostPort = {
         await checkNotProtected(item.path, item.protectedPaths, item.what);
         return undefined;
       case 'file':
-        await mkdir(dirname(item.path), { recursive: true });
-        await writeFile(item.path, item.content, { mode: 0o644 });
-        await chmod(item.path, 0o644);
+        mkdirSync(dirname(item.path), { recursive: true });
+        writeFileSync(item.path, item.content, { mode: 0o644 });
+        chmodSync(item.path, 0o644);
         return undefined;
     }
   },
   async readFile(path) {
-    return readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   },
   async unmountUnder(path) {
     await unmountUnder(path);
