@@ -61,9 +61,10 @@ export interface CriRuntime {
 
   /**
    * Server stream of container events. The returned observable-like handle errors with a
-   * CriError whose code is 'UNIMPLEMENTED' on runtimes without it (containerd 1.6).
+   * CriError whose code is 'UNIMPLEMENTED' on runtimes without it (containerd 1.6). With `types`,
+   * only events of those types come; the others are dropped before they are decoded.
    */
-  containerEvents(): ContainerEventStream;
+  containerEvents(types?: ReadonlySet<ContainerEvent['eventType']>): ContainerEventStream;
 
   /** `uid` (int64, decimal) or `username`: the image's user, when the image names one. */
   imageStatus(image: string): Promise<ImageStatus | undefined>;

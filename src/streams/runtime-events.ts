@@ -96,7 +96,7 @@ export function runtimeContainerEvents(
   onBreak: (why: string, retryInMs: number) => void = () => undefined,
 ): Observable<RuntimeSignal> {
   const criEvents = new Observable<RuntimeSignal>((subscriber) => {
-    const sub = cri.containerEvents().subscribe({
+    const sub = cri.containerEvents(CRI_EVENT_TYPES_OF_USE).subscribe({
       next: (event) => {
         if (criEventAsksForLook(event)) subscriber.next(signalOfCriEvent(event));
       },
@@ -230,6 +230,14 @@ const CHANGE_OF_CRI_EVENT = {
 export function criEventAsksForLook(e: ContainerEvent): boolean {
   return changeAsksForLook(CHANGE_OF_CRI_EVENT[e.eventType]);
 }
+
+/** The CRI event types that ask for a look: the stream is asked for these only, and the runtime's
+ * other events are dropped before they are decoded. */
+export const CRI_EVENT_TYPES_OF_USE: ReadonlySet<ContainerEvent['eventType']> = new Set(
+  (Object.keys(CHANGE_OF_CRI_EVENT) as ContainerEvent['eventType'][]).filter((t) =>
+    changeAsksForLook(CHANGE_OF_CRI_EVENT[t]),
+  ),
+);
 
 /** The change a containerd task event reports: exits, OOM kills and removals only
  * (src/runtime/containerd/events.ts subscribes to no other topic). An exit is a stop unless it is

@@ -370,11 +370,11 @@ describe('the CRI event stream against a grpc-js server', () => {
   });
   after(() => server.forceShutdown());
 
-  const subscribe = () => {
+  const subscribe = (types?: ReadonlySet<ContainerEvent['eventType']>) => {
     const cri = createCriRuntime(`unix://${socket}`);
     const got: ContainerEvent[] = [];
     const done = new Promise<CriError | 'complete'>((resolve) => {
-      cri.containerEvents().subscribe({
+      cri.containerEvents(types).subscribe({
         next: (e) => got.push(e),
         error: (err) => resolve(err),
         complete: () => resolve('complete'),
@@ -403,6 +403,39 @@ describe('the CRI event stream against a grpc-js server', () => {
       assert.equal(got[7]?.eventType, 'CONTAINER_STOPPED_EVENT');
       assert.equal(got[7]?.podSandboxId, 'sandbox-1');
       assert.equal(got[7]?.containersStatuses[0]?.exitCode, 7);
+    } finally {
+      cri.close();
+    }
+  });
+
+  test('asked for some types, the stream passes those only, in order', async () => {
+    const types = [
+      'CONTAINER_CREATED_EVENT',
+      'CONTAINER_STARTED_EVENT',
+      'CONTAINER_STOPPED_EVENT',
+      'CONTAINER_DELETED_EVENT',
+    ] as const;
+    events = (call) => {
+      for (let i = 0; i < 40; i++)
+        call.write({
+          containerId: `c${i}`,
+          containerEventType: types[i % 4],
+          createdAt: String(1_700_000_000_000_000_000n + BigInt(i)),
+          podSandboxStatus: { id: 'sandbox-1', metadata: { name: 'p', namespace: 'default', uid: 'u' } },
+          containersStatuses: [{ id: `c${i}`, state: 'CONTAINER_RUNNING', labels: { a: 'b' } }],
+        });
+      call.end();
+    };
+    const { cri, got, done } = subscribe(new Set(['CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT']));
+    try {
+      assert.equal(await done, 'complete');
+      assert.deepEqual(
+        got.map((e) => `${e.containerId} ${e.eventType}`),
+        Array.from({ length: 40 }, (_, i) => i)
+          .filter((i) => i % 4 >= 2)
+          .map((i) => `c${i} ${types[i % 4]}`),
+      );
+      assert.equal(got[0]?.podSandboxId, 'sandbox-1');
     } finally {
       cri.close();
     }

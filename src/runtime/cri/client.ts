@@ -234,8 +234,8 @@ export function createCriRuntime(endpoint: string, options: CriClientOptions = {
       return listOf(res, 'stats').map(containerStatsFromProto);
     },
 
-    containerEvents() {
-      return lean.containerEvents(methods.GetContainerEvents, () => closed);
+    containerEvents(types) {
+      return lean.containerEvents(methods.GetContainerEvents, () => closed, types);
     },
 
     async imageStatus(image) {

@@ -62,8 +62,8 @@ export function instrumentRuntimeCalls(cri: CriRuntime, m: RuntimeOperationMetri
       }
     };
   }
-  const containerEvents: CriRuntime['containerEvents'] = () => {
-    const stream = cri.containerEvents();
+  const containerEvents: CriRuntime['containerEvents'] = (types) => {
+    const stream = cri.containerEvents(types);
     return {
       subscribe: (handlers) => {
         const startedAt = performance.now();
