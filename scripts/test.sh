@@ -58,7 +58,7 @@ done
 
 # The integration files proven on CRI-O (see docs/development.md#cri-o); the others use containerd
 # itself (ctr, its restart, its task events) or have not been tried there.
-read -r -a crio_set <<<"${STATICLET_TEST_CRIO_FILES:-test/integration/lifecycle.test.ts test/integration/restarts.test.ts test/integration/probes-hooks.test.ts test/integration/cri-client.test.ts}"
+read -r -a crio_set <<<"${STATICLET_TEST_CRIO_FILES:-test/integration/lifecycle.test.ts test/integration/restarts.test.ts test/integration/probes-hooks.test.ts test/integration/cri-client.test.ts test/integration/cri-events.test.ts}"
 
 # Integration files that never touch the runtime under test: the bench and faults smokes start
 # their own containerd 1.6, the others test file watching and the API client alone. They run with
