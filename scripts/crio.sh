@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Private CRI-O instance for tests, the counterpart of scripts/containerd.sh.
 #
-# Usage: scripts/crio.sh start DIR   # start; socket at DIR/crio.sock, test images already in
-#        scripts/crio.sh stop DIR    # stop, clean up (conmons, containers, mounts, CNI), remove DIR
+# Usage: scripts/crio.sh start DIR    # start; socket at DIR/crio.sock, test images already in
+#        scripts/crio.sh restart DIR  # stop crio alone (its containers and conmons live on), start it
+#        scripts/crio.sh stop DIR     # stop, clean up (conmons, containers, mounts, CNI), remove DIR
 #
 # CRI-O is built from the Go module proxy by scripts/crio/build.sh (cached); conmon and runc are
 # Debian's. Everything the instance owns lives under DIR: its config (--config, --config-dir, no
@@ -30,7 +31,7 @@ readonly START_TIMEOUT_S=30
 readonly STOP_TIMEOUT_S=10
 
 usage() {
-  echo "usage: $0 start DIR | stop DIR" >&2
+  echo "usage: $0 start DIR | restart DIR | stop DIR" >&2
   exit 2
 }
 
@@ -281,11 +282,26 @@ cmd_stop() {
   remove_instance_dir "$dir"
 }
 
+# ---------------------------------------------------------------- restart
+
+# The daemon alone, as an upgrade restarts it: the pods run on under their conmons, and the new
+# crio finds them in its storage and state (the version file is kept, so nothing is wiped).
+cmd_restart() {
+  local dir
+  dir="$(abs_dir "$1")"
+  check_dir "$dir"
+  [[ "$(head -n1 "$dir/crio.conf" 2>/dev/null || true)" == "$CONFIG_MARKER" ]] ||
+    die "$dir is not a directory made by '$0 start'"
+  stop_daemon crio "$dir/crio.conf" "$dir/crio.pid" "$STOP_TIMEOUT_S" " for a restart"
+  cmd_start "$dir"
+}
+
 # ---------------------------------------------------------------- main
 
 (($# == 2)) || usage
 case "$1" in
 start) cmd_start "$2" ;;
+restart) cmd_restart "$2" ;;
 stop) cmd_stop "$2" ;;
 *) usage ;;
 esac

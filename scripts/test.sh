@@ -91,20 +91,20 @@ cleanup() {
 trap cleanup EXIT
 
 # start_runtime RUNTIME DIR: a private instance with the test images, and the test environment
-# pointing at it (the runtime's name for tests that differ by it, and a containerd's directory for
-# those that restart it).
+# pointing at it (the runtime's name for tests that differ by it, its directory for those that
+# restart it).
 start_runtime() {
   local runtime="$1" dir="$2"
   if [[ "$runtime" == crio ]]; then
     # The test images are copied into its storage at start; the runtime named as its CRI names it.
     bash scripts/crio.sh start "$dir" || return 1
-    unset STATICLET_TEST_CONTAINERD_DIR
-    export STATICLET_TEST_RUNTIME=cri-o STATICLET_TEST_CRI_ENDPOINT="unix://$dir/crio.sock"
+    export STATICLET_TEST_RUNTIME=cri-o STATICLET_TEST_RUNTIME_DIR="$dir"
+    export STATICLET_TEST_CRI_ENDPOINT="unix://$dir/crio.sock"
     return 0
   fi
   STATICLET_CONTAINERD="${runtime#containerd}" bash scripts/containerd.sh start "$dir" || return 1
   bash scripts/images.sh "$dir/containerd.sock" || return 1
-  export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_CONTAINERD_DIR="$dir"
+  export STATICLET_TEST_RUNTIME="$runtime" STATICLET_TEST_RUNTIME_DIR="$dir"
   export STATICLET_TEST_CRI_ENDPOINT="unix://$dir/containerd.sock"
 }
 

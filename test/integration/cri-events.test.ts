@@ -123,24 +123,19 @@ describe('CRI event stream (GetContainerEvents)', { skip }, () => {
     assert.notEqual(again.id, web.id);
   });
 
-  const restartScripted =
-    testRuntime() === 'containerd' ? false : 'restarting the runtime is scripted for containerd only';
-  it(
-    'containerd restarted under the agent: the stream breaks, is subscribed again, and drives the restarts again',
-    { skip: restartScripted },
-    async () => {
-      const dir = process.env['STATICLET_TEST_CONTAINERD_DIR'];
-      assert.ok(dir, 'STATICLET_TEST_CONTAINERD_DIR is set by scripts/test.sh');
-      const { agent, web } = await agentWithWeb([NO_PERIODIC_RELIST]);
-      await execFileP('bash', [join(REPO, 'scripts/containerd.sh'), 'restart', dir], { timeout: 120_000 });
-      await agent.waitForLog(/container event stream broke.*subscribing again/);
-      await waitFor('the CRI stream chosen again', () => chosenCri(agent) >= 2, 60_000);
-      // The pod lived through it (its shim kept it), and an exit now is seen on the new stream.
-      assert.equal((await node.running('web', 'main'))?.id, web.id);
-      await killMainProcess(web.id);
-      assert.equal((await restartedAfter(web.id)).metadata.attempt, 1);
-    },
-  );
+  it('the runtime restarted under the agent: the stream breaks, is subscribed again, and drives the restarts again', async () => {
+    const dir = process.env['STATICLET_TEST_RUNTIME_DIR'];
+    assert.ok(dir, 'STATICLET_TEST_RUNTIME_DIR is set by scripts/test.sh');
+    const script = testRuntime() === 'cri-o' ? 'scripts/crio.sh' : 'scripts/containerd.sh';
+    const { agent, web } = await agentWithWeb([NO_PERIODIC_RELIST]);
+    await execFileP('bash', [join(REPO, script), 'restart', dir], { timeout: 120_000 });
+    await agent.waitForLog(/container event stream broke.*subscribing again/);
+    await waitFor('the CRI stream chosen again', () => chosenCri(agent) >= 2, 60_000);
+    // The pod lived through it (its shim or conmon kept it), and an exit now is seen on the new stream.
+    assert.equal((await node.running('web', 'main'))?.id, web.id);
+    await killMainProcess(web.id);
+    assert.equal((await restartedAfter(web.id)).metadata.attempt, 1);
+  });
 
   it('the runtime socket gone: the waits double, the relist observes and repairs meanwhile, and the stream comes back', async () => {
     const proxy = new RuntimeProxy(join(node.dir, 'runtime.sock'), endpoint().replace(/^unix:\/\//, ''));
