@@ -1,10 +1,11 @@
 // `npm run bench:pool -- bench/results/A.json bench/results/B.json …`: the overhead targets judged
 // on the paired overheads of several benchmark runs pooled. One run's medians at 100 pods move by
 // more than the overheads they compare (the machine's rounds spread by seconds); more runs' pairs
-// in one median hold still. Prints a Markdown table.
+// in one median hold still. Prints a Markdown table, with each pooled overhead's 90 % bootstrap
+// interval: how far it could move with other samples of the same runs.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pooledPairedMedianDifference, type Summary } from './lib/stats.js';
+import { pooledPairedMedianDifference, pooledPairedMedianInterval, type Summary } from './lib/stats.js';
 import { OVERHEAD_TARGETS, overheadMet, targetLabel } from './lib/targets.js';
 
 interface ResultFile {
@@ -33,8 +34,8 @@ const fmt = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms * 10) / 10}`
 const lines = [
   `Pooled paired overheads over ${files.length} runs: ${files.map((f) => basename(f)).join(', ')}`,
   '',
-  '| target | pairs | staticlet ms | kubelet ms | met |',
-  '|---|---|---|---|---|',
+  '| target | pairs | staticlet ms | kubelet ms | met | staticlet, 90 % interval | kubelet, 90 % interval |',
+  '|---|---|---|---|---|---|---|',
 ];
 for (const t of OVERHEAD_TARGETS) {
   const ours = pairsOf(t.scenario, 'staticlet');
@@ -43,8 +44,12 @@ for (const t of OVERHEAD_TARGETS) {
   const oursMs = pooledPairedMedianDifference(ours);
   const theirsMs = pooledPairedMedianDifference(theirs);
   const pairs = ours.reduce((n, p) => n + Math.min(p.a.length, p.b.length), 0);
+  const interval = (runs: typeof ours) => {
+    const { low, high } = pooledPairedMedianInterval(runs);
+    return `${fmt(low)} to ${fmt(high)}`;
+  };
   lines.push(
-    `| ${targetLabel(t)} | ${pairs} | ${fmt(oursMs)} | ${fmt(theirsMs)} | ${overheadMet(t, oursMs, theirsMs) ? 'yes' : '**no**'} |`,
+    `| ${targetLabel(t)} | ${pairs} | ${fmt(oursMs)} | ${fmt(theirsMs)} | ${overheadMet(t, oursMs, theirsMs) ? 'yes' : '**no**'} | ${interval(ours)} | ${interval(theirs)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -36,30 +36,81 @@ export function summarize(samples: readonly number[]): Summary {
  * both runs of a pair alike, and the paired difference leaves it out.
  */
 export function pairedMedianDifference(a: readonly number[], b: readonly number[]): number {
+  return quantile(
+    pairedDifferences(a, b).sort((x, y) => x - y),
+    0.5,
+  );
+}
+
+/** The differences `a[i] − b[i]` of the pairs where both are numbers. */
+function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
   const diffs: number[] = [];
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const d = a[i]! - b[i]!;
     if (Number.isFinite(d)) diffs.push(d);
   }
-  return quantile(
-    diffs.sort((x, y) => x - y),
-    0.5,
-  );
+  return diffs;
+}
+
+/** A run's pairs: the agent's samples `a` and the floor's `b`, turn by turn. */
+export interface PairedRun {
+  readonly a: readonly number[];
+  readonly b: readonly number[];
+}
+
+/** Every run's pairs, each run paired only within itself. */
+function pooledDifferences(runs: readonly PairedRun[]): number[] {
+  return runs.flatMap((run) => pairedDifferences(run.a, run.b));
+}
+
+/**
+ * How far the pooled paired overhead could move with other samples of the same runs: a percentile
+ * bootstrap of the median of the pairs' differences (each run's pairs resampled within the run,
+ * `level` of the resampled medians inside the interval). Seeded, so a pool gives the same interval
+ * every time. Where the interval holds both an agent's overhead and half the kubelet's, the
+ * benchmark has not decided the target (docs/benchmarks.md, row 1 on containerd 2.x).
+ */
+export function pooledPairedMedianInterval(
+  runs: readonly PairedRun[],
+  { level = 0.9, resamples = 2000, seed = 1 }: { level?: number; resamples?: number; seed?: number } = {},
+): { low: number; high: number } {
+  const perRun = runs.map((run) => pairedDifferences(run.a, run.b)).filter((d) => d.length > 0);
+  if (perRun.length === 0) return { low: NaN, high: NaN };
+  const random = mulberry32(seed);
+  const medians: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const drawn: number[] = [];
+    for (const diffs of perRun)
+      for (let i = 0; i < diffs.length; i++) drawn.push(diffs[Math.floor(random() * diffs.length)]!);
+    medians.push(
+      quantile(
+        drawn.sort((x, y) => x - y),
+        0.5,
+      ),
+    );
+  }
+  medians.sort((x, y) => x - y);
+  return { low: quantile(medians, (1 - level) / 2), high: quantile(medians, (1 + level) / 2) };
+}
+
+/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(t ^ (t >>> 15), 1 | t);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /**
  * The paired overhead over several benchmark runs at once: every run's pairs in one median. Each
  * run pairs only within itself (turn k of one run has nothing to do with turn k of another).
  */
-export function pooledPairedMedianDifference(
-  runs: readonly { readonly a: readonly number[]; readonly b: readonly number[] }[],
-): number {
-  const a: number[] = [];
-  const b: number[] = [];
-  for (const run of runs) {
-    const n = Math.min(run.a.length, run.b.length);
-    a.push(...run.a.slice(0, n));
-    b.push(...run.b.slice(0, n));
-  }
-  return pairedMedianDifference(a, b);
+export function pooledPairedMedianDifference(runs: readonly PairedRun[]): number {
+  return quantile(
+    pooledDifferences(runs).sort((x, y) => x - y),
+    0.5,
+  );
 }

@@ -1,7 +1,12 @@
 // The benchmark's arithmetic: medians, paired overheads and the order of turns.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pairedMedianDifference, pooledPairedMedianDifference, summarize } from '../../bench/lib/stats.js';
+import {
+  pairedMedianDifference,
+  pooledPairedMedianDifference,
+  pooledPairedMedianInterval,
+  summarize,
+} from '../../bench/lib/stats.js';
 import { OVERHEAD_TARGETS, overheadMet } from '../../bench/lib/targets.js';
 import { inTurn } from '../../bench/lib/turns.js';
 
@@ -26,6 +31,24 @@ describe('bench statistics', () => {
     assert.equal(summarize(agentTurns).median - summarize(floorTurns).median, 2000);
     assert.equal(pairedMedianDifference(agentTurns, floorTurns), 300);
     assert.equal(pairedMedianDifference([1200, 1300, 900], [1000, 1000, 1000]), 200);
+  });
+
+  it('bounds a pooled overhead by a bootstrap interval: narrow for steady pairs, wide for noisy ones, the same every time', () => {
+    const floor = Array.from({ length: 40 }, (_, i) => 250 + ((i * 37) % 60));
+    // Steady: the agent is 10 ms behind in every pair, give or take 1.
+    const steady = floor.map((f, i) => f + 10 + (i % 3) - 1);
+    const tight = pooledPairedMedianInterval([{ a: steady, b: floor }]);
+    assert.ok(tight.low >= 9 && tight.high <= 11, JSON.stringify(tight));
+    // Noisy: the same 10 ms, spread by ±40 as a runtime's start spreads.
+    const noisy = floor.map((f, i) => f + 10 + (((i * 53) % 81) - 40));
+    const wide = pooledPairedMedianInterval([{ a: noisy, b: floor }]);
+    const median = pooledPairedMedianDifference([{ a: noisy, b: floor }]);
+    assert.ok(wide.low <= median && median <= wide.high, JSON.stringify({ wide, median }));
+    assert.ok(wide.high - wide.low > 10, `an interval as wide as the noise allows: ${JSON.stringify(wide)}`);
+    assert.deepEqual(pooledPairedMedianInterval([{ a: noisy, b: floor }]), wide, 'seeded: the same interval again');
+    // Constant differences leave nothing to resample; no pairs give no interval.
+    assert.deepEqual(pooledPairedMedianInterval([{ a: [5, 6, 7], b: [1, 2, 3] }]), { low: 4, high: 4 });
+    assert.deepEqual(pooledPairedMedianInterval([{ a: [NaN], b: [1] }]), { low: NaN, high: NaN });
   });
 
   it('pools runs: every pair in one median, each run paired only within itself', () => {
