@@ -5,7 +5,7 @@
 // interval: how far it could move with other samples of the same runs.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pooledPairedMedianDifference, pooledPairedMedianInterval, type Summary } from './lib/stats.js';
+import { pooledPairedMedianDifference, pooledPairedMedianInterval, type PairedRun, type Summary } from './lib/stats.js';
 import { OVERHEAD_TARGETS, overheadMet, targetLabel } from './lib/targets.js';
 
 interface ResultFile {
@@ -31,6 +31,10 @@ function pairsOf(scenario: string, agent: string): { a: readonly number[]; b: re
 }
 
 const fmt = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms * 10) / 10}` : '–');
+const interval = (runs: readonly PairedRun[]) => {
+  const { low, high } = pooledPairedMedianInterval(runs);
+  return `${fmt(low)} to ${fmt(high)}`;
+};
 const lines = [
   `Pooled paired overheads over ${files.length} runs: ${files.map((f) => basename(f)).join(', ')}`,
   '',
@@ -44,10 +48,6 @@ for (const t of OVERHEAD_TARGETS) {
   const oursMs = pooledPairedMedianDifference(ours);
   const theirsMs = pooledPairedMedianDifference(theirs);
   const pairs = ours.reduce((n, p) => n + Math.min(p.a.length, p.b.length), 0);
-  const interval = (runs: typeof ours) => {
-    const { low, high } = pooledPairedMedianInterval(runs);
-    return `${fmt(low)} to ${fmt(high)}`;
-  };
   lines.push(
     `| ${targetLabel(t)} | ${pairs} | ${fmt(oursMs)} | ${fmt(theirsMs)} | ${overheadMet(t, oursMs, theirsMs) ? 'yes' : '**no**'} | ${interval(ours)} | ${interval(theirs)} |`,
   );

@@ -36,8 +36,13 @@ export function summarize(samples: readonly number[]): Summary {
  * both runs of a pair alike, and the paired difference leaves it out.
  */
 export function pairedMedianDifference(a: readonly number[], b: readonly number[]): number {
+  return medianOf(pairedDifferences(a, b));
+}
+
+/** The median of `values`, which it sorts in place. */
+function medianOf(values: number[]): number {
   return quantile(
-    pairedDifferences(a, b).sort((x, y) => x - y),
+    values.sort((x, y) => x - y),
     0.5,
   );
 }
@@ -56,11 +61,6 @@ function pairedDifferences(a: readonly number[], b: readonly number[]): number[]
 export interface PairedRun {
   readonly a: readonly number[];
   readonly b: readonly number[];
-}
-
-/** Every run's pairs, each run paired only within itself. */
-function pooledDifferences(runs: readonly PairedRun[]): number[] {
-  return runs.flatMap((run) => pairedDifferences(run.a, run.b));
 }
 
 /**
@@ -82,12 +82,7 @@ export function pooledPairedMedianInterval(
     const drawn: number[] = [];
     for (const diffs of perRun)
       for (let i = 0; i < diffs.length; i++) drawn.push(diffs[Math.floor(random() * diffs.length)]!);
-    medians.push(
-      quantile(
-        drawn.sort((x, y) => x - y),
-        0.5,
-      ),
-    );
+    medians.push(medianOf(drawn));
   }
   medians.sort((x, y) => x - y);
   return { low: quantile(medians, (1 - level) / 2), high: quantile(medians, (1 + level) / 2) };
@@ -109,8 +104,5 @@ function mulberry32(seed: number): () => number {
  * run pairs only within itself (turn k of one run has nothing to do with turn k of another).
  */
 export function pooledPairedMedianDifference(runs: readonly PairedRun[]): number {
-  return quantile(
-    pooledDifferences(runs).sort((x, y) => x - y),
-    0.5,
-  );
+  return medianOf(runs.flatMap((run) => pairedDifferences(run.a, run.b)));
 }
