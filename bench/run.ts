@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { DEFAULTS } from '../src/cli/options.js';
-import { Runtime, sh, startKubelet, startStaticlet, type AgentUnderTest } from './lib/env.js';
+import { sh, type AgentUnderTest, type Runtime } from './lib/env.js';
+import { agentSession, warmUp, WARM_UP_CYCLES } from './lib/sessions.js';
 import { parseRuntimeKinds, type RuntimeKind } from './lib/runtimes.js';
 import { apiserverLoadBench, type ApiserverLoadSample } from './apiserver-load.js';
 import { pairedMedianDifference, summarize, type Summary } from './lib/stats.js';
@@ -133,48 +134,15 @@ async function withAgent<T>(
   name: AgentName,
   fn: (runtime: Runtime, agent: AgentUnderTest | undefined) => Promise<T>,
 ): Promise<T> {
-  const runtime = await new Runtime(res.kind).start();
-  res.version ||= runtime.version;
-  let agent: AgentUnderTest | undefined;
-  try {
-    if (name === 'staticlet')
-      agent = await startStaticlet(
-        runtime,
-        'bench-node',
-        values['staticlet-args']!.split(' ').filter(Boolean),
-        values['node-args']!.split(' ').filter(Boolean),
-      );
-    if (name === 'kubelet') agent = await startKubelet(runtime, 'bench-node');
-    return await fn(runtime, agent);
-  } finally {
-    await agent?.stop().catch(() => undefined);
-    await runtime.wipe().catch(() => undefined);
-    await runtime.stop();
-  }
+  const options = {
+    staticletArgs: values['staticlet-args']!.split(' ').filter(Boolean),
+    nodeArgs: values['node-args']!.split(' ').filter(Boolean),
+  };
+  return agentSession(res.kind, name, options, (runtime, agent) => {
+    res.version ||= runtime.version;
+    return fn(runtime, agent);
+  });
 }
-
-/**
- * Unrecorded cycles of start, restart and removal first, for every agent alike: a node agent runs
- * for days, so what counts is how it reacts once warm, not its first pods. Before the lifecycle
- * runs, one cycle is not enough for staticlet: V8 compiles a function for speed only after it has
- * run a few times, and the first recorded start after a single warm-up cycle still read and
- * parsed its manifest three to eight times slower than the ones after it (timing marks,
- * 2026-11-29). A bulk round warms itself up within its first pods.
- */
-async function warmUp(
-  runtime: Runtime,
-  agent: AgentUnderTest | undefined,
-  session: number,
-  cycles: number,
-): Promise<void> {
-  for (let k = 0; k < cycles; k++) {
-    const i = WARM_UP_BASE + session * WARM_UP_CYCLES + k;
-    await (agent ? lifecycleRun(runtime, agent, i) : floorLifecycleRun(runtime, i));
-  }
-}
-const WARM_UP_CYCLES = 3;
-/** Warm-up run numbers: past any real run, so never among the runs that wait for deletion. */
-const WARM_UP_BASE = 1_000;
 
 async function main() {
   await sh('scripts/tools.sh', 'crictl');

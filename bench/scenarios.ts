@@ -41,6 +41,9 @@ export interface LifecycleSample {
   remove: number;
   /** Manifest removed → sandbox deleted from the runtime (ms). */
   removeGone: number;
+  /** When the manifest was written (the floor: when its first call was made), epoch ms: where the
+   * runtime's own log of the calls (bench/start-steps.ts) starts counting. */
+  writtenAt: number;
 }
 
 const RUNNING = 'CONTAINER_RUNNING';
@@ -113,7 +116,7 @@ export async function lifecycleRun(runtime: Runtime, agent: AgentUnderTest, i: n
     await until(`${name} gone`, async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000, 50);
     removeGone = Date.now() - tRemove;
   }
-  return { start, sandboxCreated, restart, remove, removeGone };
+  return { start, sandboxCreated, restart, remove, removeGone, writtenAt: t0 };
 }
 
 function floorSpec(runtime: Runtime): RuntimeSpecOptions {
@@ -193,7 +196,7 @@ export async function floorLifecycleRun(runtime: Runtime, i: number): Promise<Li
     stopped(runtime, podName, 'floor stopped').then(() => Date.now() - tRemove),
   );
   await until('floor sandbox gone', async () => (await runtime.sandboxesOf(podName)).length === 0, 120_000, 50);
-  return { start, sandboxCreated, restart, remove, removeGone: Date.now() - tRemove };
+  return { start, sandboxCreated, restart, remove, removeGone: Date.now() - tRemove, writtenAt: t0 };
 }
 
 export interface BulkSample {

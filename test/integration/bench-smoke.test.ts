@@ -2,7 +2,8 @@
 // smallest sizes, the steady state with a few pods, the API server's load with one staticlet and
 // one kubelet on a real kube-apiserver) must finish and write a report with every agent's rows
 // and the targets, and
-// one of `npm run bench:calls` must print a row for each transport. No
+// one of `npm run bench:calls` must print a row for each transport, and one of `npm run
+// bench:steps` a figure for every step of every start. No
 // figure is judged here; the figures live in the committed reports (bench/results).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -108,6 +109,38 @@ describe('npm run bench (smoke)', () => {
       await rm(out, { recursive: true, force: true });
     }
   });
+
+  for (const runtime of ['containerd1', 'containerd2']) {
+    it(`npm run bench:steps takes each start apart by the log of ${runtime}`, { timeout: 300_000 }, async () => {
+      const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-steps-'));
+      try {
+        const { stdout } = await execFileP(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(REPO, 'bench/start-steps.ts'),
+            ...['--runtime', runtime, '--agents', 'floor,staticlet', '--blocks', '1', '--per-block', '2'],
+            ...['--out', out],
+          ],
+          { cwd: REPO, timeout: 300_000, maxBuffer: 16 << 20 },
+        );
+        // Every step found in the log for both starts of each agent: "median (n)" with n = 2.
+        const rows = stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| step'));
+        assert.equal(rows.length, 8, stdout);
+        const figure = String.raw`-?\d+(\.\d)?`;
+        for (const row of rows)
+          assert.match(
+            row,
+            new RegExp(String.raw`^\| [^|]+ \| ${figure} \(2\) \| ${figure} \(2\) \| ${figure} \|$`),
+            row,
+          );
+        assert.equal((await readdir(out)).filter((f) => f.startsWith('start-steps-')).length, 1);
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('npm run bench:calls measures both unary transports', { timeout: 300_000 }, async () => {
     const { stdout } = await execFileP(
