@@ -7,7 +7,7 @@
 //
 //   npm run bench:steps -- [--runtime containerd2] [--agents floor,staticlet,kubelet] [--blocks 8] [--per-block 5]
 //
-// The agents take turns in blocks of five starts, each block on a fresh runtime after three warm-up
+// The agents take turns in blocks of starts (five by default), each block on a fresh runtime after three warm-up
 // cycles, as in `npm run bench`. Writes bench/results/start-steps-<date>.md.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,7 +35,10 @@ const { values } = parseArgs({
 const [kind] = parseRuntimeKinds(values.runtime!);
 if (kind === undefined || kind === 'crio')
   throw new Error('--runtime: containerd1 or containerd2 (its log names the calls)');
+const STEP_AGENTS: readonly AgentName[] = ['floor', 'staticlet', 'kubelet'];
 const agents = values.agents!.split(',') as AgentName[];
+for (const a of agents)
+  if (!STEP_AGENTS.includes(a)) throw new Error(`--agents: "${a}" is not one of ${STEP_AGENTS.join(', ')}`);
 const blocks = Number(values.blocks);
 const PER_BLOCK = Number(values['per-block']);
 const log = (msg: string) => process.stderr.write(`[steps ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -43,14 +46,14 @@ const log = (msg: string) => process.stderr.write(`[steps ${new Date().toISOStri
 await sh('scripts/tools.sh', 'crictl');
 if (agents.includes('kubelet')) await sh('scripts/kube/build.sh', 'kubelet');
 const steps = new Map<AgentName, (StartSteps | undefined)[]>(agents.map((a) => [a, []]));
+const options = {
+  staticletArgs: values['staticlet-args']!.split(' ').filter(Boolean),
+  nodeArgs: values['node-args']!.split(' ').filter(Boolean),
+};
 let version = '';
 for (let b = 0; b < blocks; b++) {
   for (const name of inTurn(agents, b)) {
     log(`${name}: starts ${b * PER_BLOCK + 1}–${(b + 1) * PER_BLOCK} of ${blocks * PER_BLOCK}`);
-    const options = {
-      staticletArgs: values['staticlet-args']!.split(' ').filter(Boolean),
-      nodeArgs: values['node-args']!.split(' ').filter(Boolean),
-    };
     await agentSession(kind, name, options, async (runtime, agent) => {
       version ||= runtime.version;
       await warmUp(runtime, agent, b, WARM_UP_CYCLES);
