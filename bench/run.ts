@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { DEFAULTS } from '../src/cli/options.js';
 import { sh, type AgentUnderTest, type Runtime } from './lib/env.js';
-import { agentSession, warmUp, WARM_UP_CYCLES } from './lib/sessions.js';
+import { agentSession, warmUp, WARM_UP_CYCLES } from './sessions.js';
 import { parseRuntimeKinds, type RuntimeKind } from './lib/runtimes.js';
 import { apiserverLoadBench, type ApiserverLoadSample } from './apiserver-load.js';
 import { pairedMedianDifference, summarize, type Summary } from './lib/stats.js';

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { sh } from './lib/env.js';
 import { parseRuntimeKinds } from './lib/runtimes.js';
-import { agentSession, warmUp, WARM_UP_CYCLES } from './lib/sessions.js';
+import { agentSession, warmUp, WARM_UP_CYCLES } from './sessions.js';
 import { pairedMedianDifference, summarize } from './lib/stats.js';
 import { inTurn } from './lib/turns.js';
 import { floorLifecycleRun, lifecycleRun, type AgentName, type LifecycleSample } from './scenarios.js';

@@ -1,8 +1,6 @@
 // containerd's log of the CRI calls that start a pod (RunPodSandbox, CreateContainer and
 // StartContainer, each logged at info level when received and when answered, on 1.6 and 2.x
 // alike), read back into the steps of one start (bench/start-steps.ts).
-import type { LifecycleSample } from '../scenarios.js';
-
 /** One logged call: received or answered, with its pod or ids, at `at` (epoch ms, to the µs). */
 export type LoggedCall =
   | { readonly call: 'RunPodSandbox'; readonly phase: 'received'; readonly pod: string; readonly at: number }
@@ -112,13 +110,19 @@ export const STEP_LABELS: readonly { key: keyof StartSteps; label: string }[] = 
   { key: 'total', label: '**written → container running (row 1)**' },
 ];
 
+/** What a lifecycle run measured of the start, ms (bench/scenarios.ts). */
+export interface MeasuredStart {
+  /** When the manifest was written (the floor: when its first call was made), epoch ms. */
+  readonly writtenAt: number;
+  /** Written → the container's `startedAt`. */
+  readonly start: number;
+  /** Written → the sandbox's `createdAt`. */
+  readonly sandboxCreated: number;
+}
+
 /** The steps of the first start of pod `pod` (its sandbox of attempt 0 and first container), or
  * undefined where the log lacks one of its calls. */
-export function startSteps(
-  calls: readonly LoggedCall[],
-  pod: string,
-  sample: Pick<LifecycleSample, 'writtenAt' | 'start' | 'sandboxCreated'>,
-): StartSteps | undefined {
+export function startSteps(calls: readonly LoggedCall[], pod: string, sample: MeasuredStart): StartSteps | undefined {
   const runReceived = calls.find((c) => c.call === 'RunPodSandbox' && c.phase === 'received' && c.pod === pod);
   const runAnswered = calls.find((c) => c.call === 'RunPodSandbox' && c.phase === 'answered' && c.pod === pod);
   if (!runReceived || runAnswered?.call !== 'RunPodSandbox' || runAnswered.phase !== 'answered') return undefined;

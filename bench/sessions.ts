@@ -1,8 +1,8 @@
 // One agent's session on a fresh private runtime, and its warm-up: how every scenario that takes
 // turns (bench/run.ts, bench/start-steps.ts) gives an agent its turn.
-import { floorLifecycleRun, lifecycleRun, type AgentName } from '../scenarios.js';
-import { Runtime, startKubelet, startStaticlet, type AgentUnderTest } from './env.js';
-import type { RuntimeKind } from './runtimes.js';
+import { floorLifecycleRun, lifecycleRun, type AgentName } from './scenarios.js';
+import { Runtime, startKubelet, startStaticlet, type AgentUnderTest } from './lib/env.js';
+import type { RuntimeKind } from './lib/runtimes.js';
 
 export interface SessionOptions {
   /** staticlet's own flags, after the benchmark's. */
