@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { DEFAULTS } from '../src/cli/options.js';
 import { sh, type AgentUnderTest, type Runtime } from './lib/env.js';
-import { agentSession, warmUp, WARM_UP_CYCLES } from './sessions.js';
+import { agentSession, sessionOptionsFrom, warmUp, WARM_UP_CYCLES } from './sessions.js';
 import { parseRuntimeKinds, type RuntimeKind } from './lib/runtimes.js';
 import { apiserverLoadBench, type ApiserverLoadSample } from './apiserver-load.js';
 import { pairedMedianDifference, summarize, type Summary } from './lib/stats.js';
@@ -129,16 +129,14 @@ function log(msg: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
+const sessionOptions = sessionOptionsFrom(values);
+
 async function withAgent<T>(
   res: RuntimeResults,
   name: AgentName,
   fn: (runtime: Runtime, agent: AgentUnderTest | undefined) => Promise<T>,
 ): Promise<T> {
-  const options = {
-    staticletArgs: values['staticlet-args']!.split(' ').filter(Boolean),
-    nodeArgs: values['node-args']!.split(' ').filter(Boolean),
-  };
-  return agentSession(res.kind, name, options, (runtime, agent) => {
+  return agentSession(res.kind, name, sessionOptions, (runtime, agent) => {
     res.version ||= runtime.version;
     return fn(runtime, agent);
   });

@@ -11,6 +11,15 @@ export interface SessionOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/** The options from a command's `--staticlet-args` and `--node-args` (each a space-separated list). */
+export function sessionOptionsFrom(flags: {
+  readonly 'staticlet-args'?: string;
+  readonly 'node-args'?: string;
+}): SessionOptions {
+  const words = (text = '') => text.split(' ').filter(Boolean);
+  return { staticletArgs: words(flags['staticlet-args']), nodeArgs: words(flags['node-args']) };
+}
+
 /** Starts a fresh runtime of `kind` and the agent `name` on it (none for the floor), runs `fn`,
  * then stops both and wipes the runtime's sandboxes whatever happened. */
 export async function agentSession<T>(

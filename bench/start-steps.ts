@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { sh } from './lib/env.js';
 import { parseRuntimeKinds } from './lib/runtimes.js';
-import { agentSession, warmUp, WARM_UP_CYCLES } from './sessions.js';
+import { agentSession, sessionOptionsFrom, warmUp, WARM_UP_CYCLES } from './sessions.js';
 import { pairedMedianDifference, summarize } from './lib/stats.js';
 import { inTurn } from './lib/turns.js';
 import { floorLifecycleRun, lifecycleRun, type AgentName, type LifecycleSample } from './scenarios.js';
@@ -46,10 +46,7 @@ const log = (msg: string) => process.stderr.write(`[steps ${new Date().toISOStri
 await sh('scripts/tools.sh', 'crictl');
 if (agents.includes('kubelet')) await sh('scripts/kube/build.sh', 'kubelet');
 const steps = new Map<AgentName, (StartSteps | undefined)[]>(agents.map((a) => [a, []]));
-const options = {
-  staticletArgs: values['staticlet-args']!.split(' ').filter(Boolean),
-  nodeArgs: values['node-args']!.split(' ').filter(Boolean),
-};
+const options = sessionOptionsFrom(values);
 let version = '';
 for (let b = 0; b < blocks; b++) {
   for (const name of inTurn(agents, b)) {
