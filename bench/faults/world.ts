@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO } from '../../test/support/harness.js';
+import { AGENT_MAIN, REPO } from '../../test/support/harness.js';
 import { busyboxPod, launcherNodeFlags, Runtime, sh, sleep, until } from '../lib/env.js';
 
 const execFileP = promisify(execFile);
@@ -92,7 +92,7 @@ export interface AgentOptions {
   logsDir?: string;
   /** Flags after the usual ones. */
   extra?: string[];
-  /** Node flags before dist/src/main.js (with the launcher's own): run through node, not the launcher. */
+  /** Node flags before dist/agent/main.js (with the launcher's own): run through node, not the launcher. */
   nodeArgs?: string[];
   env?: Record<string, string>;
 }
@@ -152,7 +152,7 @@ export class Agent {
     const viaNode = (this.opts.nodeArgs ?? []).length > 0;
     const proc = spawn(
       viaNode ? process.execPath : join(REPO, 'bin/staticlet'),
-      viaNode ? [...launcherNodeFlags(), ...this.opts.nodeArgs!, join(REPO, 'dist/src/main.js'), ...args] : args,
+      viaNode ? [...launcherNodeFlags(), ...this.opts.nodeArgs!, AGENT_MAIN, ...args] : args,
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.opts.env } },
     );
     this.proc = proc;

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { Container, PodSandbox } from '../../src/cri-api/messages.js';
-import { REPO } from '../../test/support/harness.js';
+import { AGENT_MAIN, REPO } from '../../test/support/harness.js';
 import { daemonVersion, helperPids, RECIPES, type RuntimeKind } from './runtimes.js';
 
 const execFileP = promisify(execFile);
@@ -194,7 +194,7 @@ export async function startStaticlet(
   const proc: ChildProcess = spawn(
     nodeArgs.length > 0 ? process.execPath : launcher,
     [
-      ...(nodeArgs.length > 0 ? [...launcherNodeFlags(), ...nodeArgs, join(REPO, 'dist/src/main.js')] : []),
+      ...(nodeArgs.length > 0 ? [...launcherNodeFlags(), ...nodeArgs, AGENT_MAIN] : []),
       `--pod-manifest-path=${manifests}`,
       `--container-runtime-endpoint=${runtime.endpoint}`,
       `--hostname-override=${nodeName}`,

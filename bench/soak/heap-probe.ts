@@ -1,4 +1,4 @@
-// Loaded into the agent's process by `npm run soak` (node --import, before dist/src/main.js) to
+// Loaded into the agent's process by `npm run soak` (node --import, before dist/agent/main.js) to
 // expose its V8 heap (code apart) and its event loop's resources without an inspector or an endpoint: every 2 s
 // it writes process.memoryUsage() and the counts of active handles and timers
 // (process.getActiveResourcesInfo()) as one JSON object to $STATICLET_SOAK_HEAP_FILE (write, then

@@ -1,4 +1,4 @@
-// Loaded into the agent's process (node --import, before dist/src/main.js) by bench/loaded-modules.ts:
+// Loaded into the agent's process (node --import, before dist/agent/main.js) by bench/loaded-modules.ts:
 // records every CommonJS module file the process loads (Module._load, which also sees the files a
 // package loaded through `import` requires in turn) and every ESM module it resolves (a resolve
 // hook), and writes the list to $STATICLET_MODULE_LOG every second and at exit. The agent itself

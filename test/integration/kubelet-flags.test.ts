@@ -5,19 +5,15 @@
 // --register-node=false, is left for someone else to create.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ControlPlane } from '../support/control-plane.js';
-import { endpoint, manifest, REPO, sleep, useTestNode, waitFor } from '../support/harness.js';
+import { endpoint, manifest, REPO, sleep, staticletCommand, useTestNode, waitFor } from '../support/harness.js';
 
 /** The agent run to its exit, as users run it; resolves with the exit code and stderr. */
 function runToExit(args: string[]): Promise<{ code: number; stderr: string }> {
-  const built = existsSync(join(REPO, 'dist/src/main.js'));
-  const [program, ...pre] = built
-    ? [join(REPO, 'bin/staticlet')]
-    : [process.execPath, '--import', 'tsx', join(REPO, 'src/main.ts')];
+  const [program, ...pre] = staticletCommand();
   return new Promise((resolve) => {
     execFile(program!, [...pre, ...args], { cwd: REPO, timeout: 60_000 }, (err, _stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code as number) : 0;

@@ -5,7 +5,7 @@ import { open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { manifest, REPO, sleep, useTestNode, waitFor } from '../support/harness.js';
+import { AGENT_MAIN, manifest, sleep, useTestNode, waitFor } from '../support/harness.js';
 
 describe('static pods from a manifest directory', () => {
   const node = useTestNode();
@@ -164,11 +164,9 @@ describe('static pods from a manifest directory', () => {
       agent.logs.join('\n'),
       /staticlet: cannot reach the container runtime at unix:\/\/\/nonexistent\/cri\.sock: /,
     );
-    const bad = spawnSync(
-      process.execPath,
-      [join(REPO, 'dist/src/main.js'), '--pod-manifest-path=/x', '--no-such-flag'],
-      { encoding: 'utf8' },
-    );
+    const bad = spawnSync(process.execPath, [AGENT_MAIN, '--pod-manifest-path=/x', '--no-such-flag'], {
+      encoding: 'utf8',
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^staticlet: unknown flag: --no-such-flag\n/);
   });

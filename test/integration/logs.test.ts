@@ -4,11 +4,10 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { IMAGE, manifest, REPO, TestNode, waitFor } from '../support/harness.js';
+import { AGENT_MAIN, IMAGE, manifest, REPO, TestNode, waitFor } from '../support/harness.js';
 
 function staticletArgs(): string[] {
-  const main = join(REPO, 'dist/src/main.js');
-  return existsSync(main) ? [main] : ['--import', 'tsx', join(REPO, 'src/main.ts')];
+  return existsSync(AGENT_MAIN) ? [AGENT_MAIN] : ['--import', 'tsx', join(REPO, 'src/main.ts')];
 }
 
 interface Result {

@@ -2,12 +2,11 @@
 // plan says the agent would do is what the agent then does, as crictl shows it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PlanJson } from '../../src/cli/plan-output.js';
 import type { ValidateJson } from '../../src/cli/validate-output.js';
-import { crictl, endpoint, manifest, REPO, useTestNode, waitFor } from '../support/harness.js';
+import { crictl, endpoint, manifest, REPO, staticletCommand, useTestNode, waitFor } from '../support/harness.js';
 
 interface Run {
   readonly code: number | null;
@@ -17,10 +16,7 @@ interface Run {
 
 /** The staticlet command as users run it (the built launcher; the sources through tsx otherwise). */
 function staticlet(args: string[]): Promise<Run> {
-  const built = existsSync(join(REPO, 'dist/src/main.js'));
-  const [program, ...pre] = built
-    ? [join(REPO, 'bin/staticlet')]
-    : [process.execPath, '--import', 'tsx', join(REPO, 'src/main.ts')];
+  const [program, ...pre] = staticletCommand();
   const proc = spawn(program!, [...pre, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -2,11 +2,9 @@
 // and a unix-socket proxy to the test containerd that a test can cut and restore (the runtime
 // gone and back, without touching the shared containerd).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { REPO, waitFor } from './harness.js';
+import { REPO, staticletCommand, waitFor } from './harness.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -48,10 +46,7 @@ export interface CommandResult {
 
 /** The staticlet command (built, through its launcher, as users run it), with its exit code. */
 export function staticlet(...args: string[]): Promise<CommandResult> {
-  const built = existsSync(join(REPO, 'dist/src/main.js'));
-  const [program, ...rest] = built
-    ? [join(REPO, 'bin/staticlet'), ...args]
-    : [process.execPath, '--import', 'tsx', join(REPO, 'src/main.ts'), ...args];
+  const [program, ...rest] = [...staticletCommand(), ...args];
   return new Promise((resolve) => {
     execFile(program!, rest, { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

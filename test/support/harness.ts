@@ -17,6 +17,18 @@ import type { Container, PodSandbox } from '../../src/cri-api/messages.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const IMAGE = 'staticlet.local/busybox:1';
+/** The built agent (scripts/bundle-agent.ts), which bin/staticlet runs. */
+export const AGENT_MAIN = join(REPO, 'dist/agent/main.js');
+
+/**
+ * The staticlet command as users run it, program first: the launcher of the built agent, or, not
+ * built, the sources through tsx.
+ */
+export function staticletCommand(): string[] {
+  return existsSync(AGENT_MAIN)
+    ? [join(REPO, 'bin/staticlet')]
+    : [process.execPath, '--import', 'tsx', join(REPO, 'src/main.ts')];
+}
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -124,16 +136,13 @@ export class TestNode {
       endpoint?: boolean;
     } = {},
   ): Promise<AgentProcess> {
-    // The built agent through its launcher, as users run it; else the sources through tsx.
-    const built = opts.launcher !== undefined || existsSync(join(REPO, 'dist/src/main.js'));
     const manifests = opts.manifests === undefined ? this.manifests : opts.manifests;
-    const command = opts.launcher ?? (built ? join(REPO, 'bin/staticlet') : process.execPath);
-    const [program, ...prefixArgs] = [...(opts.prefix ?? []), command];
+    const command = opts.launcher !== undefined ? [opts.launcher] : staticletCommand();
+    const [program, ...prefixArgs] = [...(opts.prefix ?? []), ...command];
     const proc = spawn(
       program!,
       [
         ...prefixArgs,
-        ...(built ? [] : ['--import', 'tsx', join(REPO, 'src/main.ts')]),
         ...(manifests ? [`--pod-manifest-path=${manifests}`] : []),
         `--container-runtime-endpoint=${endpoint()}`,
         `--hostname-override=${this.nodeName}`,

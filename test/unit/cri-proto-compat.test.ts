@@ -12,8 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import * as protoLoader from '@grpc/proto-loader';
-import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
+import { defaultProtoPath, loadMethods } from '../../src/runtime/cri/proto-methods.js';
 import {
   containerFromProto,
   containerStatusFromProto,
@@ -293,14 +292,12 @@ describe('CRI proto compatibility with upstream k8s.io/cri-api', () => {
     }
   });
 
-  test('proto-loader loads our proto with the client options', () => {
-    const pkg = protoLoader.loadSync(oursPath, PROTO_LOADER_OPTIONS);
-    const svc = pkg['runtime.v1.RuntimeService'] as protoLoader.ServiceDefinition | undefined;
-    assert.ok(svc && !('format' in svc), 'runtime.v1.RuntimeService is a service');
-    assert.equal(svc['GetContainerEvents']?.path, '/runtime.v1.RuntimeService/GetContainerEvents');
-    assert.equal(svc['GetContainerEvents']?.responseStream, true);
-    const img = pkg['runtime.v1.ImageService'] as protoLoader.ServiceDefinition | undefined;
-    assert.equal(img?.['PullImage']?.path, '/runtime.v1.ImageService/PullImage');
+  test("the client's method table: every method of our proto at its service's path", () => {
+    const methods = loadMethods(oursPath);
+    assert.equal(methods.GetContainerEvents.path, '/runtime.v1.RuntimeService/GetContainerEvents');
+    assert.equal(methods.RunPodSandbox.path, '/runtime.v1.RuntimeService/RunPodSandbox');
+    assert.equal(methods.PullImage.path, '/runtime.v1.ImageService/PullImage');
+    assert.equal(methods.ImageStatus.path, '/runtime.v1.ImageService/ImageStatus');
   });
 });
 
@@ -387,9 +384,7 @@ describe('the checker catches incompatibilities (self-check on altered copies)',
 });
 
 describe('wire compatibility: upstream-encoded responses decode through our proto and converters', () => {
-  const pkg = protoLoader.loadSync(oursPath, PROTO_LOADER_OPTIONS);
-  const svc = pkg['runtime.v1.RuntimeService'] as protoLoader.ServiceDefinition;
-  const imgSvc = pkg['runtime.v1.ImageService'] as protoLoader.ServiceDefinition;
+  const methods = loadMethods(oursPath);
 
   function encodeUpstream(type: string, value: Record<string, unknown>): Buffer {
     const t = upstream().root.lookupType(`${PACKAGE}.${type}`);
@@ -418,7 +413,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
       },
       info: { big: 'x'.repeat(1000) },
     });
-    const decoded = svc['ContainerStatus']!.responseDeserialize(wire);
+    const decoded = methods.ContainerStatus.responseDeserialize(wire);
     const status = containerStatusFromProto((decoded as { status?: unknown }).status);
     assert.deepEqual(status, {
       id: 'c1',
@@ -440,7 +435,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
 
   test('enums at their zero value (left out on the wire) read as that value; unknown ones do not', () => {
     const sandboxes = listOf(
-      svc['ListPodSandbox']!.responseDeserialize(
+      methods.ListPodSandbox.responseDeserialize(
         encodeUpstream('ListPodSandboxResponse', {
           items: [
             { id: 's0', state: 'SANDBOX_READY', created_at: '0' },
@@ -460,7 +455,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
       ],
     );
     const containers = listOf(
-      svc['ListContainers']!.responseDeserialize(
+      methods.ListContainers.responseDeserialize(
         encodeUpstream('ListContainersResponse', {
           containers: [
             { id: 'c0', state: 'CONTAINER_CREATED', metadata: { name: 'app', attempt: 0 } },
@@ -480,7 +475,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
       ],
     );
     const created = containerEventFromProto(
-      svc['GetContainerEvents']!.responseDeserialize(
+      methods.GetContainerEvents.responseDeserialize(
         encodeUpstream('ContainerEventResponse', {
           container_id: 'c0',
           container_event_type: 'CONTAINER_CREATED_EVENT',
@@ -492,7 +487,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
 
   test('ExecSyncResponse bytes become Buffers; events and image status convert', () => {
     const exec = execSyncFromProto(
-      svc['ExecSync']!.responseDeserialize(
+      methods.ExecSync.responseDeserialize(
         encodeUpstream('ExecSyncResponse', {
           stdout: Buffer.from('hi\n'),
           stderr: Buffer.from([0xff, 0]),
@@ -506,7 +501,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
     assert.equal(exec.exitCode, 3);
 
     const event = containerEventFromProto(
-      svc['GetContainerEvents']!.responseDeserialize(
+      methods.GetContainerEvents.responseDeserialize(
         encodeUpstream('ContainerEventResponse', {
           container_id: 'c1',
           container_event_type: 'CONTAINER_STOPPED_EVENT',
@@ -532,7 +527,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
     );
 
     const present = imageStatusFromProto(
-      imgSvc['ImageStatus']!.responseDeserialize(
+      methods.ImageStatus.responseDeserialize(
         encodeUpstream('ImageStatusResponse', {
           image: { id: 'sha256:1', size: '18446744073709551615', repo_tags: ['a:1'] },
         }),
@@ -540,7 +535,7 @@ describe('wire compatibility: upstream-encoded responses decode through our prot
     );
     assert.deepEqual(present, { id: 'sha256:1', size: '18446744073709551615' });
     assert.equal(
-      imageStatusFromProto(imgSvc['ImageStatus']!.responseDeserialize(encodeUpstream('ImageStatusResponse', {}))),
+      imageStatusFromProto(methods.ImageStatus.responseDeserialize(encodeUpstream('ImageStatusResponse', {}))),
       undefined,
     );
   });

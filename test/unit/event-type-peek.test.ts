@@ -3,12 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { EVENT_TYPE_NUMBER, peekContainerEventType } from '../../src/runtime/cri/event-type-peek.js';
-import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
+import { criPackageDefinition } from '../support/cri-proto-loader.js';
 
 type Service = { service: Record<string, { responseSerialize: (value: unknown) => Buffer }> };
-const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(defaultProtoPath(), PROTO_LOADER_OPTIONS));
+const pkg = grpc.loadPackageDefinition(criPackageDefinition());
 const runtimeService = (pkg['runtime'] as unknown as { v1: Record<string, Service> }).v1['RuntimeService']!;
 const encode = (event: object): Buffer => runtimeService.service['GetContainerEvents']!.responseSerialize(event);
 

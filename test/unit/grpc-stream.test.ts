@@ -15,11 +15,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { CriError } from '../../src/cri-api/runtime-service.js';
 import type { ContainerEvent } from '../../src/cri-api/messages.js';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
+import { criPackageDefinition } from '../support/cri-proto-loader.js';
 import { createGrpcChannel, type GrpcChannel } from '../../src/runtime/grpc/channel.js';
 import { frame, MessageReader } from '../../src/runtime/grpc/framing.js';
 import { GRPC_STATUS, GrpcCallError, grpcStatusName } from '../../src/runtime/grpc/status.js';
@@ -357,7 +356,7 @@ describe('the CRI event stream against a grpc-js server', () => {
   let events: (call: grpc.ServerWritableStream<unknown, unknown>) => void = () => undefined;
 
   before(async () => {
-    const pkg = protoLoader.loadSync(defaultProtoPath(), PROTO_LOADER_OPTIONS);
+    const pkg = criPackageDefinition();
     server = new grpc.Server();
     server.addService(pkg['runtime.v1.RuntimeService'] as grpc.ServiceDefinition, {
       GetContainerEvents: (call: grpc.ServerWritableStream<unknown, unknown>) => events(call),

@@ -9,9 +9,9 @@ import { createServer, type Http2Server, type ServerHttp2Stream } from 'node:htt
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
-import { defaultProtoPath, PROTO_LOADER_OPTIONS } from '../../src/runtime/cri/proto-methods.js';
+import { criPackageDefinition } from '../support/cri-proto-loader.js';
 import { CriError } from '../../src/cri-api/runtime-service.js';
 import { createGrpcChannel, GrpcCallError, grpcTimeout } from '../../src/runtime/grpc/channel.js';
 
@@ -36,7 +36,7 @@ describe('unary channel against a grpc-js server (CRI proto)', () => {
   const seenDeadlines: number[] = [];
 
   before(async () => {
-    const pkg = protoLoader.loadSync(defaultProtoPath(), PROTO_LOADER_OPTIONS);
+    const pkg = criPackageDefinition();
     const runtimeService = pkg['runtime.v1.RuntimeService'] as protoLoader.ServiceDefinition;
     server = new grpc.Server();
     server.addService(runtimeService as grpc.ServiceDefinition, {

@@ -1,11 +1,10 @@
 // containerd's own events service, on the same socket as its CRI: task exits as they happen.
 // A plug-in observer for runtimes whose CRI has no container event stream (containerd 1.6).
-import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { grpcTarget, socketPathOf } from '../cri/endpoint.js';
-import { defaultProtoPath } from '../cri/proto-methods.js';
 import { createGrpcChannel } from '../grpc/channel.js';
+import { loadProto, protoMethod, shippedProtoPath } from '../grpc/proto-method.js';
 import { decodeReceived } from '../grpc/status.js';
 
 export interface TaskEvent {
@@ -49,17 +48,11 @@ const MAX_ENVELOPE_BYTES = 1024 * 1024;
  */
 export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
   return new Observable<TaskEvent>((subscriber) => {
-    const pkg = protoLoader.loadSync(defaultProtoPath(import.meta.url, PROTO), {
-      keepCase: false,
-      defaults: false,
+    const root = loadProto(shippedProtoPath(import.meta.url, PROTO));
+    const subscribe = protoMethod(root, 'containerd.services.events.v1.Events', 'Subscribe', {
       longs: Number,
+      defaults: false,
     });
-    const service = pkg['containerd.services.events.v1.Events'] as protoLoader.ServiceDefinition | undefined;
-    const subscribe = service?.['Subscribe'];
-    if (!subscribe) {
-      subscriber.error(new Error('events.proto: no Events.Subscribe'));
-      return;
-    }
     const request = subscribe.requestSerialize({
       filters: [
         `namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`,

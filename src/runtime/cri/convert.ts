@@ -1,6 +1,6 @@
-// Conversions between the plain objects @grpc/proto-loader hands us (loaded with keepCase false,
-// longs String, enums String, defaults false, oneofs true) and staticlet's CRI types. One mapping
-// in both directions, for every message the agent sends or reads: one file past 350 lines.
+// Conversions between the plain objects protobufjs decodes (field names in camelCase; longs String,
+// enums String, defaults false, oneofs true: CRI_DECODE_OPTIONS) and staticlet's CRI types. One
+// mapping in both directions, for every message the agent sends or reads: one file past 350 lines.
 //
 // Responses are read defensively from `unknown`: a field that is missing or of an unexpected type
 // becomes the proto3 default, so nothing untyped leaks past this file. The decoder leaves fields

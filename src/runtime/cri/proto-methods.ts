@@ -1,10 +1,13 @@
 // The CRI's gRPC methods, from our own subset of the proto (proto/runtime_v1.proto) loaded at run
-// time by @grpc/proto-loader: each method's path and its message (de)serialisers, which both
-// transports use.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as protoLoader from '@grpc/proto-loader';
+// time: each method's path and its message (de)serialisers, which both transports use.
+import { join } from 'node:path';
+import {
+  loadProto,
+  protoMethod,
+  shippedProtoPath,
+  type DecodeOptions,
+  type ProtoMethod,
+} from '../grpc/proto-method.js';
 
 /** The CRI methods this adapter calls (the gRPC method names). */
 export type CriMethod =
@@ -53,26 +56,13 @@ const SERVICE_OF: Record<CriMethod | 'GetContainerEvents', 'RuntimeService' | 'I
 
 const PROTO_RELATIVE = join('src', 'runtime', 'cri', 'proto', 'runtime_v1.proto');
 
-/**
- * The proto ships as source, next to src/ (tsc does not copy it into dist/), so find it from the
- * package root: the first directory above this module that holds a package.json.
- */
-export function defaultProtoPath(fromUrl: string = import.meta.url, relative: string = PROTO_RELATIVE): string {
-  let dir = dirname(fileURLToPath(fromUrl));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const candidate = join(dir, relative);
-      if (existsSync(candidate)) return candidate;
-      throw new Error(`proto not found at ${candidate} (package root ${dir})`);
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(fromUrl)}: cannot locate ${relative}`);
-    dir = parent;
-  }
+/** The proto shipped with the package. */
+export function defaultProtoPath(): string {
+  return shippedProtoPath(import.meta.url, PROTO_RELATIVE);
 }
 
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: false,
+/** How the agent reads CRI responses: the options the converters (convert.ts) are written against. */
+export const CRI_DECODE_OPTIONS: DecodeOptions = {
   longs: String,
   enums: String,
   // Fields at their default stay out of the decoded object and the converters supply them
@@ -81,7 +71,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-export type Method = protoLoader.MethodDefinition<object, object>;
+export type Method = ProtoMethod;
 export type MethodTable = Record<CriMethod | 'GetContainerEvents', Method>;
 
 const methodCache = new Map<string, MethodTable>();
@@ -89,15 +79,10 @@ const methodCache = new Map<string, MethodTable>();
 export function loadMethods(protoPath: string): MethodTable {
   const cached = methodCache.get(protoPath);
   if (cached) return cached;
-  const pkg = protoLoader.loadSync(protoPath, PROTO_LOADER_OPTIONS);
+  const root = loadProto(protoPath);
   const table: Partial<MethodTable> = {};
-  for (const [name, service] of Object.entries(SERVICE_OF) as [keyof MethodTable, string][]) {
-    const def = pkg[`runtime.v1.${service}`];
-    if (!def || 'format' in def) throw new Error(`${protoPath}: no service runtime.v1.${service}`);
-    const method = (def as protoLoader.ServiceDefinition)[name];
-    if (!method) throw new Error(`${protoPath}: no method ${service}.${name}`);
-    table[name] = method;
-  }
+  for (const [name, service] of Object.entries(SERVICE_OF) as [keyof MethodTable, string][])
+    table[name] = protoMethod(root, `runtime.v1.${service}`, name, CRI_DECODE_OPTIONS);
   const full = table as MethodTable;
   methodCache.set(protoPath, full);
   return full;
