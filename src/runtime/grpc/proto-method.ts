@@ -1,7 +1,7 @@
 // A gRPC method of one of our .proto files, loaded at run time by protobufjs: its path and its
 // message (de)serialisers, which every carrier of calls takes. protobufjs directly, not
 // @grpc/proto-loader: the loader also builds a file descriptor of every message type for grpc-js's
-// reflection, which nothing here reads and which doubled the heap the loaded protos take.
+// reflection, heap that nothing here reads (docs/architecture.md).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
