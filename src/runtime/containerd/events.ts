@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { grpcTarget, socketPathOf } from '../cri/endpoint.js';
 import { createGrpcChannel } from '../grpc/channel.js';
-import { loadProto, protoMethod, shippedProtoPath } from '../grpc/proto-method.js';
+import { loadProto, protoMethod, shippedProtoPath, type ProtoMethod } from '../grpc/proto-method.js';
 import { decodeReceived } from '../grpc/status.js';
 
 export interface TaskEvent {
@@ -48,11 +48,7 @@ const MAX_ENVELOPE_BYTES = 1024 * 1024;
  */
 export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
   return new Observable<TaskEvent>((subscriber) => {
-    const root = loadProto(shippedProtoPath(import.meta.url, PROTO));
-    const subscribe = protoMethod(root, 'containerd.services.events.v1.Events', 'Subscribe', {
-      longs: Number,
-      defaults: false,
-    });
+    const subscribe = subscribeMethod();
     const request = subscribe.requestSerialize({
       filters: [
         `namespace==${CRI_NAMESPACE},topic=="/tasks/exit"`,
@@ -75,6 +71,19 @@ export function containerdTaskEvents(endpoint: string): Observable<TaskEvent> {
       channel.close();
     };
   });
+}
+
+let subscribeMethodLoaded: ProtoMethod | undefined;
+
+/** Events.Subscribe, its proto read and parsed once, at the first subscription, not at each reconnection. */
+function subscribeMethod(): ProtoMethod {
+  subscribeMethodLoaded ??= protoMethod(
+    loadProto(shippedProtoPath(import.meta.url, PROTO)),
+    'containerd.services.events.v1.Events',
+    'Subscribe',
+    { longs: Number, defaults: false },
+  );
+  return subscribeMethodLoaded;
 }
 
 /** The wire envelope → a task event; the exit facts only from a TaskExit. */
