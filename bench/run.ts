@@ -4,6 +4,8 @@
 //   npm run bench -- --quick           a smoke run: few repetitions, small sizes
 //   npm run bench -- --agents staticlet,floor --scenarios lifecycle,bulk --bulk-sizes 100
 //   npm run bench -- --runtime containerd1,containerd2,crio --scenarios steady,apiserver
+//   npm run bench -- --scenarios lifecycle --baseline /tmp/old-build   this build and another, in turns
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -51,11 +53,15 @@ const { values } = parseArgs({
     'staticlet-args': { type: 'string', default: '' },
     // Node flags for staticlet's process, to profile it: --node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'
     'node-args': { type: 'string', default: '' },
+    // Another checkout, built, whose staticlet takes turns with this one as the agent "baseline":
+    // two builds compared on the same drift of the machine (--baseline=/tmp/old-build).
+    baseline: { type: 'string' },
     out: { type: 'string', default: join(REPO, 'bench/results') },
   },
 });
 const quick = values.quick!;
 const agents = values.agents!.split(',') as AgentName[];
+if (values.baseline && !agents.includes('baseline')) agents.splice(agents.indexOf('staticlet') + 1, 0, 'baseline');
 const scenarios = new Set(values.scenarios!.split(','));
 // Scenario 1 compares overheads of a few ms on starts that spread by tens: many runs, in many
 // short blocks, so the medians hold still between runs of the benchmark.
@@ -262,7 +268,7 @@ async function onRuntime(res: RuntimeResults, k: number) {
           summary: summarize(s.map((x) => x.removeAll)),
           unit: 'ms',
         });
-        if (name === 'staticlet' || name === 'kubelet')
+        if (name !== 'floor' && name !== 'floor-gated')
           bulkCpu.push({ n, agent: name, summary: summarize(s.map((x) => x.cpuSeconds)) });
       }
     }
@@ -288,6 +294,16 @@ async function onRuntime(res: RuntimeResults, k: number) {
   }
 }
 
+/** A checkout's commit, with `+` when its tree differs from it. */
+function commitOf(checkout: string): string {
+  const git = (...args: string[]) => execFileSync('git', ['-C', checkout, ...args], { encoding: 'utf8' }).trim();
+  try {
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '+' : ''}`;
+  } catch {
+    return '?';
+  }
+}
+
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(0) : '–');
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const perMinute = (cpuSeconds: number, s: SteadySample) => (cpuSeconds / s.windowSeconds) * 60;
@@ -299,13 +315,17 @@ async function report() {
     node: process.version,
     runtimes: Object.fromEntries(results.map((r) => [r.kind, r.version])),
     kubelet: agents.includes('kubelet') ? 'v1.34.12 (built from the Go module proxy)' : 'not run',
+    staticlet: commitOf(REPO),
+    baseline: sessionOptions.baseline
+      ? `${commitOf(sessionOptions.baseline)} in ${sessionOptions.baseline}`
+      : undefined,
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
   };
   const lines: string[] = [];
   lines.push(`# staticlet benchmark, ${date}`, '');
   lines.push(
-    `Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; runtimes ${results.map((r) => `${r.version || apiserverLoad?.runtime || '?'} (\`--runtime ${r.kind}\`)`).join(', ')}; kubelet ${versions.kubelet}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`,
+    `Machine: ${versions.cpus}, ${versions.memory}; Node.js ${versions.node}; runtimes ${results.map((r) => `${r.version || apiserverLoad?.runtime || '?'} (\`--runtime ${r.kind}\`)`).join(', ')}; kubelet ${versions.kubelet}; staticlet ${versions.staticlet}${versions.baseline ? `, baseline ${versions.baseline}` : ''}. Mode: ${quick ? 'quick (smoke)' : 'full'}.`,
     '',
   );
   lines.push(
@@ -367,8 +387,9 @@ function runtimeSection(res: RuntimeResults): string[] {
     for (const r of group) {
       const s = r.summary;
       const o = overheadOf(rows, scenario, r.agent);
-      const ratio = r.agent === 'staticlet' && o && kubeletPaired > 0 ? `${(o.paired / kubeletPaired).toFixed(2)}` : '';
-      const vsKubelet = r.agent === 'staticlet' && kubelet ? `${(s.median / kubelet).toFixed(2)}×` : '';
+      const ours = r.agent === 'staticlet' || r.agent === 'baseline';
+      const ratio = ours && o && kubeletPaired > 0 ? `${(o.paired / kubeletPaired).toFixed(2)}` : '';
+      const vsKubelet = ours && kubelet ? `${(s.median / kubelet).toFixed(2)}×` : '';
       const vsFloor = r.agent !== 'floor' && floor ? `${(s.median / floor).toFixed(2)}×` : '';
       lines.push(
         `| ${scenario} | ${r.agent} | ${s.n} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)}–${fmt(s.max)} | ${fmt(o?.unpaired ?? NaN)} | ${fmt(o?.paired ?? NaN)} | ${ratio} | ${vsKubelet} | ${vsFloor} |`,
@@ -485,6 +506,22 @@ function targets(res: RuntimeResults): string[] {
       `${fmt(o.ours.paired)} ms vs ${fmt(o.theirs.paired)} ms (${fmt(o.ours.unpaired)} vs ${fmt(o.theirs.unpaired)})`,
       overheadMet(t, o.ours.paired, o.theirs.paired),
     );
+    const base = overheadOf(res.rows, t.scenario, 'baseline');
+    if (base)
+      judge(
+        `(baseline build) ${targetLabel(t)}`,
+        `${fmt(base.paired)} ms vs ${fmt(o.theirs.paired)} ms (${fmt(base.unpaired)} vs ${fmt(o.theirs.unpaired)})`,
+        overheadMet(t, base.paired, o.theirs.paired),
+      );
+  }
+  // The two builds' times in the same turn: the most direct comparison of them.
+  for (const scenario of new Set(res.rows.filter((r) => r.agent === 'baseline').map((r) => r.scenario))) {
+    const of = (a: AgentName) => res.rows.find((r) => r.scenario === scenario && r.agent === a)?.summary.samples;
+    const [ours, base] = [of('staticlet'), of('baseline')];
+    if (ours && base)
+      out.push(
+        `| (no target) ${scenario}: this build − baseline, paired | ${fmt(pairedMedianDifference(ours, base))} ms | |`,
+      );
   }
   // Scenario 5: the k-th session of each agent were taken in the same turn; each target is judged
   // on the median over turns of staticlet's figure ÷ the kubelet's in the same turn.

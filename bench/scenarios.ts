@@ -26,8 +26,9 @@ import {
 
 /** `floor-gated`: the floor with its calls through staticlet's call gate at its default size
  * (bulk rounds only): what the gate alone gains, so that staticlet's cost as an agent can be told
- * apart from it. */
-export type AgentName = 'floor' | 'floor-gated' | 'staticlet' | 'kubelet';
+ * apart from it. `baseline`: staticlet as built in another checkout (`--baseline`), taking turns
+ * with this one, so two builds are compared on the same drift of the machine. */
+export type AgentName = 'floor' | 'floor-gated' | 'staticlet' | 'baseline' | 'kubelet';
 
 export interface LifecycleSample {
   /** Manifest written → container running (ms). */

@@ -1,7 +1,9 @@
 // One agent's session on a fresh private runtime, and its warm-up: how every scenario that takes
 // turns (bench/run.ts, bench/start-steps.ts) gives an agent its turn.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { floorLifecycleRun, lifecycleRun, type AgentName } from './scenarios.js';
-import { Runtime, startKubelet, startStaticlet, type AgentUnderTest } from './lib/env.js';
+import { launcherCommand, Runtime, startKubelet, startStaticlet, type AgentUnderTest } from './lib/env.js';
 import type { RuntimeKind } from './lib/runtimes.js';
 
 export interface SessionOptions {
@@ -9,15 +11,22 @@ export interface SessionOptions {
   readonly staticletArgs?: readonly string[];
   /** Node's flags for staticlet, after its launcher's. */
   readonly nodeArgs?: readonly string[];
+  /** The checkout, built, whose staticlet runs as the agent `baseline`. */
+  readonly baseline?: string;
 }
 
-/** The options from a command's `--staticlet-args` and `--node-args` (each a space-separated list). */
+/** The options from a command's `--staticlet-args` and `--node-args` (each a space-separated list)
+ * and `--baseline` (a path). */
 export function sessionOptionsFrom(flags: {
   readonly 'staticlet-args'?: string;
   readonly 'node-args'?: string;
+  readonly baseline?: string;
 }): SessionOptions {
   const words = (text = '') => text.split(' ').filter(Boolean);
-  return { staticletArgs: words(flags['staticlet-args']), nodeArgs: words(flags['node-args']) };
+  const baseline = flags.baseline ? resolve(flags.baseline) : undefined;
+  if (baseline && !existsSync(launcherCommand(baseline).main))
+    throw new Error(`--baseline ${baseline}: ${launcherCommand(baseline).main} is missing (run npm run build there)`);
+  return { staticletArgs: words(flags['staticlet-args']), nodeArgs: words(flags['node-args']), baseline };
 }
 
 /** Starts a fresh runtime of `kind` and the agent `name` on it (none for the floor), runs `fn`,
@@ -31,13 +40,16 @@ export async function agentSession<T>(
   const runtime = await new Runtime(kind).start();
   let agent: AgentUnderTest | undefined;
   try {
-    if (name === 'staticlet')
+    if (name === 'staticlet' || name === 'baseline') {
+      if (name === 'baseline' && !options.baseline) throw new Error('the agent baseline needs --baseline <checkout>');
       agent = await startStaticlet(
         runtime,
         'bench-node',
         [...(options.staticletArgs ?? [])],
         [...(options.nodeArgs ?? [])],
+        name === 'baseline' ? options.baseline : undefined,
       );
+    }
     if (name === 'kubelet') agent = await startKubelet(runtime, 'bench-node');
     return await fn(runtime, agent);
   } finally {

@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AGENT_MAIN, REPO } from '../../test/support/harness.js';
-import { busyboxPod, launcherNodeFlags, Runtime, sh, sleep, until } from '../lib/env.js';
+import { REPO } from '../../test/support/harness.js';
+import { busyboxPod, launcherCommand, Runtime, sh, sleep, until } from '../lib/env.js';
 
 const execFileP = promisify(execFile);
 
@@ -150,9 +150,10 @@ export class Agent {
       ...(this.opts.extra ?? []),
     ];
     const viaNode = (this.opts.nodeArgs ?? []).length > 0;
+    const { nodeFlags, main } = launcherCommand();
     const proc = spawn(
       viaNode ? process.execPath : join(REPO, 'bin/staticlet'),
-      viaNode ? [...launcherNodeFlags(), ...this.opts.nodeArgs!, AGENT_MAIN, ...args] : args,
+      viaNode ? [...nodeFlags, ...this.opts.nodeArgs!, main, ...args] : args,
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.opts.env } },
     );
     this.proc = proc;

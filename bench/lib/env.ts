@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
 import type { CriRuntime } from '../../src/cri-api/runtime-service.js';
 import type { Container, PodSandbox } from '../../src/cri-api/messages.js';
-import { AGENT_MAIN, REPO } from '../../test/support/harness.js';
+import { REPO } from '../../test/support/harness.js';
 import { daemonVersion, helperPids, RECIPES, type RuntimeKind } from './runtimes.js';
 
 const execFileP = promisify(execFile);
@@ -171,30 +171,43 @@ spec:
 `;
 }
 
-/** The Node flags bin/staticlet passes, so a profiled agent runs like a launched one. */
-export function launcherNodeFlags(): string[] {
-  const line = readFileSync(join(REPO, 'bin/staticlet'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('exec node '));
-  return line ? line.split(' ').filter((w) => w.startsWith('--')) : [];
+/** What the launcher of `checkout` (its bin/staticlet) runs: Node's flags and the agent's main
+ * module, so an agent run through node with flags of ours runs like a launched one. */
+export function launcherCommand(checkout: string = REPO): { nodeFlags: string[]; main: string } {
+  const launcher = join(checkout, 'bin/staticlet');
+  const words = (
+    readFileSync(launcher, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('exec node ')) ?? ''
+  ).split(' ');
+  const main = words.find((w) => w.includes('$here/'));
+  if (!main) throw new Error(`${launcher}: no "exec node ... $here/<main>" line`);
+  return {
+    nodeFlags: words.filter((w) => w.startsWith('--')),
+    main: join(checkout, 'bin', main.replace(/"/g, '').replace('$here/', '')),
+  };
 }
 
+/** Starts staticlet as built in `checkout` (this one by default; another, built, to compare two
+ * builds in one benchmark run). */
 export async function startStaticlet(
   runtime: Runtime,
   nodeName: string,
   extra: string[] = [],
   nodeArgs: string[] = [],
+  checkout: string = REPO,
 ): Promise<AgentUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'staticlet-bench-agent-'));
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   // Started as users start it: through its launcher (which sets Node's memory flags); with Node
   // flags of our own, through node with the launcher's flags and then ours (which win).
-  const launcher = join(REPO, 'bin/staticlet');
+  const launcher = join(checkout, 'bin/staticlet');
+  const { nodeFlags, main } = launcherCommand(checkout);
   const proc: ChildProcess = spawn(
     nodeArgs.length > 0 ? process.execPath : launcher,
     [
-      ...(nodeArgs.length > 0 ? [...launcherNodeFlags(), ...nodeArgs, AGENT_MAIN] : []),
+      ...(nodeArgs.length > 0 ? [...nodeFlags, ...nodeArgs, main] : []),
       `--pod-manifest-path=${manifests}`,
       `--container-runtime-endpoint=${runtime.endpoint}`,
       `--hostname-override=${nodeName}`,
