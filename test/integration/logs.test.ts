@@ -21,8 +21,8 @@ describe('staticlet logs', () => {
   beforeEach(async () => {
     node = await new TestNode().setup();
   });
-  afterEach(async () => {
-    await node.cleanup();
+  afterEach(async (t) => {
+    await node.cleanup(t);
   });
 
   const flags = () => [`--pod-logs-dir=${node.logsDir}`, `--hostname-override=${node.nodeName}`];

@@ -42,8 +42,8 @@ describe('manifest URL', () => {
     node = await new TestNode().setup();
     seenHeaders.length = 0;
   });
-  afterEach(async () => {
-    await node.cleanup();
+  afterEach(async (t) => {
+    await node.cleanup(t);
   });
 
   const list = (...names: string[]) =>

@@ -20,8 +20,8 @@ describe('mirror pods', () => {
     node = await new TestNode().setup();
     kubeconfig = await cp.nodeKubeconfig(node.nodeName);
   });
-  afterEach(async () => {
-    await node.cleanup();
+  afterEach(async (t) => {
+    await node.cleanup(t);
   });
 
   const startAgent = (extra: string[] = []) =>

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile, rename, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach } from 'node:test';
+import { afterEach, beforeEach, type SuiteContext, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { ownedSelector } from '../../src/core/runtime-labels.js';
 import { createCriRuntime } from '../../src/runtime/cri/client.js';
@@ -245,7 +245,16 @@ export class TestNode {
     );
   }
 
-  async cleanup(): Promise<void> {
+  /** Stops the agents and removes what the test made. After a test that failed, each agent's last
+   * log lines go with the failure into the report: often the only account of what the agent did. */
+  async cleanup(test?: TestContext | SuiteContext): Promise<void> {
+    // Node 20 has `passed` on a test's context (an afterEach hook's); its types do not say so.
+    if (test && 'diagnostic' in test && Reflect.get(test, 'passed') === false)
+      this.agents.forEach((a, i) =>
+        test.diagnostic(
+          `agent ${i + 1} of ${this.agents.length} (node ${this.nodeName}), its last ${Math.min(a.logs.length, FAILURE_LOG_LINES)} of ${a.logs.length} log lines:\n${a.logs.slice(-FAILURE_LOG_LINES).join('\n')}`,
+        ),
+      );
     for (const a of this.agents) await a.stop('SIGKILL');
     for (const sb of await this.sandboxes().catch(() => [])) {
       await this.cri.stopPodSandbox(sb.id).catch(() => undefined);
@@ -256,14 +265,17 @@ export class TestNode {
   }
 }
 
+/** How much of an agent's log a failed test reports (debug level: a few seconds' worth). */
+const FAILURE_LOG_LINES = 300;
+
 /** A TestNode set up before each test of the suite and cleaned up after it. */
 export function useTestNode(): TestNode {
   const node = new TestNode();
   beforeEach(async () => {
     await node.setup();
   });
-  afterEach(async () => {
-    await node.cleanup();
+  afterEach(async (t) => {
+    await node.cleanup(t);
   });
   return node;
 }
