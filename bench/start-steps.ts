@@ -6,6 +6,7 @@
 // call's own time), which the agent touches only by what else it makes the CPUs do meanwhile.
 //
 //   npm run bench:steps -- [--runtime containerd2] [--agents floor,staticlet,kubelet] [--blocks 8] [--per-block 5]
+//                          [--baseline /tmp/old-build]   (another build of staticlet, taking turns)
 //
 // The agents take turns in blocks of starts (five by default), each block on a fresh runtime after three warm-up
 // cycles, as in `npm run bench`. Writes bench/results/start-steps-<date>.md.
@@ -30,13 +31,16 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(REPO, 'bench/results') },
     'staticlet-args': { type: 'string', default: '' },
     'node-args': { type: 'string', default: '' },
+    // Another checkout, built, whose staticlet takes turns with this one as the agent "baseline".
+    baseline: { type: 'string' },
   },
 });
 const [kind] = parseRuntimeKinds(values.runtime!);
 if (kind === undefined || kind === 'crio')
   throw new Error('--runtime: containerd1 or containerd2 (its log names the calls)');
-const STEP_AGENTS: readonly AgentName[] = ['floor', 'staticlet', 'kubelet'];
+const STEP_AGENTS: readonly AgentName[] = ['floor', 'staticlet', 'baseline', 'kubelet'];
 const agents = values.agents!.split(',') as AgentName[];
+if (values.baseline && !agents.includes('baseline')) agents.splice(agents.indexOf('staticlet') + 1, 0, 'baseline');
 for (const a of agents)
   if (!STEP_AGENTS.includes(a)) throw new Error(`--agents: "${a}" is not one of ${STEP_AGENTS.join(', ')}`);
 const blocks = Number(values.blocks);
@@ -73,15 +77,17 @@ for (const [name, found] of steps)
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.round(x * 10) / 10).toString() : '–');
 const column = (name: AgentName, key: keyof StartSteps) => steps.get(name)!.map((s) => s?.[key] ?? NaN);
 const others = agents.filter((a) => a !== 'floor');
+// With a baseline, this build's steps minus the baseline's in the same turn: the two builds compared.
+const builds = agents.includes('staticlet') && agents.includes('baseline');
 const lines = [
   `# Where a single start's milliseconds go, ${new Date().toISOString()}`,
   '',
   `${version} (\`--runtime ${kind}\`), ${blocks * PER_BLOCK} starts per agent in blocks of ${PER_BLOCK}, each block on a fresh runtime after ${WARM_UP_CYCLES} warm-up cycles. Times from containerd's log (each CRI call received and answered) and from the container's \`startedAt\`; median ms, and for the agents the paired difference from the floor (median of run k's step minus the floor's run k).`,
   '',
-  `    npm run bench:steps -- --runtime ${kind} --agents ${agents.join(',')} --blocks ${blocks} --per-block ${PER_BLOCK}`,
+  `    npm run bench:steps -- --runtime ${kind} --agents ${agents.join(',')} --blocks ${blocks} --per-block ${PER_BLOCK}${options.baseline ? ` --baseline ${options.baseline}` : ''}`,
   '',
-  `| step | ${agents.map((a) => `${a} (n)`).join(' | ')} | ${others.map((a) => `${a} − floor, paired`).join(' | ')} |`,
-  `|---|${agents.map(() => '---|').join('')}${others.map(() => '---|').join('')}`,
+  `| step | ${agents.map((a) => `${a} (n)`).join(' | ')} | ${others.map((a) => `${a} − floor, paired`).join(' | ')} |${builds ? ' staticlet − baseline, paired |' : ''}`,
+  `|---|${agents.map(() => '---|').join('')}${others.map(() => '---|').join('')}${builds ? '---|' : ''}`,
   ...STEP_LABELS.map(({ key, label }) => {
     const medians = agents.map((a) => {
       const s = summarize(column(a, key));
@@ -90,7 +96,10 @@ const lines = [
     const paired = agents.includes('floor')
       ? others.map((a) => fmt(pairedMedianDifference(column(a, key), column('floor', key))))
       : others.map(() => '–');
-    return `| ${label} | ${medians.join(' | ')} | ${paired.join(' | ')} |`;
+    const between = builds
+      ? ` ${fmt(pairedMedianDifference(column('staticlet', key), column('baseline', key)))} |`
+      : '';
+    return `| ${label} | ${medians.join(' | ')} | ${paired.join(' | ')} |${between}`;
   }),
   '',
 ];
