@@ -1,6 +1,6 @@
 // The diff's output under construction: decisions, wake-up time, restart bases.
 import type { Action } from './model/actions.js';
-import { failureDelay } from './backoff.js';
+import { failureDelay, START_RETRY } from './backoff.js';
 import type { State } from './model/state.js';
 
 /** An action before it gets its id. */
@@ -35,6 +35,14 @@ export class DiffCollector {
     if (state.now >= at) return false;
     this.wake(at);
     return true;
+  }
+
+  /** blockedByFailure for a container start in `sandboxId` (undefined: in a sandbox not made yet):
+   * a start that failed in another sandbox does not hold it back (see StepFailure.sandboxId). */
+  blockedStart(state: State, key: string, sandboxId: string | undefined): boolean {
+    const tried = state.failures.get(key)?.sandboxId;
+    if (tried !== undefined && tried !== sandboxId) return false;
+    return this.blockedByFailure(state, key, START_RETRY);
   }
 
   result(): DiffResult {

@@ -5,7 +5,7 @@ import type { V1Container } from '@kubernetes/client-node';
 import type { KillPod } from './model/actions.js';
 import { DiffCollector, type Decision, type DiffResult } from './decisions.js';
 import { diffMirrors } from './diff-mirrors.js';
-import { restartAllowedAt, START_RETRY, STEP_RETRY } from './backoff.js';
+import { restartAllowedAt, STEP_RETRY } from './backoff.js';
 import { desiredPods } from './desired.js';
 import type { ContainerObservation, SandboxObservation } from './model/observations.js';
 import { fullName, type StaticPod } from './model/static-pod.js';
@@ -146,11 +146,11 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
     }
     if (out.blockedByFailure(state, stepKey.sandbox(pod.uid), STEP_RETRY)) return;
     // In a new sandbox nothing has run yet: the first init container starts, else the first
-    // container (see below), unless its own start waits out a failure.
+    // container (see below). A start that failed in an earlier sandbox does not hold it back.
     const init = spec.initContainers?.[0];
     const firstSpec = init ?? spec.containers[0];
     const first =
-      firstSpec && !out.blockedByFailure(state, stepKey.container(pod.uid, firstSpec.name), START_RETRY)
+      firstSpec && !out.blockedStart(state, stepKey.container(pod.uid, firstSpec.name), undefined)
         ? { containerName: firstSpec.name, init: init !== undefined, attempt: nextAttempt(firstSpec.name) }
         : undefined;
     out.add({ kind: 'CreateSandbox', ...base, attempt: newest ? newest.attempt + 1 : 0, ...(first ? { first } : {}) });
@@ -162,7 +162,7 @@ function podStep(state: State, pod: StaticPod, rt: PodRuntime, out: DiffCollecto
 
   const start = (c: V1Container, init: boolean, dead?: ContainerObservation): boolean => {
     const key = stepKey.container(pod.uid, c.name);
-    if (out.blockedByFailure(state, key, START_RETRY)) return false;
+    if (out.blockedStart(state, key, newest.id)) return false;
     if (dead) {
       const finishedAt = dead.finishedAt ?? dead.observedAt;
       const allowedAt = restartAllowedAt(state.backoff.get(key), finishedAt, state.now);

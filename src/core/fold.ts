@@ -76,7 +76,7 @@ function foldEvent(state: State, event: LoggedEvent): State {
         const key = stepKey.container(event.action.podUid, first.containerName);
         const failed = event.outcome.firstFailed;
         failures = failed
-          ? withFailure(failures, key, event.at, failed.reason, failed.message)
+          ? withFailure(failures, key, event.at, failed.reason, failed.message, event.outcome.sandboxes?.[0]?.id)
           : deleteKey(failures, key);
       }
       return {
@@ -90,7 +90,14 @@ function foldEvent(state: State, event: LoggedEvent): State {
       const next = withoutInFlight(s, event.action);
       return {
         ...next,
-        failures: withFailure(next.failures, failureKey(event.action), event.at, event.reason, event.message),
+        failures: withFailure(
+          next.failures,
+          failureKey(event.action),
+          event.at,
+          event.reason,
+          event.message,
+          event.action.kind === 'StartContainer' ? event.action.sandboxId : undefined,
+        ),
       };
     }
     case 'MirrorsListed': {
@@ -250,16 +257,19 @@ function deleteKey<V>(map: ReadonlyMap<string, V>, key: string): ReadonlyMap<str
   return next;
 }
 
-/** One more failure of the step `key`: its count drives the step's retry back-off. */
+/** One more failure of the step `key`: its count drives the step's retry back-off. `sandboxId`:
+ * a container start's sandbox. */
 function withFailure(
   failures: ReadonlyMap<string, StepFailure>,
   key: string,
   at: number,
   reason: string,
   message: string,
+  sandboxId?: string,
 ): ReadonlyMap<string, StepFailure> {
   const next = new Map(failures);
-  next.set(key, { at, count: (failures.get(key)?.count ?? 0) + 1, reason, message });
+  const count = (failures.get(key)?.count ?? 0) + 1;
+  next.set(key, { at, count, reason, message, ...(sandboxId !== undefined ? { sandboxId } : {}) });
   return next;
 }
 

@@ -150,10 +150,31 @@ describe('reconcile step', () => {
       'retried by itself once its back-off is over',
     );
 
-    // While the container's start waits out a failure, a new sandbox does not carry it.
+    // The back-off holds in the sandbox it failed in. A new sandbox is a fresh start, as the
+    // kubelet's is: its first container goes with it (the failure may have been the old
+    // sandbox's own, stopped under the start), and a failure there counts on from the first.
     const died = run([relist([sandbox(web, 'sb1', { ready: false })], [])], { from: failed.state, times: [2_000] });
     const recreate = died.actions.find((x) => x.kind === 'CreateSandbox');
-    assert.ok(recreate?.kind === 'CreateSandbox' && recreate.first === undefined, JSON.stringify(died.actions));
+    assert.ok(recreate?.kind === 'CreateSandbox', JSON.stringify(died.actions));
+    assert.deepEqual(recreate.first, { containerName: 'web', init: false, attempt: 0 });
+    const again = run(
+      [
+        {
+          type: 'ActionSucceeded',
+          action: recreate,
+          outcome: {
+            sandboxes: [sandbox(web, 'sb2', { attempt: 1 })],
+            firstFailed: { reason: 'CreateContainerConfigError', message: 'no such file' },
+          },
+        },
+      ],
+      { from: died.state, times: [3_000] },
+    );
+    assert.deepEqual(again.actions, [], 'not retried at once in the new sandbox either');
+    assert.deepEqual(
+      [again.state.failures.get(`${web.uid}/web`)?.count, again.state.failures.get(`${web.uid}/web`)?.sandboxId],
+      [2, 'sb2'],
+    );
   });
 
   it('never issues an action twice while one is in flight for the pod', () => {

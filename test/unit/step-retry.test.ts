@@ -10,7 +10,7 @@ import { failureKey } from '../../src/core/fold.js';
 import { step } from '../../src/core/reconcile.js';
 import { initialState, stepKey, type State } from '../../src/core/model/state.js';
 import type { StaticPod } from '../../src/core/model/static-pod.js';
-import { container, manifestRead, sandbox, staticPod } from '../support/fixtures.js';
+import { container, manifestRead, relist, sandbox, staticPod } from '../support/fixtures.js';
 
 const STARTING = "failed to remove container: container is in starting state, can't be removed";
 const synced: EventBody = { type: 'SourceSynced', source: 'file', sourceId: '/etc/manifests' };
@@ -265,5 +265,51 @@ describe('issue 22, defect 3: a created container that cannot be removed yet', (
     );
     node.feed({ type: 'ActionSucceeded', action: next[0]!, outcome: {} }, 200);
     assert.equal(node.state.failures.get(stepKey.removeCreated(pod.uid, 'a'))?.count, 1, 'not cleared by the stop');
+  });
+});
+
+describe('a container start that failed because its sandbox was being stopped under it', () => {
+  // `crictl stopp` from outside: the container's exit reaches the agent before the sandbox's stop,
+  // so its restart goes to the dying sandbox and fails there. The failure must not hold the
+  // container back in the sandbox that replaces it (it did for the 10 s of START_RETRY).
+  function stoppedUnderIt(): { node: Node; restart: Action } {
+    const node = new Node();
+    for (const body of [manifestRead(web), synced]) node.feed(body, 0);
+    node.feed(relist([sandbox(web, 'sb1')], [container(web, 'c1', 'sb1', 'web')]), 10);
+    const [restart] = node.feed({ type: 'ContainerExited', containerId: 'c1', exitCode: 0, finishedAt: 1_000 }, 1_000);
+    assert.ok(restart?.kind === 'StartContainer' && restart.sandboxId === 'sb1', JSON.stringify(restart));
+    node.feed(
+      { type: 'ActionFailed', action: restart, reason: 'RunContainerError', message: 'sandbox not running' },
+      1_050,
+    );
+    return { node, restart };
+  }
+
+  it('the new sandbox starts the container with it, at once', () => {
+    const { node } = stoppedUnderIt();
+    const dead = relist(
+      [sandbox(web, 'sb1', { ready: false })],
+      [container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 0, finishedAt: 1_000 })],
+      1_100,
+    );
+    const [create] = node.feed(dead, 1_100);
+    assert.ok(create?.kind === 'CreateSandbox', JSON.stringify(create));
+    assert.deepEqual(create.first, { containerName: 'web', init: false, attempt: 1 });
+  });
+
+  it('in the same sandbox, still standing, the retry waits its back-off', () => {
+    const { node } = stoppedUnderIt();
+    const standing = (at: number) =>
+      relist(
+        [sandbox(web, 'sb1')],
+        [container(web, 'c1', 'sb1', 'web', { state: 'exited', exitCode: 0, finishedAt: 1_000 })],
+        at,
+      );
+    assert.deepEqual(node.feed(standing(1_100), 1_100), []);
+    const retry = node.feed(standing(11_050), 11_050);
+    assert.deepEqual(
+      retry.map((a) => a.kind === 'StartContainer' && a.sandboxId),
+      ['sb1'],
+    );
   });
 });

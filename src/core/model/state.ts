@@ -34,6 +34,10 @@ export interface StepFailure {
   readonly count: number;
   readonly reason: string;
   readonly message: string;
+  /** For a container start: the sandbox it was tried in. Its retry waits in that sandbox only; in
+   * a new one the container starts at once (a start that failed because its sandbox was being
+   * stopped under it says nothing of the container). */
+  readonly sandboxId?: string;
 }
 
 export interface RuntimeView {
