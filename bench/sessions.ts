@@ -24,8 +24,9 @@ export function sessionOptionsFrom(flags: {
 }): SessionOptions {
   const words = (text = '') => text.split(' ').filter(Boolean);
   const baseline = flags.baseline ? resolve(flags.baseline) : undefined;
-  if (baseline && !existsSync(launcherCommand(baseline).main))
-    throw new Error(`--baseline ${baseline}: ${launcherCommand(baseline).main} is missing (run npm run build there)`);
+  const main = baseline === undefined ? undefined : launcherCommand(baseline).main;
+  if (main && !existsSync(main))
+    throw new Error(`--baseline ${baseline}: ${main} is missing (run npm run build there)`);
   return { staticletArgs: words(flags['staticlet-args']), nodeArgs: words(flags['node-args']), baseline };
 }
 

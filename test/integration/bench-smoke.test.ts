@@ -3,7 +3,7 @@
 // one kubelet on a real kube-apiserver) must finish and write a report with every agent's rows
 // and the targets, and
 // one of `npm run bench:calls` must print a row for each transport, and one of `npm run
-// bench:steps` a figure for every step of every start. No
+// bench:steps` a figure for every step of every start, with `--baseline` too. No
 // figure is judged here; the figures live in the committed reports (bench/results).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -141,6 +141,44 @@ describe('npm run bench (smoke)', () => {
       }
     });
   }
+
+  it(
+    '--baseline runs another build in turns with this one (here this checkout again) and pairs the two',
+    { timeout: 300_000 },
+    async () => {
+      const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-baseline-'));
+      try {
+        const { stdout } = await execFileP(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(REPO, 'bench/start-steps.ts'),
+            ...['--runtime', 'containerd1', '--agents', 'floor,staticlet', '--blocks', '1', '--per-block', '1'],
+            ...['--baseline', REPO, '--out', out],
+          ],
+          { cwd: REPO, timeout: 300_000, maxBuffer: 16 << 20 },
+        );
+        assert.match(stdout, /--agents floor,staticlet,baseline .*--baseline /);
+        assert.match(stdout, /\| staticlet − baseline, paired \|$/m);
+        // floor, staticlet and baseline each with its start; over the floor (two); one build over the other.
+        const rows = stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| step'));
+        assert.equal(rows.length, 8, stdout);
+        const figure = String.raw`-?\d+(\.\d)?`;
+        const started = String.raw`${figure} \(1\)`;
+        for (const row of rows)
+          assert.match(
+            row,
+            new RegExp(
+              String.raw`^\| [^|]+ \| ${started} \| ${started} \| ${started} \| ${figure} \| ${figure} \| ${figure} \|$`,
+            ),
+            row,
+          );
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('npm run bench:calls measures both unary transports', { timeout: 300_000 }, async () => {
     const { stdout } = await execFileP(
