@@ -16,6 +16,26 @@ import { REPO } from '../support/harness.js';
 
 const execFileP = promisify(execFile);
 
+/** A figure of a steps report: a median or a paired difference, in ms to a tenth. */
+const FIGURE = String.raw`-?\d+(\.\d)?`;
+
+/** `npm run bench:steps` with `args`, writing into a directory of its own: what it printed, its
+ * table's step rows and the files it wrote. */
+async function stepsReport(args: string[]): Promise<{ stdout: string; rows: string[]; files: string[] }> {
+  const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-steps-'));
+  try {
+    const { stdout } = await execFileP(
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'bench/start-steps.ts'), ...args, '--out', out],
+      { cwd: REPO, timeout: 300_000, maxBuffer: 16 << 20 },
+    );
+    const rows = stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| step'));
+    return { stdout, rows, files: await readdir(out) };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
 describe('npm run bench (smoke)', () => {
   it('runs floor, staticlet and the kubelet and writes the report', { timeout: 1_200_000 }, async () => {
     const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-smoke-'));
@@ -112,33 +132,18 @@ describe('npm run bench (smoke)', () => {
 
   for (const runtime of ['containerd1', 'containerd2']) {
     it(`npm run bench:steps takes each start apart by the log of ${runtime}`, { timeout: 300_000 }, async () => {
-      const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-steps-'));
-      try {
-        const { stdout } = await execFileP(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            join(REPO, 'bench/start-steps.ts'),
-            ...['--runtime', runtime, '--agents', 'floor,staticlet', '--blocks', '1', '--per-block', '2'],
-            ...['--out', out],
-          ],
-          { cwd: REPO, timeout: 300_000, maxBuffer: 16 << 20 },
+      const { rows, files } = await stepsReport([
+        ...['--runtime', runtime, '--agents', 'floor,staticlet', '--blocks', '1', '--per-block', '2'],
+      ]);
+      // Every step found in the log for both starts of each agent: "median (n)" with n = 2.
+      assert.equal(rows.length, 8, rows.join('\n'));
+      for (const row of rows)
+        assert.match(
+          row,
+          new RegExp(String.raw`^\| [^|]+ \| ${FIGURE} \(2\) \| ${FIGURE} \(2\) \| ${FIGURE} \|$`),
+          row,
         );
-        // Every step found in the log for both starts of each agent: "median (n)" with n = 2.
-        const rows = stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| step'));
-        assert.equal(rows.length, 8, stdout);
-        const figure = String.raw`-?\d+(\.\d)?`;
-        for (const row of rows)
-          assert.match(
-            row,
-            new RegExp(String.raw`^\| [^|]+ \| ${figure} \(2\) \| ${figure} \(2\) \| ${figure} \|$`),
-            row,
-          );
-        assert.equal((await readdir(out)).filter((f) => f.startsWith('start-steps-')).length, 1);
-      } finally {
-        await rm(out, { recursive: true, force: true });
-      }
+      assert.equal(files.filter((f) => f.startsWith('start-steps-')).length, 1);
     });
   }
 
@@ -146,37 +151,23 @@ describe('npm run bench (smoke)', () => {
     '--baseline runs another build in turns with this one (here this checkout again) and pairs the two',
     { timeout: 300_000 },
     async () => {
-      const out = await mkdtemp(join(tmpdir(), 'staticlet-bench-baseline-'));
-      try {
-        const { stdout } = await execFileP(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            join(REPO, 'bench/start-steps.ts'),
-            ...['--runtime', 'containerd1', '--agents', 'floor,staticlet', '--blocks', '1', '--per-block', '1'],
-            ...['--baseline', REPO, '--out', out],
-          ],
-          { cwd: REPO, timeout: 300_000, maxBuffer: 16 << 20 },
+      const { stdout, rows } = await stepsReport([
+        ...['--runtime', 'containerd1', '--agents', 'floor,staticlet', '--blocks', '1', '--per-block', '1'],
+        ...['--baseline', REPO],
+      ]);
+      assert.match(stdout, /--agents floor,staticlet,baseline .*--baseline /);
+      assert.match(stdout, /\| staticlet − baseline, paired \|$/m);
+      // floor, staticlet and baseline each with its start; over the floor (two); one build over the other.
+      assert.equal(rows.length, 8, stdout);
+      const started = String.raw`${FIGURE} \(1\)`;
+      for (const row of rows)
+        assert.match(
+          row,
+          new RegExp(
+            String.raw`^\| [^|]+ \| ${started} \| ${started} \| ${started} \| ${FIGURE} \| ${FIGURE} \| ${FIGURE} \|$`,
+          ),
+          row,
         );
-        assert.match(stdout, /--agents floor,staticlet,baseline .*--baseline /);
-        assert.match(stdout, /\| staticlet − baseline, paired \|$/m);
-        // floor, staticlet and baseline each with its start; over the floor (two); one build over the other.
-        const rows = stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| step'));
-        assert.equal(rows.length, 8, stdout);
-        const figure = String.raw`-?\d+(\.\d)?`;
-        const started = String.raw`${figure} \(1\)`;
-        for (const row of rows)
-          assert.match(
-            row,
-            new RegExp(
-              String.raw`^\| [^|]+ \| ${started} \| ${started} \| ${started} \| ${figure} \| ${figure} \| ${figure} \|$`,
-            ),
-            row,
-          );
-      } finally {
-        await rm(out, { recursive: true, force: true });
-      }
     },
   );
 
