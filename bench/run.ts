@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { DEFAULTS } from '../src/cli/options.js';
 import { sh, type AgentUnderTest, type Runtime } from './lib/env.js';
-import { agentSession, sessionOptionsFrom, warmUp, WARM_UP_CYCLES } from './sessions.js';
+import { agentSession, sessionOptionsFrom, warmUp, WARM_UP_CYCLES, withBaseline } from './sessions.js';
 import { parseRuntimeKinds, type RuntimeKind } from './lib/runtimes.js';
 import { apiserverLoadBench, type ApiserverLoadSample } from './apiserver-load.js';
 import { pairedMedianDifference, summarize, type Summary } from './lib/stats.js';
@@ -60,8 +60,8 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick!;
-const agents = values.agents!.split(',') as AgentName[];
-if (values.baseline && !agents.includes('baseline')) agents.splice(agents.indexOf('staticlet') + 1, 0, 'baseline');
+const sessionOptions = sessionOptionsFrom(values);
+const agents = withBaseline(values.agents!.split(',') as AgentName[], sessionOptions);
 const scenarios = new Set(values.scenarios!.split(','));
 // Scenario 1 compares overheads of a few ms on starts that spread by tens: many runs, in many
 // short blocks, so the medians hold still between runs of the benchmark.
@@ -134,8 +134,6 @@ let apiserverLoad: ApiserverLoadSample | undefined;
 function log(msg: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
-
-const sessionOptions = sessionOptionsFrom(values);
 
 async function withAgent<T>(
   res: RuntimeResults,

@@ -30,6 +30,13 @@ export function sessionOptionsFrom(flags: {
   return { staticletArgs: words(flags['staticlet-args']), nodeArgs: words(flags['node-args']), baseline };
 }
 
+/** The agents to run: with `--baseline`, `baseline` too (after staticlet) when the list lacks it. */
+export function withBaseline(agents: AgentName[], options: SessionOptions): AgentName[] {
+  if (!options.baseline || agents.includes('baseline')) return agents;
+  const at = agents.indexOf('staticlet') + 1;
+  return [...agents.slice(0, at), 'baseline', ...agents.slice(at)];
+}
+
 /** Starts a fresh runtime of `kind` and the agent `name` on it (none for the floor), runs `fn`,
  * then stops both and wipes the runtime's sandboxes whatever happened. */
 export async function agentSession<T>(

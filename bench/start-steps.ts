@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { REPO } from '../test/support/harness.js';
 import { sh } from './lib/env.js';
 import { parseRuntimeKinds } from './lib/runtimes.js';
-import { agentSession, sessionOptionsFrom, warmUp, WARM_UP_CYCLES } from './sessions.js';
+import { agentSession, sessionOptionsFrom, warmUp, WARM_UP_CYCLES, withBaseline } from './sessions.js';
 import { pairedMedianDifference, summarize } from './lib/stats.js';
 import { inTurn } from './lib/turns.js';
 import { floorLifecycleRun, lifecycleRun, type AgentName, type LifecycleSample } from './scenarios.js';
@@ -39,8 +39,8 @@ const [kind] = parseRuntimeKinds(values.runtime!);
 if (kind === undefined || kind === 'crio')
   throw new Error('--runtime: containerd1 or containerd2 (its log names the calls)');
 const STEP_AGENTS: readonly AgentName[] = ['floor', 'staticlet', 'baseline', 'kubelet'];
-const agents = values.agents!.split(',') as AgentName[];
-if (values.baseline && !agents.includes('baseline')) agents.splice(agents.indexOf('staticlet') + 1, 0, 'baseline');
+const options = sessionOptionsFrom(values);
+const agents = withBaseline(values.agents!.split(',') as AgentName[], options);
 for (const a of agents)
   if (!STEP_AGENTS.includes(a)) throw new Error(`--agents: "${a}" is not one of ${STEP_AGENTS.join(', ')}`);
 const blocks = Number(values.blocks);
@@ -50,7 +50,6 @@ const log = (msg: string) => process.stderr.write(`[steps ${new Date().toISOStri
 await sh('scripts/tools.sh', 'crictl');
 if (agents.includes('kubelet')) await sh('scripts/kube/build.sh', 'kubelet');
 const steps = new Map<AgentName, (StartSteps | undefined)[]>(agents.map((a) => [a, []]));
-const options = sessionOptionsFrom(values);
 let version = '';
 for (let b = 0; b < blocks; b++) {
   for (const name of inTurn(agents, b)) {
